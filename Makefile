@@ -1,0 +1,56 @@
+# The two commands: `make run` (portal with demo data on http://127.0.0.1:5000)
+# and `make test` (every suite, on SQLite and PostgreSQL).
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PORT   ?= 5000
+DEV_ENV := PORTAL_ENV=development
+
+.PHONY: setup setup-dev run test test-sqlite test-postgresql services lint bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $(VENV)/.installed $@
+
+## make setup: create .venv and install the portal (no services needed).
+setup: $(VENV)/.installed
+
+setup-dev: $(VENV)/.installed-dev
+
+## make run: install, migrate, load demo data into an empty database, serve on $(PORT).
+run: setup
+	$(DEV_ENV) $(BIN)/flask --app portal db upgrade
+	$(DEV_ENV) $(BIN)/flask --app portal demo --if-empty
+	@echo "Serving on http://127.0.0.1:$(PORT)  (Ctrl-C stops)"
+	$(DEV_ENV) $(BIN)/flask --app portal run --host 127.0.0.1 --port $(PORT)
+
+## make test: install with dev extras, start what the suites need, run them on both databases.
+test: setup-dev services
+	$(BIN)/python -m pytest --db=sqlite
+	$(BIN)/python -m pytest --db=postgresql
+
+test-sqlite: setup-dev
+	$(BIN)/python -m pytest --db=sqlite
+
+test-postgresql: setup-dev services
+	$(BIN)/python -m pytest --db=postgresql
+
+services:
+	bash scripts/ensure-services.sh
+
+lint: setup-dev
+	$(BIN)/ruff check portal tests
+
+bench: setup-dev services
+	$(BIN)/python -m bench $(BENCH_ARGS)
+
+clean:
+	rm -rf $(VENV) instance *.egg-info .pytest_cache .hypothesis test-artifacts

@@ -1,0 +1,1 @@
+"""Routes of this blueprint (built in its own issue)."""

@@ -1,0 +1,192 @@
+"""Operator commands: `flask --app portal …`. Each prints what it made; secrets once."""
+
+from __future__ import annotations
+
+import json
+import secrets as pysecrets
+
+import click
+from flask import Flask, current_app
+from sqlalchemy import func, select
+
+from .errors import ValidationError
+from .extensions import db
+from .jobs import commit
+from .models import Event, Organizer, User
+
+
+def _fail(error: ValidationError):
+    db.session.rollback()
+    lines = [f"  {field}: {'; '.join(msgs)}" for field, msgs in error.fields.items()]
+    raise click.ClickException("\n".join([error.message, *lines]))
+
+
+def _organizer(slug: str) -> Organizer:
+    organizer = db.session.scalar(select(Organizer).where(Organizer.slug == slug))
+    if organizer is None:
+        raise click.ClickException(f"No organizer {slug!r}.")
+    return organizer
+
+
+def _events(organizer: Organizer, slugs) -> list[Event]:
+    found = [e for e in organizer.events if e.slug in set(slugs)]
+    missing = set(slugs) - {e.slug for e in found}
+    if missing:
+        raise click.ClickException(f"No event(s) {', '.join(sorted(missing))} in {organizer.slug}.")
+    return found
+
+
+def magic_link(key: str) -> str:
+    return current_app.config["PUBLIC_BASE_URL"].rstrip("/") + f"/my/access/{key}"
+
+
+def register_cli(app: Flask) -> None:
+    from .services.audit import Actor
+    from .services.customers import create_customer
+    from .services.organizers import (
+        add_membership,
+        create_event,
+        create_organizer,
+        create_user,
+    )
+    from .services.tokens import create_token
+
+    actor = Actor.system("cli")
+
+    @app.cli.command("create-organizer")
+    @click.argument("slug")
+    @click.argument("name")
+    def create_organizer_cmd(slug, name):
+        """Create an organizer."""
+        try:
+            organizer = create_organizer(slug, name, actor=actor)
+        except ValidationError as exc:
+            _fail(exc)
+        commit()
+        click.echo(f"Organizer {organizer.slug} ({organizer.name}) created, id {organizer.id}.")
+
+    @app.cli.command("create-user")
+    @click.argument("email")
+    @click.option("--name", default="")
+    @click.option("--password", default=None, help="Omit to generate one (printed once).")
+    def create_user_cmd(email, name, password):
+        """Create a back-office user."""
+        password = password or pysecrets.token_urlsafe(12)
+        try:
+            user = create_user(email, password, name=name)
+        except ValidationError as exc:
+            _fail(exc)
+        commit()
+        click.echo(f"User {user.email} created. Password: {password}")
+
+    @app.cli.command("create-membership")
+    @click.argument("email")
+    @click.argument("organizer")
+    @click.argument("role", type=click.Choice(["owner", "manager", "viewer"]))
+    @click.option("--event", "events", multiple=True, help="Limit to these event slugs.")
+    def create_membership_cmd(email, organizer, role, events):
+        """Make a user a member of an organizer."""
+        org = _organizer(organizer)
+        user = db.session.scalar(select(User).where(User.email == email.lower()))
+        if user is None:
+            raise click.ClickException(f"No user {email!r}.")
+        try:
+            add_membership(user, org, role, events=_events(org, events), actor=actor)
+        except ValidationError as exc:
+            _fail(exc)
+        commit()
+        scope = ", ".join(events) if events else "all events"
+        click.echo(f"{user.email} is now {role} of {org.slug} ({scope}).")
+
+    @app.cli.command("create-event")
+    @click.argument("organizer")
+    @click.argument("slug")
+    @click.argument("name")
+    @click.option("--currency", default="EUR")
+    @click.option("--locale", default="en")
+    @click.option("--prefix", default=None, help="Invoice number prefix, e.g. SC2026-.")
+    def create_event_cmd(organizer, slug, name, currency, locale, prefix):
+        """Create an event of an organizer."""
+        org = _organizer(organizer)
+        settings = {"currency": currency, "locale": locale}
+        if prefix:
+            settings.update(invoice_prefix=prefix, proforma_prefix=f"{prefix}PF-",
+                            shipping_prefix=f"{prefix}DN-")
+        try:
+            event = create_event(org, slug, name, actor=actor, **settings)
+        except ValidationError as exc:
+            _fail(exc)
+        commit()
+        click.echo(f"Event {org.slug}/{event.slug} created ({event.currency}, "
+                   f"numbers {event.invoice_prefix}00001).")
+
+    @app.cli.command("create-token")
+    @click.argument("organizer")
+    @click.argument("name")
+    @click.option("--read-only", is_flag=True)
+    @click.option("--event", "events", multiple=True, help="Limit to these event slugs.")
+    def create_token_cmd(organizer, name, read_only, events):
+        """Create an API token (printed once)."""
+        org = _organizer(organizer)
+        try:
+            token, secret = create_token(org, name=name, read_only=read_only,
+                                         events=_events(org, events), actor=actor)
+        except ValidationError as exc:
+            _fail(exc)
+        commit()
+        click.echo(f"Token {token.name} ({'read-only' if read_only else 'read-write'}): {secret}")
+
+    @app.cli.command("create-customer")
+    @click.argument("organizer")
+    @click.argument("reference")
+    @click.option("--name", default="")
+    @click.option("--email", default="")
+    @click.option("--locale", default="en")
+    def create_customer_cmd(organizer, reference, name, email, locale):
+        """Create a customer; prints its key and magic link once."""
+        org = _organizer(organizer)
+        try:
+            customer, key = create_customer(
+                org, {"reference": reference, "name": name, "email": email, "locale": locale},
+                actor=actor)
+        except ValidationError as exc:
+            _fail(exc)
+        commit()
+        click.echo(f"Customer {customer.reference} created.\nKey: {key}\n"
+                   f"Magic link: {magic_link(key)}")
+
+    @app.cli.command("demo")
+    @click.option("--json", "as_json", is_flag=True, help="Print the credentials as JSON.")
+    @click.option("--if-empty", is_flag=True, help="Do nothing if the database has data.")
+    def demo_cmd(as_json, if_empty):
+        """Load the demo organizer `bigevents` / `sampleconf` and print how to sign in.
+
+        Run again, it keeps the data and hands out fresh credentials.
+        """
+        from .demo import load_demo
+
+        if if_empty and db.session.scalar(select(func.count(Organizer.id))):
+            click.echo("The database has data already; `flask --app portal demo` prints "
+                       "fresh demo credentials.")
+            return
+        creds = load_demo()
+        if as_json:
+            click.echo(json.dumps(creds, indent=2))
+            return
+        click.echo(_describe(creds))
+
+
+def _describe(creds: dict) -> str:
+    base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
+    lines = [
+        f"Demo organizer {creds['organizer']}, event {creds['event']}.",
+        f"Back office: {base}/login  as {creds['user']['email']} / {creds['user']['password']}",
+        f"API token (read-write): {creds['token']}",
+        "Customers:",
+    ]
+    for c in creds["customers"]:
+        lines.append(f"  {c['reference']}: key {c['key']}\n      {c['magic_link']}")
+    return "\n".join(lines)
+
+
+

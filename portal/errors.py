@@ -1,0 +1,126 @@
+"""Domain errors and the one place that turns any error into a response.
+
+Services raise these; views never build error responses themselves. Under `/api/` the answer
+is JSON `{"error": {"code", "message", "fields"?}}`; elsewhere an HTML page. The choice is made
+by path because blueprint handlers never see routing 404/405s.
+"""
+
+from __future__ import annotations
+
+from flask import Flask, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException
+
+
+class PortalError(Exception):
+    status = 500
+    code = "error"
+    message = "Something went wrong."
+
+    def __init__(self, message: str | None = None, *, code: str | None = None):
+        super().__init__(message or self.message)
+        self.message = message or self.message
+        if code:
+            self.code = code
+
+
+class ValidationError(PortalError):
+    """Input is wrong; `fields` maps each bad field (dotted path) to a list of messages."""
+
+    status = 400
+    code = "invalid"
+    message = "The input is not valid."
+
+    def __init__(self, fields: dict[str, list[str] | str] | None = None, message: str | None = None):
+        super().__init__(message)
+        self.fields = {k: ([v] if isinstance(v, str) else list(v)) for k, v in (fields or {}).items()}
+
+
+class AuthError(PortalError):
+    status = 401
+    code = "unauthorized"
+    message = "Authentication is required."
+
+
+class ForbiddenError(PortalError):
+    status = 403
+    code = "forbidden"
+    message = "You may not do that."
+
+
+class NotFoundError(PortalError):
+    status = 404
+    code = "not_found"
+    message = "Not found."
+
+
+class ConflictError(PortalError):
+    status = 409
+    code = "conflict"
+    message = "Not allowed in this state."
+
+    def __init__(self, message: str | None = None, *, code: str | None = None,
+                 retry_after: int | None = None):
+        super().__init__(message, code=code)
+        self.retry_after = retry_after
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+def error_response(status: int, code: str, message: str, fields: dict | None = None,
+                   headers: dict | None = None):
+    if wants_json():
+        body = {"error": {"code": code, "message": message}}
+        if fields:
+            body["error"]["fields"] = fields
+        response = jsonify(body)
+    else:
+        response = render_template("errors/error.html", status=status, code=code,
+                                   message=message, fields=fields or {})
+        from flask import make_response
+        response = make_response(response)
+    response.status_code = status
+    for key, value in (headers or {}).items():
+        response.headers[key] = value
+    return response
+
+
+_HTTP_CODES = {
+    400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+    405: "method_not_allowed", 409: "conflict", 413: "too_large", 415: "unsupported_media_type",
+    429: "rate_limited",
+}
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(PortalError)
+    def handle_portal_error(error: PortalError):
+        headers = {}
+        if isinstance(error, ConflictError) and error.retry_after:
+            headers["Retry-After"] = str(error.retry_after)
+        fields = error.fields if isinstance(error, ValidationError) else None
+        return error_response(error.status, error.code, error.message, fields, headers)
+
+    @app.errorhandler(HTTPException)
+    def handle_http_error(error: HTTPException):
+        status = error.code or 500
+        code = _HTTP_CODES.get(status, "error")
+        message = error.description or error.name
+        if status == 429:
+            message = "Too many attempts. Please wait a moment and try again."
+        if status == 400 and "CSRF" in (error.description or ""):
+            code = "csrf"
+        headers = {}
+        if status == 405 and error.get_response().headers.get("Allow"):
+            headers["Allow"] = error.get_response().headers["Allow"]
+        if status == 429 and getattr(error, "retry_after", None):
+            headers["Retry-After"] = str(error.retry_after)
+        return error_response(status, code, message, None, headers)
+
+    @app.errorhandler(Exception)
+    def handle_unexpected(error: Exception):
+        if app.testing and not app.config.get("RENDER_UNEXPECTED_ERRORS"):
+            raise error
+        app.logger.exception("Unhandled error")
+        return error_response(500, "server_error", "Something went wrong on our side.")

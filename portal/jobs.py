@@ -1,0 +1,84 @@
+"""Background jobs: queued inside a unit of work, dispatched only after it commits.
+
+Jobs take ids, never ORM objects, and must be idempotent: a retried job may run twice.
+Without `CELERY_BROKER_URL` they run in-process right after the commit (the embedded default);
+with it, they go to Celery workers over the broker (`celery -A portal.worker worker`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from flask import Flask, current_app
+
+from .extensions import db
+
+_REGISTRY: dict[str, Callable] = {}
+
+
+def job(name: str):
+    """Register a job function under a stable name (the Celery task name too)."""
+
+    def decorator(func: Callable) -> Callable:
+        _REGISTRY[name] = func
+        return func
+
+    return decorator
+
+
+def enqueue(name: str, *args) -> None:
+    """Queue a job to run after the current transaction commits; dropped on rollback."""
+    if name not in _REGISTRY:
+        raise KeyError(f"unknown job {name!r}")
+    db.session.info.setdefault("pending_jobs", []).append((name, args))
+
+
+def discard_pending() -> None:
+    db.session.info.pop("pending_jobs", None)
+
+
+def commit() -> None:
+    """Commit the unit of work, then dispatch the jobs it queued."""
+    db.session.commit()
+    dispatch_pending()
+
+
+def dispatch_pending() -> None:
+    pending = db.session.info.pop("pending_jobs", [])
+    for name, args in pending:
+        celery = current_app.extensions.get("celery")
+        if celery is not None:
+            celery.send_task(name, args=list(args))
+        else:
+            run_now(name, *args)
+
+
+def run_now(name: str, *args):
+    """Run a job in this process, in its own transaction."""
+    try:
+        result = _REGISTRY[name](*args)
+        db.session.commit()
+        dispatch_pending()
+        return result
+    except Exception:
+        db.session.rollback()
+        discard_pending()
+        current_app.logger.exception("job %s%r failed", name, args)
+        if current_app.config.get("JOBS_RAISE"):
+            raise
+        return None
+
+
+def init_jobs(app: Flask) -> None:
+    from sqlalchemy import event
+
+    @event.listens_for(db.session, "after_soft_rollback")
+    def _drop_jobs_on_rollback(session, previous_transaction):
+        if previous_transaction.parent is None:
+            session.info.pop("pending_jobs", None)
+
+    from . import tasks  # noqa: F401 - registers the job functions
+
+    if app.config.get("CELERY_BROKER_URL"):
+        from .worker_setup import make_celery
+        app.extensions["celery"] = make_celery(app, _REGISTRY)

@@ -1,0 +1,68 @@
+"""Events and their per-sequence invoice number counters."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .types import UTCDateTime, utcnow
+
+TEXT_FIELDS = ("introductory", "additional", "payment", "footer", "terms")
+
+
+class Event(db.Model):
+    __tablename__ = "events"
+    __table_args__ = (
+        UniqueConstraint("organizer_id", "slug"),
+        CheckConstraint("due_days >= 0 AND due_days <= 3650", name="due_days"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organizer_id: Mapped[int] = mapped_column(ForeignKey("organizers.id", ondelete="CASCADE"),
+                                              index=True)
+    slug: Mapped[str] = mapped_column(String(50))
+    name: Mapped[str] = mapped_column(String(200))
+    currency: Mapped[str] = mapped_column(String(3), default="EUR")
+    locale: Mapped[str] = mapped_column(String(10), default="en")
+    # Prefixes per number sequence: invoices and credit notes share `invoice_prefix`.
+    invoice_prefix: Mapped[str] = mapped_column(String(30), default="")
+    proforma_prefix: Mapped[str] = mapped_column(String(30), default="PF")
+    shipping_prefix: Mapped[str] = mapped_column(String(30), default="DN")
+    due_days: Mapped[int] = mapped_column(default=14)
+    introductory_text: Mapped[str] = mapped_column(Text, default="")
+    additional_text: Mapped[str] = mapped_column(Text, default="")
+    payment_text: Mapped[str] = mapped_column(Text, default="")
+    footer_text: Mapped[str] = mapped_column(Text, default="")
+    terms_text: Mapped[str] = mapped_column(Text, default="")
+    # Fields set here override the organizer's seller address for this event.
+    seller_override: Mapped[dict] = mapped_column(JSON, default=dict)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    organizer = relationship("Organizer", back_populates="events")
+
+    def seller(self) -> dict:
+        merged = dict(self.organizer.seller or {})
+        merged.update({k: v for k, v in (self.seller_override or {}).items() if v})
+        return merged
+
+    def texts(self) -> dict:
+        return {name: getattr(self, f"{name}_text") or "" for name in TEXT_FIELDS}
+
+
+class NumberSequence(db.Model):
+    """One counter row per (event, sequence); locked by the closing transaction."""
+
+    __tablename__ = "number_sequences"
+    __table_args__ = (
+        UniqueConstraint("event_id", "name"),
+        CheckConstraint("name IN ('invoice', 'proforma', 'shipping_invoice')", name="name"),
+        CheckConstraint("last_value >= 0", name="last_value"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(20))
+    last_value: Mapped[int] = mapped_column(default=0)

@@ -1,0 +1,295 @@
+"""Invoices, their lines, discounts, tax breakdown, stored document and sendings.
+
+Computed figures (line amounts, tax rows, totals) are stored, not recomputed on read: a closed
+invoice is a legal document whose numbers must never move, and a credit note negates exactly
+what was stored. Drafts are recomputed by the service on every save.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..domain.lifecycle import InvoiceStatus, InvoiceType
+from ..extensions import db
+from .types import Money, UTCDateTime, utcnow
+
+_TYPES = ", ".join(f"'{t.value}'" for t in InvoiceType)
+_STATUSES = ", ".join(f"'{s.value}'" for s in InvoiceStatus)
+
+
+def _num(col: str) -> str:
+    return f"CAST({col} AS NUMERIC)"
+
+
+class Invoice(db.Model):
+    __tablename__ = "invoices"
+    __table_args__ = (
+        UniqueConstraint("event_id", "number"),
+        CheckConstraint(f"type IN ({_TYPES})", name="type"),
+        CheckConstraint(f"status IN ({_STATUSES})", name="status"),
+        CheckConstraint("rounding_mode IN ('half_up', 'half_even', 'half_down', 'down')",
+                        name="rounding_mode"),
+        CheckConstraint("rounding_rule IN ('per_item', 'per_line', 'total')",
+                        name="rounding_rule"),
+        CheckConstraint("(status = 'draft') = (number IS NULL)", name="number_iff_closed"),
+        CheckConstraint("type = 'credit_note' OR NOT is_cancellation", name="cancellation_type"),
+        CheckConstraint("type <> 'credit_note' OR refers_id IS NOT NULL",
+                        name="credit_note_refers"),
+        CheckConstraint("carriage IS NULL OR carriage IN ('paid', 'forward')", name="carriage"),
+        CheckConstraint("number_of_packages IS NULL OR (number_of_packages >= 1 "
+                        "AND number_of_packages <= 1000)", name="number_of_packages"),
+        # Credit notes carry the negated costs of the invoice they cancel.
+        CheckConstraint(f"type = 'credit_note' OR {_num('shipping_cost')} >= 0",
+                        name="shipping_cost"),
+        CheckConstraint(f"type = 'credit_note' OR {_num('payment_fee')} >= 0",
+                        name="payment_fee"),
+        # The lists filter by these; the second column keeps ordering cheap.
+        Index("ix_invoices_event_id_status", "event_id", "status"),
+        Index("ix_invoices_event_id_issue_date", "event_id", "issue_date"),
+        Index("ix_invoices_customer_id_id", "customer_id", "id"),
+        Index("ix_invoices_organizer_id_id", "organizer_id", "id"),
+        Index("ix_invoices_event_id_order_code", "event_id", "order_code"),
+        Index("ix_invoices_refers_id", "refers_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organizer_id: Mapped[int] = mapped_column(ForeignKey("organizers.id", ondelete="CASCADE"))
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id",
+                                                               ondelete="RESTRICT"))
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id", ondelete="SET NULL"))
+    order_code: Mapped[str | None] = mapped_column(String(32))
+
+    type: Mapped[str] = mapped_column(String(20), default=InvoiceType.INVOICE.value)
+    status: Mapped[str] = mapped_column(String(20), default=InvoiceStatus.DRAFT.value)
+    number: Mapped[str | None] = mapped_column(String(64))
+    sequence_value: Mapped[int | None] = mapped_column()
+    refers_id: Mapped[int | None] = mapped_column(ForeignKey("invoices.id", ondelete="RESTRICT"))
+    is_cancellation: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    issue_date: Mapped[dt.date | None] = mapped_column(Date)
+    due_date: Mapped[dt.date | None] = mapped_column(Date)
+    expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+    reference_type: Mapped[str | None] = mapped_column(String(32))
+    reference_number: Mapped[str | None] = mapped_column(String(64))
+    package_number: Mapped[str | None] = mapped_column(String(64))
+    channel: Mapped[str | None] = mapped_column(String(64))
+
+    seller: Mapped[dict] = mapped_column(JSON, default=dict)
+    billing_address: Mapped[dict] = mapped_column(JSON, default=dict)
+    shipping_address: Mapped[dict | None] = mapped_column(JSON(none_as_null=True))
+
+    currency: Mapped[str] = mapped_column(String(3))
+    prices_include_tax: Mapped[bool] = mapped_column(Boolean, default=False)
+    rounding_mode: Mapped[str] = mapped_column(String(10), default="half_up")
+    rounding_rule: Mapped[str] = mapped_column(String(10), default="per_line")
+    discounts_include_tax: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    shipping_method_name: Mapped[str | None] = mapped_column(String(80))
+    shipping_cost = mapped_column(Money(12, 3))
+    shipping_tax_rate = mapped_column(Money(5, 2))
+    shipping_tax_code: Mapped[str | None] = mapped_column(String(32))
+    payment_method_name: Mapped[str | None] = mapped_column(String(80))
+    payment_fee = mapped_column(Money(12, 3))
+    payment_tax_rate = mapped_column(Money(5, 2))
+    payment_tax_code: Mapped[str | None] = mapped_column(String(32))
+
+    # Shipping-invoice (delivery document) fields.
+    shipped_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    number_of_packages: Mapped[int | None] = mapped_column()
+    carriage: Mapped[str | None] = mapped_column(String(10))
+    goods_appearance: Mapped[str | None] = mapped_column(String(255))
+    tracking_number: Mapped[str | None] = mapped_column(String(64))
+    transport_reason: Mapped[str | None] = mapped_column(String(255))
+
+    locale: Mapped[str] = mapped_column(String(10), default="en")
+    introductory_text: Mapped[str] = mapped_column(Text, default="")
+    additional_text: Mapped[str] = mapped_column(Text, default="")
+    payment_text: Mapped[str] = mapped_column(Text, default="")
+    footer_text: Mapped[str] = mapped_column(Text, default="")
+    terms_text: Mapped[str] = mapped_column(Text, default="")
+
+    # Stored totals (see module docstring).
+    prediscount_net = mapped_column(Money(), nullable=False, default=0)
+    prediscount_gross = mapped_column(Money(), nullable=False, default=0)
+    discount_total = mapped_column(Money(), nullable=False, default=0)
+    subtotal_net = mapped_column(Money(), nullable=False, default=0)
+    subtotal_gross = mapped_column(Money(), nullable=False, default=0)
+    shipping_net = mapped_column(Money())
+    shipping_tax = mapped_column(Money())
+    shipping_gross = mapped_column(Money())
+    payment_net = mapped_column(Money())
+    payment_tax = mapped_column(Money())
+    payment_gross = mapped_column(Money())
+    net_total = mapped_column(Money(), nullable=False, default=0)
+    tax_total = mapped_column(Money(), nullable=False, default=0)
+    gross_total = mapped_column(Money(), nullable=False, default=0)
+    total_quantity = mapped_column(Money(12, 2), nullable=False, default=0)
+    total_weight = mapped_column(Money(12, 3), nullable=False, default=0)
+
+    # SHA-256 of the document of record; null until it is stored.
+    pdf_sha256: Mapped[str | None] = mapped_column(String(64))
+    dispute_reason: Mapped[str | None] = mapped_column(Text)
+
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    paid_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+    organizer = relationship("Organizer")
+    event = relationship("Event")
+    customer = relationship("Customer", back_populates="invoices")
+    order = relationship("Order")
+    refers = relationship("Invoice", remote_side=[id], foreign_keys=[refers_id])
+    lines = relationship("InvoiceLine", back_populates="invoice", order_by="InvoiceLine.position",
+                         cascade="all, delete-orphan")
+    discounts = relationship("InvoiceDiscount", back_populates="invoice",
+                             order_by="InvoiceDiscount.position", cascade="all, delete-orphan")
+    taxes = relationship("InvoiceTax", back_populates="invoice", order_by="InvoiceTax.position",
+                         cascade="all, delete-orphan")
+    sendings = relationship("Sending", back_populates="invoice", order_by="Sending.id",
+                            cascade="all, delete-orphan")
+    document = relationship("InvoiceDocument", uselist=False, cascade="all, delete-orphan",
+                            lazy="select")
+
+    @property
+    def is_draft(self) -> bool:
+        return self.status == InvoiceStatus.DRAFT
+
+    def is_expired(self, now: dt.datetime | None = None) -> bool:
+        return self.expires_at is not None and (now or utcnow()) > self.expires_at
+
+    def is_overdue(self, today: dt.date | None = None) -> bool:
+        return (self.status in (InvoiceStatus.OPEN, InvoiceStatus.SENT, InvoiceStatus.DISPUTED)
+                and self.type != InvoiceType.CREDIT_NOTE
+                and self.due_date is not None and (today or dt.date.today()) > self.due_date)
+
+
+class InvoiceLine(db.Model):
+    __tablename__ = "invoice_lines"
+    __table_args__ = (
+        UniqueConstraint("invoice_id", "position"),
+        CheckConstraint(f"{_num('quantity')} > 0", name="quantity"),
+        CheckConstraint(f"{_num('tax_rate')} >= 0 AND {_num('tax_rate')} <= 100", name="tax_rate"),
+        CheckConstraint(f"discount_rate IS NULL OR ({_num('discount_rate')} >= 0 "
+                        f"AND {_num('discount_rate')} <= 100)", name="discount_rate"),
+        CheckConstraint("discount_rate IS NULL OR discount_amount IS NULL",
+                        name="one_line_discount"),
+        CheckConstraint(f"weight IS NULL OR {_num('weight')} >= 0", name="weight"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column()
+    sku: Mapped[str] = mapped_column(String(40), default="")
+    description: Mapped[str] = mapped_column(String(255))
+    quantity = mapped_column(Money(10, 2), nullable=False)
+    unit: Mapped[str] = mapped_column(String(20), default="")
+    unit_price = mapped_column(Money(15, 3), nullable=False)
+    tax_code: Mapped[str] = mapped_column(String(32), default="VAT")
+    tax_rate = mapped_column(Money(5, 2), nullable=False)
+    discount_rate = mapped_column(Money(5, 2))
+    discount_amount = mapped_column(Money(12, 3))
+    weight = mapped_column(Money(10, 3))
+    request_note: Mapped[str] = mapped_column(String(255), default="")
+    order_line_id: Mapped[int | None] = mapped_column(ForeignKey("order_lines.id",
+                                                                 ondelete="SET NULL"))
+    net_amount = mapped_column(Money(), nullable=False)
+    tax_amount = mapped_column(Money(), nullable=False)
+    gross_amount = mapped_column(Money(), nullable=False)
+
+    invoice = relationship("Invoice", back_populates="lines")
+
+
+class InvoiceDiscount(db.Model):
+    __tablename__ = "invoice_discounts"
+    __table_args__ = (
+        UniqueConstraint("invoice_id", "position"),
+        CheckConstraint("type IN ('percent_off', 'amount_off')", name="type"),
+        CheckConstraint(f"{_num('value')} > 0", name="value"),
+        CheckConstraint(f"type <> 'percent_off' OR {_num('value')} <= 100", name="percent"),
+        CheckConstraint("position >= 1 AND position <= 5", name="position"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column()
+    type: Mapped[str] = mapped_column(String(12))
+    value = mapped_column(Money(11, 3), nullable=False)
+    # The cut this discount made, in its basis (gross or net), stored like every figure.
+    amount = mapped_column(Money(), nullable=False, default=0)
+
+    invoice = relationship("Invoice", back_populates="discounts")
+
+
+class InvoiceTax(db.Model):
+    """One row of the tax breakdown per (tax code, rate)."""
+
+    __tablename__ = "invoice_taxes"
+    __table_args__ = (UniqueConstraint("invoice_id", "position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column()
+    code: Mapped[str] = mapped_column(String(32))
+    rate = mapped_column(Money(5, 2), nullable=False)
+    taxable = mapped_column(Money(), nullable=False)
+    amount = mapped_column(Money(), nullable=False)
+    gross = mapped_column(Money(), nullable=False)
+
+    invoice = relationship("Invoice", back_populates="taxes")
+
+
+class InvoiceDocument(db.Model):
+    """The document of record: the PDF made once at close, never re-made.
+
+    Kept in the database so every app server sees it; its own table keeps list queries
+    from ever loading the bytes.
+    """
+
+    __tablename__ = "invoice_documents"
+
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id", ondelete="CASCADE"),
+                                            primary_key=True)
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column()
+    pages: Mapped[int | None] = mapped_column()
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Sending(db.Model):
+    """One e-mailing of an invoice: to whom, when, the message id, and how it went."""
+
+    __tablename__ = "sendings"
+    __table_args__ = (
+        CheckConstraint("outcome IN ('queued', 'sent', 'failed')", name="outcome"),
+        Index("ix_sendings_invoice_id", "invoice_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id", ondelete="CASCADE"))
+    to: Mapped[str] = mapped_column(String(254))
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    message_id: Mapped[str | None] = mapped_column(String(255))
+    outcome: Mapped[str] = mapped_column(String(10), default="queued")
+    error: Mapped[str | None] = mapped_column(Text)
+    delivered_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    actor_label: Mapped[str] = mapped_column(String(254), default="")
+
+    invoice = relationship("Invoice", back_populates="sendings")

@@ -1,0 +1,183 @@
+"""Organizers, users, memberships and events."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import select
+from werkzeug.security import generate_password_hash
+
+from ..domain.money import CURRENCY_MINOR_UNITS
+from ..errors import ValidationError
+from ..extensions import db
+from ..models import Event, Membership, Organizer, Role, User
+from ..models.organizer import SELLER_FIELDS
+from . import audit, numbering
+from .audit import Actor
+from .invoice_input import _Errors, clean_country, clean_email, clean_locale
+
+SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,49}$")
+MIN_PASSWORD = 10
+
+
+def clean_seller(errors: _Errors, raw: dict, prefix: str = "seller") -> dict:
+    seller = {}
+    for key in SELLER_FIELDS:
+        value = (raw or {}).get(key) or ""
+        if key == "country":
+            value = clean_country(errors, f"{prefix}.{key}", value) or ""
+        elif key == "email":
+            value = clean_email(errors, f"{prefix}.{key}", value) or ""
+        elif len(value) > 100:
+            errors.add(f"{prefix}.{key}", "Use at most 100 characters.")
+        seller[key] = value.strip() if isinstance(value, str) else value
+    return seller
+
+
+def create_organizer(slug: str, name: str, *, seller: dict | None = None,
+                     actor: Actor) -> Organizer:
+    errors = _Errors()
+    if not SLUG.match(slug or ""):
+        errors.add("slug", "Use lowercase letters, digits and dashes (at most 50).")
+    elif db.session.scalar(select(Organizer.id).where(Organizer.slug == slug)):
+        errors.add("slug", "This slug is taken.")
+    if not (name or "").strip():
+        errors.add("name", "This field is required.")
+    clean = clean_seller(errors, seller or {})
+    if errors:
+        raise ValidationError(dict(errors))
+    organizer = Organizer(slug=slug, name=name.strip(), seller=clean)
+    db.session.add(organizer)
+    db.session.flush()
+    audit.record(actor, "create", organizer_id=organizer.id, object_type="organizer",
+                 object_id=organizer.id)
+    return organizer
+
+
+def hash_password(password: str) -> str:
+    # scrypt: memory-hard, Werkzeug's default and a modern scheme.
+    return generate_password_hash(password, method="scrypt")
+
+
+def create_user(email: str, password: str, *, name: str = "", locale: str = "en") -> User:
+    errors = _Errors()
+    email = clean_email(errors, "email", email, required=True)
+    if email and db.session.scalar(select(User.id).where(User.email == email.lower())):
+        errors.add("email", "A user with this e-mail exists already.")
+    if len(password or "") < MIN_PASSWORD:
+        errors.add("password", f"Use at least {MIN_PASSWORD} characters.")
+    if errors:
+        raise ValidationError(dict(errors))
+    user = User(email=email.lower(), name=name, password_hash=hash_password(password),
+                locale=locale)
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def add_membership(user: User, organizer: Organizer, role: str, *,
+                   events: list[Event] | None = None, actor: Actor) -> Membership:
+    errors = _Errors()
+    if role not in {r.value for r in Role}:
+        errors.add("role", "Choose owner, manager or viewer.")
+    if events and any(e.organizer_id != organizer.id for e in events):
+        errors.add("events", "Choose events of this organizer.")
+    existing = db.session.scalar(select(Membership).where(
+        Membership.user_id == user.id, Membership.organizer_id == organizer.id))
+    if existing is not None:
+        errors.add("email", "This user is a member already.")
+    if errors:
+        raise ValidationError(dict(errors))
+    membership = Membership(user=user, organizer=organizer, role=role,
+                            all_events=not events, events=list(events or []))
+    db.session.add(membership)
+    db.session.flush()
+    audit.record(actor, "add_member", organizer_id=organizer.id, object_type="membership",
+                 object_id=membership.id, data={"user": user.email, "role": role})
+    return membership
+
+
+EVENT_SETTINGS = ("name", "currency", "locale", "invoice_prefix", "proforma_prefix",
+                  "shipping_prefix", "due_days", "introductory_text", "additional_text",
+                  "payment_text", "footer_text", "terms_text", "seller_override")
+
+
+def clean_event_settings(data: dict, *, current: Event | None = None) -> dict:
+    errors = _Errors()
+    out = {}
+    for key in data:
+        if key not in EVENT_SETTINGS and key != "slug":
+            errors.add(key, "Unknown field.")
+    if "name" in data:
+        if not (data["name"] or "").strip() or len(data["name"]) > 200:
+            errors.add("name", "Give a name of at most 200 characters.")
+        out["name"] = (data["name"] or "").strip()
+    if "currency" in data:
+        if data["currency"] not in CURRENCY_MINOR_UNITS:
+            errors.add("currency", "Unknown ISO 4217 currency code.")
+        out["currency"] = data["currency"]
+    if "locale" in data:
+        out["locale"] = clean_locale(errors, "locale", data["locale"]) or "en"
+    for key in ("invoice_prefix", "proforma_prefix", "shipping_prefix"):
+        if key in data:
+            value = (data[key] or "").strip()
+            if len(value) > 30 or not re.fullmatch(r"[A-Za-z0-9/_.-]*", value):
+                errors.add(key, "Use at most 30 letters, digits, / _ . or -.")
+            out[key] = value
+    prefixes = {k: out.get(k, getattr(current, k, None) if current else None) or ""
+                for k in ("invoice_prefix", "proforma_prefix", "shipping_prefix")}
+    if any(k in data for k in prefixes):
+        for key, messages in numbering.check_prefixes(**prefixes).items():
+            for message in messages:
+                errors.add(key, message)
+    if "due_days" in data:
+        try:
+            out["due_days"] = int(data["due_days"])
+            if not 0 <= out["due_days"] <= 3650:
+                raise ValueError
+        except (TypeError, ValueError):
+            errors.add("due_days", "Enter a whole number of days from 0 to 3650.")
+    for key in ("introductory_text", "additional_text", "payment_text", "footer_text",
+                "terms_text"):
+        if key in data:
+            out[key] = data[key] or ""
+    if "seller_override" in data:
+        out["seller_override"] = {k: v for k, v in clean_seller(
+            errors, data["seller_override"] or {}, "seller_override").items() if v}
+    if errors:
+        raise ValidationError(dict(errors))
+    return out
+
+
+def create_event(organizer: Organizer, slug: str, name: str, *, actor: Actor,
+                 **settings) -> Event:
+    errors = _Errors()
+    if not SLUG.match(slug or ""):
+        errors.add("slug", "Use lowercase letters, digits and dashes (at most 50).")
+    elif db.session.scalar(select(Event.id).where(Event.organizer_id == organizer.id,
+                                                  Event.slug == slug)):
+        errors.add("slug", "This organizer has an event with this slug already.")
+    if errors:
+        raise ValidationError(dict(errors))
+    base = settings.get("invoice_prefix") or f"{slug.upper()[:10]}-"
+    defaults = {"invoice_prefix": base, "proforma_prefix": f"{base}PF-",
+                "shipping_prefix": f"{base}DN-", "currency": "EUR", "locale": "en",
+                "due_days": 14}
+    clean = clean_event_settings({**defaults, **settings, "name": name})
+    event = Event(organizer=organizer, organizer_id=organizer.id, slug=slug, **clean)
+    db.session.add(event)
+    db.session.flush()
+    numbering.ensure_sequences(event.id)
+    audit.record(actor, "create", organizer_id=organizer.id, event_id=event.id,
+                 object_type="event", object_id=event.id)
+    return event
+
+
+def update_event(event: Event, data: dict, *, actor: Actor) -> Event:
+    clean = clean_event_settings(data, current=event)
+    for key, value in clean.items():
+        setattr(event, key, value)
+    db.session.flush()
+    audit.record(actor, "edit", organizer_id=event.organizer_id, event_id=event.id,
+                 object_type="event", object_id=event.id, data={"fields": sorted(clean)})
+    return event

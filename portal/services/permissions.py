@@ -1,0 +1,75 @@
+"""Scoping: every object is loaded through its owner, so "not yours" and "missing" are the
+same 404. Roles are checked here and nowhere else.
+
+A *scope* is whatever grants access to an organizer's events: a `Membership` (back office) or
+an `ApiToken` (API). Both answer `can_see_event(event)`.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from ..errors import ForbiddenError, NotFoundError
+from ..extensions import db
+from ..models import Customer, Event, Invoice, Membership, Organizer, Role
+from ..models.organizer import ROLE_RANK
+
+
+def membership_for(user, organizer_slug: str) -> Membership:
+    membership = db.session.scalar(
+        select(Membership).join(Organizer).where(Membership.user_id == user.id,
+                                                 Organizer.slug == organizer_slug))
+    if membership is None:
+        raise NotFoundError()
+    return membership
+
+
+def require_role(membership: Membership, needed: Role | str) -> None:
+    if ROLE_RANK[Role(membership.role)] < ROLE_RANK[Role(needed)]:
+        raise ForbiddenError("Your role does not allow this.")
+
+
+def event_in_scope(scope, organizer_id: int, event_slug: str) -> Event:
+    event = db.session.scalar(select(Event).where(Event.organizer_id == organizer_id,
+                                                  Event.slug == event_slug))
+    if event is None or not scope.can_see_event(event):
+        raise NotFoundError()
+    return event
+
+
+def invoice_in_event(event: Event, invoice_id, *options) -> Invoice:
+    try:
+        invoice_id = int(invoice_id)
+    except (TypeError, ValueError):
+        raise NotFoundError() from None
+    invoice = db.session.scalar(select(Invoice).where(Invoice.event_id == event.id,
+                                                      Invoice.id == invoice_id).options(*options))
+    if invoice is None:
+        raise NotFoundError()
+    return invoice
+
+
+def customer_in_organizer(organizer_id: int, customer_id) -> Customer:
+    try:
+        customer_id = int(customer_id)
+    except (TypeError, ValueError):
+        raise NotFoundError() from None
+    customer = db.session.scalar(select(Customer).where(Customer.organizer_id == organizer_id,
+                                                        Customer.id == customer_id))
+    if customer is None:
+        raise NotFoundError()
+    return customer
+
+
+def invoice_of_customer(customer: Customer, invoice_id, *options) -> Invoice:
+    """A customer's own closed invoice; drafts and everyone else's are 404."""
+    try:
+        invoice_id = int(invoice_id)
+    except (TypeError, ValueError):
+        raise NotFoundError() from None
+    invoice = db.session.scalar(select(Invoice).where(
+        Invoice.customer_id == customer.id, Invoice.organizer_id == customer.organizer_id,
+        Invoice.id == invoice_id, Invoice.status != "draft").options(*options))
+    if invoice is None:
+        raise NotFoundError()
+    return invoice
