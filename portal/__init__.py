@@ -26,7 +26,7 @@ def create_app(config: dict | None = None) -> Flask:
     check_config(app.config)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
-    from . import models  # noqa: F401 - registers every table
+    from . import models, users  # noqa: F401 - registers every table and the user loader
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), compare_type=True,
                     render_as_batch=True)

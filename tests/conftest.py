@@ -56,7 +56,6 @@ def make_app(url: str, **overrides):
         "TESTING": True,
         "SQLALCHEMY_DATABASE_URI": url,
         "SECRET_KEY": "test-secret-key",
-        "SERVER_NAME": "localhost",
         "RATELIMIT_ENABLED": False,
         "JOBS_RAISE": True,
         "SESSION_COOKIE_SECURE": False,

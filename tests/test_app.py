@@ -1,0 +1,46 @@
+"""App-wide behaviour: configuration safety, headers, request ids, error shapes."""
+
+import pytest
+
+from portal import create_app
+
+
+def test_production_refuses_to_start_without_a_secret_key(monkeypatch):
+    monkeypatch.setenv("PORTAL_ENV", "production")
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    with pytest.raises(RuntimeError, match="SECRET_KEY"):
+        create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://"})
+
+
+def test_production_cookies_are_secure_by_default(monkeypatch):
+    monkeypatch.setenv("PORTAL_ENV", "production")
+    monkeypatch.setenv("SECRET_KEY", "x" * 32)
+    monkeypatch.delenv("SESSION_COOKIE_SECURE", raising=False)
+    app = create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://"})
+    assert app.config["SESSION_COOKIE_SECURE"] is True
+    assert app.config["SESSION_COOKIE_HTTPONLY"] is True
+    assert app.config["SESSION_COOKIE_SAMESITE"] == "Lax"
+
+
+def test_plain_postgres_urls_use_psycopg3(monkeypatch):
+    monkeypatch.setenv("PORTAL_ENV", "testing")
+    app = create_app({"SQLALCHEMY_DATABASE_URI": "postgresql://u@127.0.0.1/x"})
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u@127.0.0.1/x"
+
+
+def test_security_headers_and_request_id(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
+    assert len(response.headers["X-Request-ID"]) == 32
+    echoed = client.get("/healthz", headers={"X-Request-ID": "abc-123"})
+    assert echoed.headers["X-Request-ID"] == "abc-123"
+
+
+def test_api_404_is_json_and_html_404_is_a_page(client):
+    api = client.get("/api/v1/nothing-here")
+    assert api.status_code == 404
+    assert api.get_json()["error"]["code"] == "not_found"
+    page = client.get("/nothing-here")
+    assert page.status_code == 404 and page.mimetype == "text/html"
