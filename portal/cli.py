@@ -175,6 +175,33 @@ def register_cli(app: Flask) -> None:
             return
         click.echo(_describe(creds))
 
+    @app.cli.command("render-missing-pdfs")
+    @click.option("--invoice", "invoice_ids", type=int, multiple=True,
+                  help="Only these invoice ids (default: every closed invoice without one).")
+    def render_missing_pdfs_cmd(invoice_ids):
+        """Make the document of record of closed invoices that have none (e.g. a lost job).
+
+        An invoice that has its PDF keeps it: this never changes an existing document.
+        """
+        from .models import Invoice
+        from .services.documents import store_document_of_record
+
+        query = select(Invoice.id).where(Invoice.status != "draft",
+                                         Invoice.pdf_sha256.is_(None)).order_by(Invoice.id)
+        if invoice_ids:
+            query = query.where(Invoice.id.in_(invoice_ids))
+        made = 0
+        for invoice_id in db.session.scalars(query).all():
+            document = store_document_of_record(invoice_id)
+            if document is None:
+                continue
+            line = (f"Invoice {invoice_id}: stored {document.size} bytes, "
+                    f"{document.pages} page(s), sha256 {document.sha256}.")
+            commit()
+            made += 1
+            click.echo(line)
+        click.echo(f"{made} PDF(s) made; existing documents were left as they are.")
+
 
 def _describe(creds: dict) -> str:
     base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")

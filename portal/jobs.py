@@ -45,12 +45,19 @@ def commit() -> None:
 
 def dispatch_pending() -> None:
     pending = db.session.info.pop("pending_jobs", [])
+    celery = current_app.extensions.get("celery")
     for name, args in pending:
-        celery = current_app.extensions.get("celery")
-        if celery is not None:
-            celery.send_task(name, args=list(args))
-        else:
+        if celery is None:
             run_now(name, *args)
+            continue
+        try:
+            celery.send_task(name, args=list(args))
+        except Exception:
+            # The unit of work is committed already: failing the request now would only make
+            # the user repeat a step that happened. What a lost job leaves behind is visible
+            # and recoverable (a PDF still "being prepared": `flask render-missing-pdfs`;
+            # a sending still queued: send again).
+            current_app.logger.exception("could not queue job %s%r", name, args)
 
 
 def run_now(name: str, *args):
@@ -78,6 +85,8 @@ def init_jobs(app: Flask) -> None:
             session.info.pop("pending_jobs", None)
 
     from . import tasks  # noqa: F401 - registers the job functions
+    from .services.mail import init_mail
+    init_mail(app)
 
     if app.config.get("CELERY_BROKER_URL"):
         from .worker_setup import make_celery

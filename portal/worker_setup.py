@@ -1,6 +1,18 @@
-"""Celery wiring: every registered job becomes a task that runs inside an app context."""
+"""Celery wiring: every registered job becomes a task that runs inside an app context.
+
+Start workers with `celery -A portal.worker worker --loglevel=info` and the same environment
+as the app (`DATABASE_URL`, `CELERY_BROKER_URL`, `MAIL_SERVER`, …).
+
+Jobs are acknowledged after they ran, so a job whose worker dies is delivered again: to
+another worker at once when only the pool process died, or — when the whole worker was killed
+— once the Redis transport's visibility timeout has passed (`CELERY_VISIBILITY_TIMEOUT`,
+seconds, default one hour; keep it well above the longest job). Every job is idempotent, so
+running one twice is harmless (see services/mail.py for how a mail is never sent twice).
+"""
 
 from __future__ import annotations
+
+import os
 
 from celery import Celery, Task
 
@@ -22,6 +34,12 @@ def make_celery(app, registry) -> Celery:
         task_reject_on_worker_lost=True,
         worker_prefetch_multiplier=1,
         broker_connection_retry_on_startup=True,
+        broker_transport_options={"visibility_timeout": int(
+            app.config.get("CELERY_VISIBILITY_TIMEOUT")
+            or os.environ.get("CELERY_VISIBILITY_TIMEOUT") or 3600)},
+        # Publishing must not hang a request when the broker is away.
+        task_publish_retry_policy={"max_retries": 2, "interval_start": 0,
+                                   "interval_step": 0.5, "interval_max": 1},
     )
     for name, func in registry.items():
         celery.task(name=name, bind=False)(func)
