@@ -199,9 +199,16 @@ class SmtpTransport:
     """SMTP through Flask-Mailman (MAIL_SERVER, MAIL_PORT, MAIL_USE_TLS, … in the config)."""
 
     def send(self, message: EmailMultiAlternatives, message_id: str) -> None:
-        connection = mailman.get_connection(backend="smtp", fail_silently=False)
-        if connection.send_messages([message]) != 1:
-            raise smtplib.SMTPException("the mail server did not accept the message")
+        config = current_app.config
+        connection = mailman.get_connection(
+            backend="smtp", fail_silently=False, host=config["MAIL_SERVER"],
+            port=config["MAIL_PORT"], username=config.get("MAIL_USERNAME"),
+            password=config.get("MAIL_PASSWORD"), use_tls=config.get("MAIL_USE_TLS"),
+            use_ssl=config.get("MAIL_USE_SSL"), timeout=config.get("MAIL_TIMEOUT"))
+        # As a context manager so the connection is closed when the server refuses, too.
+        with connection:
+            if connection.send_messages([message]) != 1:
+                raise smtplib.SMTPException("the mail server did not accept the message")
 
     def delivered(self, message_id: str) -> bool | None:
         return None  # a mail server cannot be asked what it received
