@@ -1,1 +1,345 @@
-"""Routes of this blueprint (built in its own issue)."""
+"""The JSON API (SPEC §6): organizer endpoints with API tokens, customer endpoints with keys.
+
+Every view is thin: it loads through the owner (`auth` scopes, `permissions`), checks the
+token's right to write, calls one service, and answers through `respond`, which keeps the answer
+for an `Idempotency-Key` retry and commits (`jobs.commit`) in one go. Every POST is wrapped in
+`idempotent`. Errors are raised, never built here: `errors.py` renders them as JSON under /api/.
+"""
+
+from __future__ import annotations
+
+import json
+
+from flask import Response, request, send_from_directory, url_for
+
+from .. import jobs
+from ..config import ROOT
+from ..downloads import pdf_response
+from ..errors import NotFoundError
+from ..services import api_queries, customers, invoices, orders, permissions
+from ..services.representation import INVOICE_LOAD, invoice_to_dict
+from . import auth, bp, schemas
+from .idempotency import idempotent, remember
+from .openapi import openapi_document
+
+ORGANIZER = "/organizers/<organizer>"
+EVENT = f"{ORGANIZER}/events/<event>"
+INVOICE = f"{EVENT}/invoices/<id>"
+CUSTOMER = f"{EVENT}/customers/<id>"
+DOCS_FOLDER = ROOT / "static" / "api-docs"
+
+
+# ---------------------------------------------------------------- responses
+
+
+def json_response(payload, status: int = 200, headers: dict | None = None) -> Response:
+    # Our own dumps keeps the invoice object's key order (Flask's provider sorts keys).
+    body = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+    return Response(body, status=status, headers=headers or {}, mimetype="application/json")
+
+
+def respond(payload, status: int = 200, headers: dict | None = None) -> Response:
+    """Answer a write: keep the answer for an idempotent retry, then commit both at once."""
+    response = json_response(payload, status, headers)
+    remember(response)
+    jobs.commit()
+    return response
+
+
+def _page_link(page: int, page_size: int) -> str:
+    args = request.args.to_dict()
+    args.update(page=str(page), page_size=str(page_size))
+    return url_for(request.endpoint, _external=True, **request.view_args, **args)
+
+
+def _page_body(page: api_queries.Page, query: dict, results: list) -> dict:
+    number, size = query["page"], query["page_size"]
+    if number > 1 and (number - 1) * size >= page.count:
+        raise NotFoundError("This page does not exist.", code="invalid_page")
+    has_next = number * size < page.count
+    return {
+        "count": page.count,
+        "next": _page_link(number + 1, size) if has_next else None,
+        "previous": _page_link(number - 1, size) if number > 1 else None,
+        "results": results,
+    }
+
+
+@bp.after_request
+def _challenge(response: Response) -> Response:
+    if response.status_code == 401 and request.path.startswith("/api/"):
+        response.headers.setdefault("WWW-Authenticate", 'Token realm="api"')
+    return response
+
+
+# ---------------------------------------------------------------- invoices
+
+
+def _invoice_list(scope_query, query: dict) -> Response:
+    page = api_queries.invoice_page(scope_query, filters=query["filters"],
+                                    ordering=query["ordering"], page=query["page"],
+                                    page_size=query["page_size"])
+    results = [schemas.project(invoice_to_dict(i), query["fields"]) for i in page.items]
+    return json_response(_page_body(page, query, results))
+
+
+@bp.get(f"{ORGANIZER}/invoices/")
+def organizer_invoice_list(organizer):
+    scope = auth.organizer_scope(organizer)
+    query = schemas.invoice_list_query(request.args, organizer_wide=True)
+    return _invoice_list(api_queries.organizer_invoices(scope.token), query)
+
+
+@bp.get(f"{EVENT}/invoices/")
+def invoice_list(organizer, event):
+    scope = auth.event_scope(organizer, event)
+    query = schemas.invoice_list_query(request.args)
+    return _invoice_list(api_queries.event_invoices(scope.event), query)
+
+
+@bp.post(f"{EVENT}/invoices/")
+@idempotent
+def invoice_create(organizer, event):
+    scope = auth.event_scope(organizer, event, write=True)
+    schemas.no_query(request.args)
+    invoice = invoices.create_draft(scope.event, schemas.json_body(request), actor=scope.actor)
+    location = url_for("api.invoice_detail", organizer=organizer, event=event, id=invoice.id,
+                       _external=True)
+    return respond(invoice_to_dict(invoice), 201, {"Location": location})
+
+
+def _invoice(organizer, event, id, *, write=False, options=()):
+    scope = auth.event_scope(organizer, event, write=write)
+    invoice = permissions.invoice_in_event(scope.event, schemas.object_id(id), *options)
+    return scope, invoice
+
+
+@bp.get(f"{INVOICE}/")
+def invoice_detail(organizer, event, id):
+    _, invoice = _invoice(organizer, event, id, options=INVOICE_LOAD)
+    fields = schemas.detail_query(request.args)
+    return json_response(schemas.project(invoice_to_dict(invoice), fields))
+
+
+@bp.patch(f"{INVOICE}/")
+def invoice_update(organizer, event, id):
+    scope, invoice = _invoice(organizer, event, id, write=True)
+    schemas.no_query(request.args)
+    invoices.update_draft(invoice, schemas.json_body(request), actor=scope.actor)
+    return respond(invoice_to_dict(invoice))
+
+
+@bp.delete(f"{INVOICE}/")
+def invoice_delete(organizer, event, id):
+    scope, invoice = _invoice(organizer, event, id, write=True)
+    schemas.no_query(request.args)
+    invoices.delete_draft(invoice, actor=scope.actor)
+    jobs.commit()
+    return Response(status=204)
+
+
+def _action(organizer, event, id, *, allowed: tuple[str, ...] = ()):
+    """Load a writable invoice and the (small) body of a lifecycle action."""
+    scope, invoice = _invoice(organizer, event, id, write=True)
+    schemas.no_query(request.args)
+    return scope, invoice, schemas.action_body(request, allowed=allowed)
+
+
+@bp.post(f"{INVOICE}/close/")
+@idempotent
+def invoice_close(organizer, event, id):
+    scope, invoice, _ = _action(organizer, event, id)
+    invoices.close_invoice(invoice, actor=scope.actor)
+    return respond(invoice_to_dict(invoice))
+
+
+@bp.post(f"{INVOICE}/send/")
+@idempotent
+def invoice_send(organizer, event, id):
+    scope, invoice, body = _action(organizer, event, id, allowed=("to",))
+    invoices.send_invoice(invoice, actor=scope.actor, to=body.get("to"))
+    # Accepted: the mail goes out after the commit; an open invoice turns `sent` on delivery.
+    return respond(invoice_to_dict(invoice), 202)
+
+
+@bp.post(f"{INVOICE}/pay/")
+@idempotent
+def invoice_pay(organizer, event, id):
+    scope, invoice, _ = _action(organizer, event, id)
+    invoices.pay_invoice(invoice, actor=scope.actor)
+    return respond(invoice_to_dict(invoice))
+
+
+@bp.post(f"{INVOICE}/dispute/")
+@idempotent
+def invoice_dispute(organizer, event, id):
+    scope, invoice, body = _action(organizer, event, id, allowed=("reason",))
+    invoices.dispute_invoice(invoice, actor=scope.actor, reason=body.get("reason", ""))
+    return respond(invoice_to_dict(invoice))
+
+
+@bp.post(f"{INVOICE}/resolve/")
+@idempotent
+def invoice_resolve(organizer, event, id):
+    scope, invoice, _ = _action(organizer, event, id)
+    invoices.resolve_invoice(invoice, actor=scope.actor)
+    return respond(invoice_to_dict(invoice))
+
+
+@bp.post(f"{INVOICE}/cancel/")
+@idempotent
+def invoice_cancel(organizer, event, id):
+    scope, invoice, _ = _action(organizer, event, id)
+    credit_note = invoices.cancel_invoice(invoice, actor=scope.actor)
+    # The credit note when one was made; a cancelled proforma answers with itself.
+    return respond(invoice_to_dict(credit_note or invoice))
+
+
+@bp.post(f"{INVOICE}/archive/")
+@idempotent
+def invoice_archive(organizer, event, id):
+    scope, invoice, _ = _action(organizer, event, id)
+    invoices.archive_invoice(invoice, actor=scope.actor)
+    return respond(invoice_to_dict(invoice))
+
+
+@bp.get(f"{INVOICE}/pdf/")
+def invoice_pdf(organizer, event, id):
+    _, invoice = _invoice(organizer, event, id)
+    schemas.no_query(request.args)
+    # The stored document of record, a DRAFT preview, or 409 + Retry-After while pending.
+    return pdf_response(invoice)
+
+
+# ---------------------------------------------------------------- orders
+
+
+@bp.get(f"{EVENT}/orders/")
+def order_list(organizer, event):
+    scope = auth.event_scope(organizer, event)
+    query = schemas.simple_list_query(request.args, filters=("customer",))
+    page = api_queries.event_orders(scope.event, customer=query["filters"]["customer"],
+                                    page=query["page"], page_size=query["page_size"])
+    return json_response(_page_body(page, query, [schemas.order_to_dict(o) for o in page.items]))
+
+
+@bp.post(f"{EVENT}/orders/")
+@idempotent
+def order_create(organizer, event):
+    scope = auth.event_scope(organizer, event, write=True)
+    schemas.no_query(request.args)
+    order = orders.create_order(scope.event, schemas.json_body(request), actor=scope.actor)
+    location = url_for("api.order_detail", organizer=organizer, event=event, code=order.code,
+                       _external=True)
+    return respond(schemas.order_to_dict(order), 201, {"Location": location})
+
+
+@bp.get(f"{EVENT}/orders/<code>/")
+def order_detail(organizer, event, code):
+    scope = auth.event_scope(organizer, event)
+    schemas.no_query(request.args)
+    return json_response(schemas.order_to_dict(api_queries.order_in_event(scope.event, code)))
+
+
+# ---------------------------------------------------------------- customers
+
+
+@bp.get(f"{EVENT}/customers/")
+def customer_list(organizer, event):
+    scope = auth.event_scope(organizer, event)
+    query = schemas.simple_list_query(request.args, filters=("reference", "email"))
+    page = api_queries.organizer_customers(scope.organizer.id, page=query["page"],
+                                           page_size=query["page_size"], **query["filters"])
+    results = [schemas.customer_to_dict(c) for c in page.items]
+    return json_response(_page_body(page, query, results))
+
+
+@bp.post(f"{EVENT}/customers/")
+@idempotent
+def customer_create(organizer, event):
+    scope = auth.event_scope(organizer, event, write=True)
+    schemas.no_query(request.args)
+    customer, key = customers.create_customer(scope.organizer, schemas.json_body(request),
+                                              actor=scope.actor)
+    location = url_for("api.customer_detail", organizer=organizer, event=event, id=customer.id,
+                       _external=True)
+    # The key is in this answer and nowhere else, ever (only its hash is stored).
+    return respond(schemas.customer_to_dict(customer, key=key), 201, {"Location": location})
+
+
+def _customer(organizer, event, id, *, write=False):
+    scope = auth.event_scope(organizer, event, write=write)
+    customer = permissions.customer_in_organizer(scope.organizer.id, schemas.object_id(id))
+    return scope, customer
+
+
+@bp.get(f"{CUSTOMER}/")
+def customer_detail(organizer, event, id):
+    _, customer = _customer(organizer, event, id)
+    schemas.no_query(request.args)
+    return json_response(schemas.customer_to_dict(customer))
+
+
+@bp.patch(f"{CUSTOMER}/")
+def customer_update(organizer, event, id):
+    scope, customer = _customer(organizer, event, id, write=True)
+    schemas.no_query(request.args)
+    customers.update_customer(customer, schemas.json_body(request), actor=scope.actor)
+    return respond(schemas.customer_to_dict(customer))
+
+
+@bp.post(f"{CUSTOMER}/rotate-key/")
+@idempotent
+def customer_rotate_key(organizer, event, id):
+    scope, customer = _customer(organizer, event, id, write=True)
+    schemas.no_query(request.args)
+    schemas.action_body(request)
+    key = customers.rotate_key(customer, actor=scope.actor)
+    return respond(schemas.customer_to_dict(customer, key=key))
+
+
+# ---------------------------------------------------------------- the customer's own API
+
+
+@bp.get("/customer/invoices")
+def customer_invoice_list():
+    customer = auth.current_customer()
+    query = schemas.customer_list_query(request.args)
+    page = api_queries.customer_invoice_slice(customer, ids=query["ids"], type=query["type"],
+                                              after=query["after"], first=query["first"],
+                                              limit=query["limit"])
+    return json_response({"count": page.count, "invoices": [
+        schemas.project(invoice_to_dict(i), query["fields"]) for i in page.items]})
+
+
+@bp.get("/customer/invoices/<id>")
+def customer_invoice_detail(id):
+    customer = auth.current_customer()
+    fields = schemas.detail_query(request.args)
+    invoice = permissions.invoice_of_customer(customer, schemas.object_id(id), *INVOICE_LOAD)
+    return json_response(schemas.project(invoice_to_dict(invoice), fields))
+
+
+@bp.get("/customer/invoices/<id>/pdf")
+def customer_invoice_pdf(id):
+    customer = auth.current_customer()
+    schemas.no_query(request.args)
+    return pdf_response(permissions.invoice_of_customer(customer, schemas.object_id(id)))
+
+
+# ---------------------------------------------------------------- the reference
+
+
+@bp.get("/openapi.json")
+def openapi_json():
+    document = openapi_document(server_url=request.host_url.rstrip("/") + "/api/v1")
+    response = json_response(document)
+    response.cache_control.public = True
+    response.cache_control.max_age = 300
+    return response
+
+
+@bp.get("/docs")
+def api_docs():
+    # A static page whose script (same origin, CSP script-src 'self') renders openapi.json.
+    return send_from_directory(DOCS_FOLDER, "index.html", max_age=300)

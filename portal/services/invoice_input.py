@@ -71,7 +71,13 @@ def _decimal(errors, field, value, *, places, minimum=None, maximum=None, exclus
     if not number.is_finite():
         errors.add(field, "Enter a number.")
         return None
-    if number.as_tuple().exponent < -places and number != number.quantize(Decimal(1).scaleb(-places)):
+    try:
+        too_precise = (number.as_tuple().exponent < -places
+                       and number != number.quantize(Decimal(1).scaleb(-places)))
+    except InvalidOperation:  # more digits than the decimal context holds: far out of range
+        errors.add(field, "Enter a smaller number.")
+        return None
+    if too_precise:
         errors.add(field, f"Use at most {places} decimal places.")
         return None
     if minimum is not None and (number <= minimum if exclusive_min else number < minimum):

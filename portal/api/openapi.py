@@ -1,0 +1,631 @@
+"""The OpenAPI 3.1 document of the API, built from the same constants the code uses.
+
+It is the contract integrators read (rendered at /api/v1/docs) and the one Schemathesis checks
+the API against in the test suite: every operation, parameter, body, response and error shape
+below must match what the views really do. The invoice object's keys come from
+`schemas.INVOICE_FIELDS`, the writable ones from `invoice_input`, so a field added in one place
+and forgotten here fails the schema tests rather than drifting silently.
+"""
+
+from __future__ import annotations
+
+from ..domain.lifecycle import InvoiceStatus, InvoiceType
+from ..domain.money import MAX_DISCOUNTS, DiscountType, RoundingMode, RoundingRule
+from ..services.invoice_input import (
+    ADDRESS_FIELDS,
+    ADDRESS_LIMITS,
+    MAX_LINES,
+    TEXT_FIELDS,
+    WRITABLE,
+)
+from . import schemas
+from .idempotency import HEADER as IDEMPOTENCY_HEADER
+from .idempotency import MAX_KEY_LENGTH
+
+DECIMAL_PATTERN = r"^-?[0-9]+(\.[0-9]+)?$"
+
+
+def _ref(name: str) -> dict:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _nullable(schema: dict) -> dict:
+    if "$ref" in schema:
+        return {"oneOf": [schema, {"type": "null"}]}
+    kind = schema["type"]
+    return {**schema, "type": [kind, "null"] if isinstance(kind, str) else [*kind, "null"]}
+
+
+def _object(properties: dict, *, required=None, description: str | None = None) -> dict:
+    schema = {"type": "object", "properties": properties, "additionalProperties": False,
+              "required": list(properties) if required is None else list(required)}
+    if description:
+        schema["description"] = description
+    return schema
+
+
+STRING = {"type": "string"}
+NSTRING = {"type": ["string", "null"]}
+DECIMAL = {"type": "string", "pattern": DECIMAL_PATTERN, "description": "A decimal as a string."}
+NDECIMAL = _nullable(DECIMAL)
+DATE = {"type": "string", "format": "date"}
+DATETIME = {"type": "string", "format": "date-time"}
+DECIMAL_IN = {"type": ["string", "number"], "pattern": DECIMAL_PATTERN,
+              "description": "A decimal: a string such as \"56.330\" or a JSON number "
+                             "(read exactly, never as a float)."}
+
+
+def _enum(values) -> dict:
+    return {"type": "string", "enum": [str(v) for v in values]}
+
+
+def _address_out() -> dict:
+    properties = {key: NSTRING for key in ADDRESS_FIELDS}
+    properties["is_corporate"] = {"type": "boolean"}
+    return _object(properties, required=())
+
+
+def _address_in() -> dict:
+    properties = {key: {"type": ["string", "null"], "maxLength": limit}
+                  for key, limit in ADDRESS_LIMITS.items()}
+    properties["is_corporate"] = {"type": ["boolean", "null"]}
+    return _object(properties, required=(), description="Absent fields are left empty.")
+
+
+def _components() -> dict:
+    line = _object({
+        "position": {"type": "integer"}, "sku": STRING, "description": STRING,
+        "quantity": DECIMAL, "unit": STRING, "unit_price": DECIMAL, "tax_code": STRING,
+        "tax_rate": DECIMAL, "discount_rate": NDECIMAL, "discount_amount": NDECIMAL,
+        "weight": NDECIMAL, "request_note": STRING, "net_amount": DECIMAL,
+        "tax_amount": DECIMAL, "gross_amount": DECIMAL,
+    })
+    totals = _object({key: DECIMAL for key in (
+        "prediscount_net", "prediscount_gross", "discount", "subtotal_net", "subtotal_gross",
+        "net", "tax", "gross", "quantity", "weight")})
+    invoice_properties = {
+        "id": {"type": "integer"},
+        "number": {**NSTRING, "description": "Empty (null) while draft; set at close."},
+        "type": _enum(InvoiceType),
+        "status": _enum(InvoiceStatus),
+        "organizer": STRING,
+        "event": STRING,
+        "order": NSTRING,
+        "customer": {**NSTRING, "description": "The customer's external reference."},
+        "refers": {**NSTRING, "description": "Number of the invoice this one corrects."},
+        "is_cancellation": {"type": "boolean"},
+        "issue_date": _nullable(DATE),
+        "due_date": _nullable(DATE),
+        "expires_at": _nullable(DATETIME),
+        "locale": STRING,
+        "currency": {"type": "string", "pattern": "^[A-Z]{3}$"},
+        "prices_include_tax": {"type": "boolean"},
+        "rounding": _object({"mode": _enum(RoundingMode), "rule": _enum(RoundingRule)}),
+        "seller": {"type": "object", "additionalProperties": NSTRING,
+                   "description": "Frozen at close; a draft shows the event's current seller."},
+        "billing_address": _ref("Address"),
+        "shipping_address": _nullable(_ref("Address")),
+        "lines": {"type": "array", "items": line},
+        "discounts": {"type": "array", "items": _object({
+            "type": _enum(DiscountType), "value": DECIMAL,
+            "amount": {**DECIMAL, "description": "The cut this discount made."}})},
+        "discounts_include_tax": {"type": "boolean"},
+        "shipping_method": _nullable(_object({"name": NSTRING, "cost": NDECIMAL,
+                                              "tax_rate": NDECIMAL})),
+        "payment_method": _nullable(_object({"name": NSTRING, "fee": NDECIMAL,
+                                             "tax_rate": NDECIMAL})),
+        "totals": totals,
+        "taxes": {"type": "array", "items": _object({
+            "code": STRING, "rate": DECIMAL, "taxable": DECIMAL, "amount": DECIMAL})},
+        "shipping": _nullable(_object({
+            "shipped_at": _nullable(DATETIME), "number_of_packages": {"type": ["integer", "null"]},
+            "carriage": {"type": ["string", "null"], "enum": ["paid", "forward", None]},
+            "goods_appearance": NSTRING, "tracking_number": NSTRING,
+            "transport_reason": NSTRING})),
+        "texts": _object({key: STRING for key in TEXT_FIELDS}),
+        "reference": _object({"type": NSTRING, "number": NSTRING}),
+        "package_number": NSTRING,
+        "channel": NSTRING,
+        "pdf_sha256": {"type": ["string", "null"], "pattern": "^[0-9a-f]{64}$",
+                       "description": "SHA-256 of the document of record, once stored."},
+        "created_at": DATETIME,
+        "closed_at": _nullable(DATETIME),
+        "updated_at": DATETIME,
+    }
+    assert tuple(invoice_properties) == schemas.INVOICE_FIELDS, "invoice fields drifted"
+    invoice = _object(invoice_properties, description="The invoice object (SPEC §6). Amounts "
+                      "are strings with the currency's decimals; credit notes are negative.")
+    partial = {**invoice, "required": [],
+               "description": "An invoice object, or only the fields named in `fields`."}
+
+    line_in = _object({
+        "sku": {"type": ["string", "null"], "maxLength": 40},
+        "description": {"type": "string", "maxLength": 255},
+        "quantity": {**DECIMAL_IN, "description": "More than 0, at most 2 decimals."},
+        "unit": {"type": ["string", "null"], "maxLength": 20},
+        "unit_price": {**DECIMAL_IN, "description": "At most 3 decimals, in the entry basis."},
+        "tax_code": {"type": ["string", "null"], "maxLength": 32},
+        "tax_rate": {**DECIMAL_IN, "description": "Percent, 0 to 100."},
+        "discount_rate": _nullable(DECIMAL_IN),
+        "discount_amount": _nullable(DECIMAL_IN),
+        "weight": _nullable(DECIMAL_IN),
+        "request_note": {"type": ["string", "null"], "maxLength": 255},
+        "order_line": {"type": ["integer", "null"]},
+        "position": {"description": "Ignored (computed)."},
+        "net_amount": {"description": "Ignored (computed)."},
+        "tax_amount": {"description": "Ignored (computed)."},
+        "gross_amount": {"description": "Ignored (computed)."},
+    }, required=("description", "quantity", "unit_price"))
+
+    def charge_in(amount_key):
+        return _nullable(_object({
+            "name": {"type": "string", "maxLength": 80}, amount_key: DECIMAL_IN,
+            "tax_rate": DECIMAL_IN, "tax_code": {"type": ["string", "null"], "maxLength": 32},
+        }, required=("name", amount_key)))
+
+    write_properties = {
+        "type": _enum(InvoiceType),
+        "customer": {"type": ["string", "null"], "maxLength": 64,
+                     "description": "A customer's external reference; fills the buyer."},
+        "order": {"type": ["string", "null"], "maxLength": 64,
+                  "description": "Create only: copy this order's lines and buyer."},
+        "refers": {"type": ["string", "null"], "maxLength": 64},
+        "expires_at": _nullable(DATETIME),
+        "due_date": _nullable(DATE),
+        "locale": NSTRING,
+        "currency": {"type": "string", "pattern": "^[A-Z]{3}$"},
+        "prices_include_tax": {"type": "boolean"},
+        "rounding": _object({"mode": _enum(RoundingMode), "rule": _enum(RoundingRule)},
+                            required=()),
+        "billing_address": _nullable(_ref("AddressInput")),
+        "shipping_address": _nullable(_ref("AddressInput")),
+        "lines": {"type": "array", "items": line_in, "maxItems": MAX_LINES},
+        "discounts": {"type": "array", "maxItems": MAX_DISCOUNTS, "items": _object({
+            "type": _enum(DiscountType), "value": DECIMAL_IN,
+            "amount": {"description": "Ignored (computed)."}}, required=("type", "value"))},
+        "discounts_include_tax": {"type": "boolean"},
+        "shipping_method": charge_in("cost"),
+        "payment_method": charge_in("fee"),
+        "shipping": _nullable(_object({
+            "shipped_at": _nullable(DATETIME),
+            "number_of_packages": {"type": ["integer", "null"], "minimum": 1, "maximum": 1000},
+            "carriage": {"type": ["string", "null"], "enum": ["paid", "forward", None]},
+            "goods_appearance": {"type": ["string", "null"], "maxLength": 255},
+            "tracking_number": {"type": ["string", "null"], "maxLength": 64},
+            "transport_reason": {"type": ["string", "null"], "maxLength": 255},
+        }, required=())),
+        "texts": _object({key: {"type": ["string", "null"]} for key in TEXT_FIELDS},
+                         required=()),
+        "reference": _nullable(_object({"type": {"type": ["string", "null"], "maxLength": 32},
+                                        "number": {"type": ["string", "null"],
+                                                   "maxLength": 64}}, required=())),
+        "package_number": {"type": ["string", "null"], "maxLength": 64},
+        "channel": {"type": ["string", "null"], "maxLength": 64},
+    }
+    assert tuple(write_properties) == WRITABLE, "writable invoice fields drifted"
+    invoice_write = {
+        "type": "object", "properties": write_properties, "required": [],
+        "additionalProperties": False,
+        "description": "What a client may set. Computed fields of the invoice object "
+                       "(id, number, status, totals, …) are ignored if sent; any other "
+                       "unknown field is a 400. All problems are listed at once.",
+    }
+
+    order_line = _object({"position": {"type": "integer"}, "sku": STRING, "name": STRING,
+                          "quantity": DECIMAL, "unit_price": DECIMAL, "tax_rate": DECIMAL,
+                          "tax_code": STRING})
+    order = _object({"id": {"type": "integer"}, "code": STRING, "customer": STRING,
+                     "placed_at": DATETIME, "created_at": DATETIME,
+                     "lines": {"type": "array", "items": order_line}})
+    order_write = _object({
+        "code": {"type": "string", "minLength": 1, "maxLength": 32},
+        "customer": {"type": "string", "minLength": 1, "maxLength": 64,
+                     "description": "The buyer's external reference (must exist)."},
+        "placed_at": _nullable(DATETIME),
+        "lines": {"type": "array", "minItems": 1, "items": _object({
+            "sku": {"type": ["string", "null"], "maxLength": 40},
+            "name": {"type": "string", "minLength": 1, "maxLength": 255},
+            "quantity": DECIMAL_IN, "unit_price": DECIMAL_IN, "tax_rate": DECIMAL_IN,
+            "tax_code": {"type": ["string", "null"], "maxLength": 32},
+        }, required=("name", "quantity", "unit_price"))},
+    }, required=("code", "customer", "lines"))
+
+    customer_properties = {
+        "id": {"type": "integer"}, "reference": STRING, "name": STRING, "email": STRING,
+        "locale": STRING, "billing_address": _ref("Address"), "created_at": DATETIME,
+        "key_rotated_at": DATETIME,
+    }
+    customer = _object(customer_properties)
+    customer_with_key = _object({**customer_properties, "key": {
+        "type": "string", "description": "The customer key, shown in this answer only."}})
+    customer_write = _object({
+        "reference": {"type": "string", "minLength": 1, "maxLength": 64},
+        "name": {"type": ["string", "null"], "maxLength": 200},
+        "email": {"type": ["string", "null"], "maxLength": 254},
+        "locale": NSTRING,
+        "billing_address": _nullable(_ref("AddressInput")),
+    }, required=(), description="`reference` is required on create.")
+
+    def page(item):
+        return _object({"count": {"type": "integer", "minimum": 0},
+                        "next": {"type": ["string", "null"], "format": "uri"},
+                        "previous": {"type": ["string", "null"], "format": "uri"},
+                        "results": {"type": "array", "items": _ref(item)}})
+
+    error = _object({"error": _object({
+        "code": STRING, "message": STRING,
+        "fields": {"type": "object", "additionalProperties": {
+            "type": "array", "items": STRING},
+            "description": "Every bad field (dotted path) with its messages."},
+    }, required=("code", "message"))})
+
+    return {
+        "Invoice": invoice,
+        "InvoiceFields": partial,
+        "InvoiceWrite": invoice_write,
+        "InvoicePage": page("InvoiceFields"),
+        "CustomerInvoiceList": _object({"count": {"type": "integer", "minimum": 0},
+                                        "invoices": {"type": "array",
+                                                     "items": _ref("InvoiceFields")}}),
+        "Address": _address_out(),
+        "AddressInput": _address_in(),
+        "Order": order,
+        "OrderWrite": order_write,
+        "OrderPage": page("Order"),
+        "Customer": customer,
+        "CustomerWithKey": customer_with_key,
+        "CustomerWrite": customer_write,
+        "CustomerPage": page("Customer"),
+        "Empty": _object({}, description="No fields; an empty body is the same."),
+        "SendBody": _object({"to": {"type": ["string", "null"], "format": "email",
+                                    "description": "Defaults to the buyer's e-mail."}},
+                            required=()),
+        "DisputeBody": _object({"reason": {"type": ["string", "null"], "maxLength": 2000}},
+                               required=()),
+        "Error": error,
+    }
+
+
+# ---------------------------------------------------------------- operations
+
+REQUEST_ID = {"description": "Echoes the client's X-Request-ID, or a new one.",
+              "required": True, "schema": STRING}
+RESPONSE_HEADERS = {"X-Request-ID": REQUEST_ID}
+
+ERRORS = {
+    400: "Invalid input: every bad field is listed in `error.fields`.",
+    401: "No credentials, or wrong ones.",
+    403: "The credentials are known but may not do this (a read-only token writing).",
+    404: "Unknown, or not visible to these credentials.",
+    409: "Not allowed in the invoice's current state, or an Idempotency-Key conflict.",
+    429: "Too many wrong credentials from this address; wait and retry.",
+}
+
+
+def _error(status: int) -> dict:
+    response = {"description": ERRORS[status], "headers": dict(RESPONSE_HEADERS),
+                "content": {"application/json": {"schema": _ref("Error")}}}
+    if status == 401:
+        response["headers"]["WWW-Authenticate"] = {"schema": STRING}
+    if status in (409, 429):
+        response["headers"]["Retry-After"] = {
+            "schema": {"type": "integer"}, "description": "Seconds to wait before retrying."}
+    return response
+
+
+def _json(description: str, schema: dict, headers: dict | None = None) -> dict:
+    return {"description": description, "headers": {**RESPONSE_HEADERS, **(headers or {})},
+            "content": {"application/json": {"schema": schema}}}
+
+
+def _param(name: str, where: str, schema: dict, description: str,
+           required: bool = False) -> dict:
+    return {"name": name, "in": where, "required": required or where == "path",
+            "schema": schema, "description": description}
+
+
+ORGANIZER = _param("organizer", "path", STRING, "The organizer's slug.")
+EVENT = _param("event", "path", STRING, "The event's slug.")
+INVOICE_ID = _param("id", "path", {"type": "integer", "minimum": 1,
+                                   "maximum": schemas.MAX_ID}, "The invoice's id.")
+CUSTOMER_ID = _param("id", "path", {"type": "integer", "minimum": 1,
+                                    "maximum": schemas.MAX_ID}, "The customer's id.")
+ORDER_CODE = _param("code", "path", STRING, "The order's code.")
+IDEMPOTENCY = _param(IDEMPOTENCY_HEADER, "header",
+                     {"type": "string", "minLength": 1, "maxLength": MAX_KEY_LENGTH,
+                      "pattern": "^[\\x21-\\x7e]([\\x20-\\x7e]*[\\x21-\\x7e])?$"},
+                     "Makes the POST safe to retry: the same key and body within 24 hours "
+                     "replays the first answer (header `Idempotent-Replayed: true`) and does "
+                     "nothing twice; the same key with another request is 409.")
+FIELDS = _param("fields", "query", STRING,
+                "Comma list of invoice fields to return, e.g. `id,number,totals`.")
+PAGE = _param("page", "query", {"type": "integer", "minimum": 1, "maximum": schemas.MAX_PAGE},
+              "Page number, from 1. A page past the last one is 404.")
+PAGE_SIZE = _param("page_size", "query", {"type": "integer", "minimum": 1,
+                                          "maximum": schemas.MAX_PAGE_SIZE},
+                   f"Results per page (default {schemas.PAGE_SIZE}, at most "
+                   f"{schemas.MAX_PAGE_SIZE}).")
+
+
+def _comma_enum(values) -> dict:
+    names = [str(v) for v in values]
+    return {"type": "string", "pattern": f"^({'|'.join(names)})(,({'|'.join(names)}))*$"}
+
+
+def _invoice_filters(organizer_wide: bool) -> list[dict]:
+    text = {"type": "string", "maxLength": schemas.MAX_FILTER_LENGTH}
+    params = [
+        PAGE, PAGE_SIZE,
+        _param("type", "query", _comma_enum(InvoiceType), "Only these types (comma list)."),
+        _param("status", "query", _comma_enum(InvoiceStatus),
+               "Only these statuses (comma list)."),
+        _param("is_cancellation", "query", {"type": "boolean"},
+               "Only credit notes that cancel an invoice whole (true), or all others."),
+        _param("order", "query", text, "Only invoices of the order with this code."),
+        _param("refers", "query", text, "Only invoices referring to the invoice with this "
+               "number."),
+        _param("locale", "query", text, "Only invoices in this locale."),
+        _param("customer", "query", text, "Only invoices of the customer with this reference."),
+        _param("number", "query", text, "Only the invoice with this number."),
+        _param("issued_after", "query", DATE, "Only invoices issued on or after this date."),
+        _param("issued_before", "query", DATE, "Only invoices issued on or before this date."),
+        _param("ordering", "query", _enum(schemas.ORDERINGS),
+               "Sort order; ties are broken by id, so pages never repeat or skip. Drafts "
+               "(no number, no date) come last. Default: by id."),
+        FIELDS,
+    ]
+    if organizer_wide:
+        params.append(_param("event", "query", text, "Only invoices of the event with this "
+                             "slug."))
+    return params
+
+
+TOKEN = [{"token": []}]
+CUSTOMER_KEY = [{"customerKey": []}]
+
+
+def _operation(operation_id: str, summary: str, *, tag: str, params: list, responses: dict,
+               errors: tuple[int, ...], body: dict | None = None, security=TOKEN,
+               description: str | None = None) -> dict:
+    operation = {"operationId": operation_id, "summary": summary, "tags": [tag],
+                 "security": security, "parameters": params,
+                 "responses": {str(k): v for k, v in responses.items()}}
+    if description:
+        operation["description"] = description
+    for status in errors:
+        operation["responses"][str(status)] = _error(status)
+    if body is not None:
+        operation["requestBody"] = body
+    return operation
+
+
+def _body(name: str, required: bool = True, description: str | None = None) -> dict:
+    body = {"required": required, "content": {"application/json": {"schema": _ref(name)}}}
+    if description:
+        body["description"] = description
+    return body
+
+
+READ = (400, 401, 404, 429)
+WRITE = (400, 401, 403, 404, 409, 429)
+LOCATION = {"Location": {"description": "URL of the new object.", "required": True,
+                         "schema": {"type": "string", "format": "uri"}}}
+
+ACTIONS = {
+    "close": ("Close a draft: number it, freeze it, make its document of record.",
+              "Empty", 200, "Invoice"),
+    "send": ("E-mail the invoice (recorded as a sending); an open invoice turns `sent` once "
+             "delivered. Answers 202: delivery happens after the answer.", "SendBody", 202,
+             "Invoice"),
+    "pay": ("Mark the invoice paid (not for proformas).", "Empty", 200, "Invoice"),
+    "dispute": ("Mark the invoice disputed, with an optional reason.", "DisputeBody", 200,
+                "Invoice"),
+    "resolve": ("Resolve a dispute (the invoice becomes `sent`).", "Empty", 200, "Invoice"),
+    "cancel": ("Cancel. An invoice or shipping invoice gets a credit note (closed, numbered, "
+               "negated), which is the answer; a cancelled proforma answers with itself.",
+               "Empty", 200, "Invoice"),
+    "archive": ("Archive a paid or cancelled invoice.", "Empty", 200, "Invoice"),
+}
+
+
+def _paths() -> dict:
+    event_params = [ORGANIZER, EVENT]
+    invoice_params = [ORGANIZER, EVENT, INVOICE_ID]
+    invoice_ok = _json("The invoice.", _ref("Invoice"))
+    paths: dict[str, dict] = {}
+
+    paths["/organizers/{organizer}/invoices/"] = {"get": _operation(
+        "organizer_invoice_list", "Invoices of every event the token may see", tag="Invoices",
+        params=[ORGANIZER, *_invoice_filters(True)],
+        responses={200: _json("One page of invoices.", _ref("InvoicePage"))}, errors=READ)}
+    paths["/organizers/{organizer}/events/{event}/invoices/"] = {
+        "get": _operation("invoice_list", "List the event's invoices", tag="Invoices",
+                          params=[*event_params, *_invoice_filters(False)],
+                          responses={200: _json("One page of invoices.", _ref("InvoicePage"))},
+                          errors=READ),
+        "post": _operation(
+            "invoice_create", "Create a draft", tag="Invoices",
+            params=[*event_params, IDEMPOTENCY],
+            body=_body("InvoiceWrite", required=False,
+                       description="Blank (`{}` or no body), `{\"order\": code}` to copy an "
+                                   "order, `customer` or `billing_address` for the buyer, and "
+                                   "any writable field."),
+            responses={201: _json("The new draft.", _ref("Invoice"), LOCATION)}, errors=WRITE),
+    }
+    paths["/organizers/{organizer}/events/{event}/invoices/{id}/"] = {
+        "get": _operation("invoice_detail", "One invoice", tag="Invoices",
+                          params=[*invoice_params, FIELDS],
+                          responses={200: _json("The invoice, or the `fields` asked for.",
+                                                _ref("InvoiceFields"))}, errors=READ),
+        "patch": _operation("invoice_update", "Change a draft", tag="Invoices",
+                            params=invoice_params, body=_body("InvoiceWrite"),
+                            responses={200: invoice_ok}, errors=WRITE,
+                            description="Only drafts change (409 otherwise). Only the fields "
+                                        "sent change; `lines` and `discounts` are replaced "
+                                        "whole."),
+        "delete": _operation("invoice_delete", "Delete a draft", tag="Invoices",
+                             params=invoice_params,
+                             responses={204: {"description": "Deleted.",
+                                              "headers": RESPONSE_HEADERS}},
+                             errors=WRITE),
+    }
+    for action, (summary, body, status, answer) in ACTIONS.items():
+        paths[f"/organizers/{{organizer}}/events/{{event}}/invoices/{{id}}/{action}/"] = {
+            "post": _operation(f"invoice_{action}", summary.split(". ")[0].split(": ")[0],
+                               tag="Invoice lifecycle", description=summary,
+                               params=[*invoice_params, IDEMPOTENCY],
+                               body=_body(body, required=False),
+                               responses={status: _json("The invoice." if action != "cancel"
+                                                        else "The credit note, or the "
+                                                        "cancelled proforma.", _ref(answer))},
+                               errors=WRITE)}
+    paths["/organizers/{organizer}/events/{event}/invoices/{id}/pdf/"] = {"get": _operation(
+        "invoice_pdf", "The invoice as PDF", tag="Invoices", params=invoice_params,
+        description="A closed invoice answers with its document of record (stored at close, "
+                    "never re-made; ETag is its SHA-256). A draft answers with a preview "
+                    "marked DRAFT. While the document is still being made: 409 with "
+                    "Retry-After.",
+        responses={200: _pdf_response(), 304: {"description": "Not modified (If-None-Match).",
+                                               "headers": RESPONSE_HEADERS}},
+        errors=(400, 401, 404, 409, 429))}
+
+    paths["/organizers/{organizer}/events/{event}/orders/"] = {
+        "get": _operation("order_list", "List the event's orders", tag="Orders",
+                          params=[*event_params, PAGE, PAGE_SIZE, _param(
+                              "customer", "query",
+                              {"type": "string", "maxLength": schemas.MAX_FILTER_LENGTH},
+                              "Only orders of the customer with this reference.")],
+                          responses={200: _json("One page of orders.", _ref("OrderPage"))},
+                          errors=READ),
+        "post": _operation("order_create", "Create an order", tag="Orders",
+                           params=[*event_params, IDEMPOTENCY], body=_body("OrderWrite"),
+                           responses={201: _json("The new order.", _ref("Order"), LOCATION)},
+                           errors=WRITE),
+    }
+    paths["/organizers/{organizer}/events/{event}/orders/{code}/"] = {"get": _operation(
+        "order_detail", "One order", tag="Orders", params=[*event_params, ORDER_CODE],
+        responses={200: _json("The order.", _ref("Order"))}, errors=READ)}
+
+    customer_params = [ORGANIZER, EVENT, CUSTOMER_ID]
+    text = {"type": "string", "maxLength": schemas.MAX_FILTER_LENGTH}
+    paths["/organizers/{organizer}/events/{event}/customers/"] = {
+        "get": _operation("customer_list", "List the organizer's customers", tag="Customers",
+                          description="Customers belong to the organizer: every event of it "
+                                      "lists the same ones.",
+                          params=[*event_params, PAGE, PAGE_SIZE,
+                                  _param("reference", "query", text, "Only this reference."),
+                                  _param("email", "query", text, "Only this e-mail address.")],
+                          responses={200: _json("One page of customers.",
+                                                _ref("CustomerPage"))}, errors=READ),
+        "post": _operation("customer_create", "Create a customer", tag="Customers",
+                           params=[*event_params, IDEMPOTENCY], body=_body("CustomerWrite"),
+                           responses={201: _json("The customer with its key: the key is "
+                                                 "shown in this answer only.",
+                                                 _ref("CustomerWithKey"), LOCATION)},
+                           errors=WRITE),
+    }
+    paths["/organizers/{organizer}/events/{event}/customers/{id}/"] = {
+        "get": _operation("customer_detail", "One customer", tag="Customers",
+                          params=customer_params,
+                          responses={200: _json("The customer.", _ref("Customer"))},
+                          errors=READ),
+        "patch": _operation("customer_update", "Change a customer", tag="Customers",
+                            params=customer_params, body=_body("CustomerWrite"),
+                            responses={200: _json("The customer.", _ref("Customer"))},
+                            errors=WRITE),
+    }
+    paths["/organizers/{organizer}/events/{event}/customers/{id}/rotate-key/"] = {
+        "post": _operation("customer_rotate_key", "Give the customer a new key",
+                           tag="Customers", params=[*customer_params, IDEMPOTENCY],
+                           description="The old key stops working at once.",
+                           body=_body("Empty", required=False),
+                           responses={200: _json("The customer with its new key (shown in "
+                                                 "this answer only).",
+                                                 _ref("CustomerWithKey"))}, errors=WRITE)}
+
+    paths["/customer/invoices"] = {"get": _operation(
+        "customer_invoice_list", "The customer's invoices", tag="Customer",
+        security=CUSTOMER_KEY,
+        description="Closed invoices of the key's customer across all events of its organizer "
+                    "(never drafts), in id order.",
+        params=[
+            _param("ids", "query", {"type": "string", "pattern": "^[0-9]+(,[0-9]+)*$"},
+                   f"Only these invoice ids (comma list, at most "
+                   f"{schemas.MAX_CUSTOMER_LIMIT})."),
+            _param("type", "query", _enum(InvoiceType), "Only this type."),
+            _param("after", "query", {"type": "integer", "minimum": 0,
+                                      "maximum": schemas.MAX_ID},
+                   "Only invoices whose id is greater than this."),
+            FIELDS,
+            _param("limit", "query", {"type": "integer", "minimum": 1,
+                                      "maximum": schemas.MAX_CUSTOMER_LIMIT},
+                   f"At most this many invoices (default {schemas.CUSTOMER_LIMIT})."),
+            _param("first", "query", {"type": "integer", "minimum": 0,
+                                      "maximum": schemas.MAX_PAGE},
+                   "Index of the first invoice to return (default 0)."),
+        ],
+        responses={200: _json("`count` matching invoices; `invoices` holds the slice asked "
+                              "for.", _ref("CustomerInvoiceList"))}, errors=READ)}
+    paths["/customer/invoices/{id}"] = {"get": _operation(
+        "customer_invoice_detail", "One of the customer's invoices", tag="Customer",
+        security=CUSTOMER_KEY, params=[INVOICE_ID, FIELDS],
+        responses={200: _json("The invoice.", _ref("InvoiceFields"))}, errors=READ)}
+    paths["/customer/invoices/{id}/pdf"] = {"get": _operation(
+        "customer_invoice_pdf", "One of the customer's invoices as PDF", tag="Customer",
+        security=CUSTOMER_KEY, params=[INVOICE_ID],
+        description="The document of record; 409 with Retry-After while it is being made.",
+        responses={200: _pdf_response(), 304: {"description": "Not modified (If-None-Match).",
+                                               "headers": RESPONSE_HEADERS}},
+        errors=(400, 401, 404, 409, 429))}
+
+    paths["/openapi.json"] = {"get": {
+        "operationId": "openapi", "summary": "This document", "tags": ["Reference"],
+        "security": [], "responses": {"200": _json("OpenAPI 3.1.", {"type": "object"})}}}
+    paths["/docs"] = {"get": {
+        "operationId": "docs", "summary": "This document, rendered", "tags": ["Reference"],
+        "security": [], "responses": {"200": {
+            "description": "An HTML page.", "headers": RESPONSE_HEADERS,
+            "content": {"text/html": {"schema": STRING}}}}}}
+    return paths
+
+
+def _pdf_response() -> dict:
+    return {"description": "The PDF.", "headers": {
+        **RESPONSE_HEADERS,
+        "ETag": {"schema": STRING, "description": "Quoted SHA-256 of a stored document."}},
+        "content": {"application/pdf": {"schema": {"type": "string",
+                                                   "contentMediaType": "application/pdf"}}}}
+
+
+def openapi_document(server_url: str = "/api/v1") -> dict:
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Invoice Portal API",
+            "version": "1.0.0",
+            "description": (
+                "Invoices for event organizers, their customers and their integrations.\n\n"
+                "**Organizer endpoints** take `Authorization: Token <token>`; tokens are "
+                "read-only or read-write and may be limited to events. **Customer endpoints** "
+                "take `X-Customer-Key: <key>`.\n\n"
+                "Amounts are strings (`\"399.00\"`) with the currency's decimals. Errors are "
+                "`{\"error\": {\"code\", \"message\", \"fields\"?}}`: 400 invalid input "
+                "(every field listed), 401 no or bad credentials, 403 not allowed (read-only "
+                "token), 404 unknown or not visible to you, 409 not allowed in this state, "
+                "429 too many attempts. Every response carries `X-Request-ID` (yours, echoed, "
+                "or a new one). Every POST takes an `Idempotency-Key`."),
+        },
+        "servers": [{"url": server_url}],
+        "tags": [{"name": name} for name in (
+            "Invoices", "Invoice lifecycle", "Orders", "Customers", "Customer", "Reference")],
+        "security": TOKEN,
+        "paths": _paths(),
+        "components": {
+            "schemas": _components(),
+            "securitySchemes": {
+                "token": {"type": "apiKey", "in": "header", "name": "Authorization",
+                          "description": "`Token <token>`"},
+                "customerKey": {"type": "apiKey", "in": "header", "name": "X-Customer-Key"},
+            },
+        },
+    }

@@ -1,0 +1,325 @@
+"""What goes into the API and what comes out of it, apart from the invoice itself.
+
+In: the JSON envelope (content type, syntax, an object at the top), query parameters and the
+small bodies of the lifecycle actions. Every problem is collected before one
+`ValidationError(fields)` is raised, so a client sees all of them at once. The invoice, order
+and customer bodies themselves are checked by the shared services (`clean_invoice_input`, …),
+so the back office and the API accept exactly the same things.
+
+JSON numbers are parsed as `Decimal`, never `float`: money may come as `"56.33"` or `56.33`
+and stays exact either way.
+
+Out: orders and customers as plain dicts (the invoice object is `representation.invoice_to_dict`),
+the list envelope, and field projection.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from decimal import Decimal
+
+from flask import Request
+
+from ..domain.lifecycle import InvoiceStatus, InvoiceType
+from ..errors import NotFoundError, ValidationError
+from ..models import Customer, Order
+from ..services.representation import fixed
+
+MAX_BODY_BYTES = 2 * 1024 * 1024
+MAX_ID = 2**31 - 1
+MAX_PAGE = 10**7
+PAGE_SIZE = 50
+MAX_PAGE_SIZE = 200
+CUSTOMER_LIMIT = 20
+MAX_CUSTOMER_LIMIT = 100
+MAX_FILTER_LENGTH = 64
+ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+# The top-level keys of the invoice object (SPEC §6), in its order: `fields` picks among them.
+INVOICE_FIELDS = (
+    "id", "number", "type", "status", "organizer", "event", "order", "customer", "refers",
+    "is_cancellation", "issue_date", "due_date", "expires_at", "locale", "currency",
+    "prices_include_tax", "rounding", "seller", "billing_address", "shipping_address", "lines",
+    "discounts", "discounts_include_tax", "shipping_method", "payment_method", "totals", "taxes",
+    "shipping", "texts", "reference", "package_number", "channel", "pdf_sha256", "created_at",
+    "closed_at", "updated_at",
+)
+ORDERINGS = ("number", "-number", "date", "-date")
+INVOICE_FILTERS = ("type", "status", "is_cancellation", "order", "refers", "locale", "customer",
+                   "number", "issued_after", "issued_before")
+PAGING = ("page", "page_size")
+
+
+class _Problems(dict):
+    def add(self, field: str, message: str) -> None:
+        self.setdefault(field, []).append(message)
+
+    def raise_if_any(self) -> None:
+        if self:
+            raise ValidationError(dict(self))
+
+
+# ---------------------------------------------------------------- bodies
+
+
+def _reject_constant(name: str):
+    raise ValueError(f"{name} is not a number")
+
+
+def json_body(request: Request) -> dict:
+    """The request's JSON object; an empty body counts as `{}`."""
+    if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
+        raise ValidationError({"body": [f"Send at most {MAX_BODY_BYTES} bytes."]})
+    raw = request.get_data(cache=True)
+    if not raw.strip():
+        return {}
+    mimetype = request.mimetype or ""
+    if mimetype != "application/json" and not mimetype.endswith("+json"):
+        raise ValidationError({"body": ["Send JSON with `Content-Type: application/json`."]})
+    try:
+        data = json.loads(raw.decode("utf-8"), parse_float=Decimal,
+                          parse_constant=_reject_constant)
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        message = exc.args[0] if isinstance(exc, ValueError) and exc.args else "bad encoding"
+        raise ValidationError({"body": [f"Not valid JSON: {message}"]}) from None
+    if not isinstance(data, dict):
+        raise ValidationError({"body": ["Send a JSON object."]})
+    return data
+
+
+def action_body(request: Request, *, allowed: tuple[str, ...] = ()) -> dict:
+    """The body of a lifecycle action: an object with at most the `allowed` string fields."""
+    data = json_body(request)
+    problems = _Problems()
+    for key, value in data.items():
+        if key not in allowed:
+            problems.add(key, "Unknown field.")
+        elif value is not None and not isinstance(value, str):
+            problems.add(key, "Enter text.")
+    problems.raise_if_any()
+    return {key: value for key, value in data.items() if value is not None}
+
+
+def object_id(raw: str) -> int:
+    """A path id: anything but a positive integer in range names nothing, hence 404."""
+    if not raw.isdigit() or not raw.isascii() or len(raw) > 10 or not 0 < int(raw) <= MAX_ID:
+        raise NotFoundError()
+    return int(raw)
+
+
+# ---------------------------------------------------------------- query parameters
+
+
+def _integer(problems, name, raw, *, minimum, maximum, default):
+    if raw is None:
+        return default
+    text = raw.strip()
+    if not (text.isascii() and text.isdigit()) or len(text) > 12:
+        problems.add(name, "Enter a whole number.")
+        return default
+    value = int(text)
+    if not minimum <= value <= maximum:
+        problems.add(name, f"Must be between {minimum} and {maximum}.")
+        return default
+    return value
+
+
+def _choices(problems, name, raw, choices):
+    if raw is None:
+        return None
+    values = [part.strip() for part in raw.split(",") if part.strip()]
+    bad = [v for v in values if v not in choices]
+    if bad or not values:
+        problems.add(name, "Choose among: " + ", ".join(choices) + ".")
+        return None
+    return values
+
+
+def _text(problems, name, raw):
+    if raw is None or raw == "":
+        return None
+    if len(raw) > MAX_FILTER_LENGTH:
+        problems.add(name, f"Use at most {MAX_FILTER_LENGTH} characters.")
+        return None
+    return raw
+
+
+def _date(problems, name, raw):
+    if raw is None or raw == "":
+        return None
+    try:
+        if not ISO_DATE.fullmatch(raw):
+            raise ValueError(raw)
+        return dt.date.fromisoformat(raw)
+    except ValueError:
+        problems.add(name, "Enter a date as YYYY-MM-DD.")
+        return None
+
+
+def _boolean(problems, name, raw):
+    if raw is None or raw == "":
+        return None
+    if raw.lower() in ("true", "false"):
+        return raw.lower() == "true"
+    problems.add(name, "Enter true or false.")
+    return None
+
+
+def _fields(problems, raw):
+    if raw is None:
+        return None
+    names = [part.strip() for part in raw.split(",") if part.strip()]
+    unknown = [n for n in names if n not in INVOICE_FIELDS]
+    if unknown or not names:
+        problems.add("fields", "Unknown field(s): " + ", ".join(unknown) + "."
+                     if unknown else "Name at least one field.")
+        return None
+    return frozenset(names)
+
+
+def _single_values(problems, args, allowed) -> dict:
+    values = {}
+    for name in args:
+        if name not in allowed:
+            problems.add(name, "Unknown query parameter.")
+        elif len(args.getlist(name)) > 1:
+            problems.add(name, "Give this parameter once.")
+        else:
+            values[name] = args.get(name)
+    return values
+
+
+def _paging(problems, raw: dict) -> tuple[int, int]:
+    page = _integer(problems, "page", raw.get("page"), minimum=1, maximum=MAX_PAGE, default=1)
+    size = _integer(problems, "page_size", raw.get("page_size"), minimum=1,
+                    maximum=MAX_PAGE_SIZE, default=PAGE_SIZE)
+    return page, size
+
+
+def invoice_list_query(args, *, organizer_wide: bool = False) -> dict:
+    """page, page_size, the SPEC §6 filters, ordering and fields of an invoice list."""
+    problems = _Problems()
+    allowed = (*PAGING, *INVOICE_FILTERS, "ordering", "fields",
+               *(("event",) if organizer_wide else ()))
+    raw = _single_values(problems, args, allowed)
+    page, page_size = _paging(problems, raw)
+    filters = {
+        "type": _choices(problems, "type", raw.get("type"), [t.value for t in InvoiceType]),
+        "status": _choices(problems, "status", raw.get("status"),
+                           [s.value for s in InvoiceStatus]),
+        "is_cancellation": _boolean(problems, "is_cancellation", raw.get("is_cancellation")),
+        "issued_after": _date(problems, "issued_after", raw.get("issued_after")),
+        "issued_before": _date(problems, "issued_before", raw.get("issued_before")),
+    }
+    for name in ("order", "refers", "locale", "customer", "number", "event"):
+        filters[name] = _text(problems, name, raw.get(name))
+    ordering = raw.get("ordering") or "id"
+    if raw.get("ordering") is not None and raw["ordering"] not in ORDERINGS:
+        problems.add("ordering", "Choose among: " + ", ".join(ORDERINGS) + ".")
+    fields = _fields(problems, raw.get("fields"))
+    problems.raise_if_any()
+    return {"page": page, "page_size": page_size, "filters": filters, "ordering": ordering,
+            "fields": fields}
+
+
+def simple_list_query(args, *, filters: tuple[str, ...]) -> dict:
+    """page, page_size and exact-match text filters (orders, customers)."""
+    problems = _Problems()
+    raw = _single_values(problems, args, (*PAGING, *filters))
+    page, page_size = _paging(problems, raw)
+    values = {name: _text(problems, name, raw.get(name)) for name in filters}
+    problems.raise_if_any()
+    return {"page": page, "page_size": page_size, "filters": values}
+
+
+def customer_list_query(args) -> dict:
+    """The Open2b conditions of the customer API: ids, type, after, fields, limit, first."""
+    problems = _Problems()
+    raw = _single_values(problems, args, ("ids", "type", "after", "fields", "limit", "first"))
+    ids = None
+    if raw.get("ids") is not None:
+        parts = [part.strip() for part in raw["ids"].split(",") if part.strip()]
+        if not parts or len(parts) > MAX_CUSTOMER_LIMIT or not all(
+                p.isascii() and p.isdigit() and len(p) <= 10 and 0 < int(p) <= MAX_ID
+                for p in parts):
+            problems.add("ids", f"Give 1 to {MAX_CUSTOMER_LIMIT} invoice ids, comma-separated.")
+        else:
+            ids = sorted({int(p) for p in parts})
+    kind = _choices(problems, "type", raw.get("type"), [t.value for t in InvoiceType])
+    if kind and len(kind) > 1:
+        problems.add("type", "Give one type.")
+    query = {
+        "ids": ids,
+        "type": kind[0] if kind else None,
+        "after": _integer(problems, "after", raw.get("after"), minimum=0, maximum=MAX_ID,
+                          default=None),
+        "limit": _integer(problems, "limit", raw.get("limit"), minimum=1,
+                          maximum=MAX_CUSTOMER_LIMIT, default=CUSTOMER_LIMIT),
+        "first": _integer(problems, "first", raw.get("first"), minimum=0, maximum=MAX_PAGE,
+                          default=0),
+        "fields": _fields(problems, raw.get("fields")),
+    }
+    problems.raise_if_any()
+    return query
+
+
+def no_query(args) -> None:
+    """Detail and action endpoints take no query parameters but `fields` where stated."""
+    problems = _Problems()
+    _single_values(problems, args, ())
+    problems.raise_if_any()
+
+
+def detail_query(args) -> frozenset | None:
+    problems = _Problems()
+    raw = _single_values(problems, args, ("fields",))
+    fields = _fields(problems, raw.get("fields"))
+    problems.raise_if_any()
+    return fields
+
+
+# ---------------------------------------------------------------- out
+
+
+def project(invoice: dict, fields: frozenset | None) -> dict:
+    if fields is None:
+        return invoice
+    return {key: value for key, value in invoice.items() if key in fields}
+
+
+def _iso(value):
+    return value.isoformat().replace("+00:00", "Z") if value is not None else None
+
+
+def order_to_dict(order: Order) -> dict:
+    return {
+        "id": order.id,
+        "code": order.code,
+        "customer": order.customer.reference,
+        "placed_at": _iso(order.placed_at),
+        "created_at": _iso(order.created_at),
+        "lines": [
+            {"position": line.position, "sku": line.sku, "name": line.name,
+             "quantity": fixed(line.quantity, 2), "unit_price": fixed(line.unit_price, 3),
+             "tax_rate": fixed(line.tax_rate, 2), "tax_code": line.tax_code}
+            for line in order.lines
+        ],
+    }
+
+
+def customer_to_dict(customer: Customer, *, key: str | None = None) -> dict:
+    body = {
+        "id": customer.id,
+        "reference": customer.reference,
+        "name": customer.name,
+        "email": customer.email,
+        "locale": customer.locale,
+        "billing_address": customer.billing_address or {},
+        "created_at": _iso(customer.created_at),
+        "key_rotated_at": _iso(customer.key_rotated_at),
+    }
+    if key is not None:
+        body["key"] = key
+    return body
