@@ -255,14 +255,24 @@ def _claim(sending: Sending, message_id: str) -> bool:
     return result.rowcount == 1
 
 
-def _deliver(sending: Sending, message: EmailMultiAlternatives, message_id: str, via) -> None:
+def _transmit(sending_id: int, message: EmailMultiAlternatives, message_id: str, via) -> None:
+    """Commit what was done so far (the claim), send, then record the outcome.
+
+    No transaction is open while the mail server talks: on SQLite a worker's transaction holds
+    the write lock, and on any database an idle transaction should not wait on the network.
+    """
+    db.session.commit()
+    error = None
     try:
         via.send(message, message_id)
     except Exception as exc:  # noqa: BLE001 - every transport failure is recorded, none lost
-        current_app.logger.warning("sending %s failed: %s", sending.id, exc)
-        fail_sending(sending, error=describe_failure(exc))
-        return
-    complete_sending(sending, message_id=message_id)
+        current_app.logger.warning("sending %s failed: %s", sending_id, exc)
+        error = describe_failure(exc)
+    sending = db.session.get(Sending, sending_id)
+    if error is None:
+        complete_sending(sending, message_id=message_id)
+    else:
+        fail_sending(sending, error=error)
 
 
 def _compose(sending: Sending, message_id: str) -> EmailMultiAlternatives:
@@ -272,7 +282,11 @@ def _compose(sending: Sending, message_id: str) -> EmailMultiAlternatives:
 
 
 def deliver_sending(sending_id: int) -> None:
-    """Deliver one queued sending (the job). Safe to run any number of times: see the module."""
+    """Deliver one queued sending (the job). Safe to run any number of times: see the module.
+
+    This job commits its claim itself before sending: it is its own unit of work, and a
+    claim that only lives in an open transaction protects nothing.
+    """
     sending = db.session.get(Sending, sending_id)
     if sending is None or sending.outcome != "queued":
         return
@@ -284,11 +298,8 @@ def deliver_sending(sending_id: int) -> None:
     # sending unclaimed, so a retried job can still deliver it.
     message_id = new_message_id(sending)
     message = _compose(sending, message_id)
-    if not _claim(sending, message_id):
-        return
-    # The claim must be durable before anything leaves: this is the job's own unit of work.
-    db.session.commit()
-    _deliver(db.session.get(Sending, sending_id), message, message_id, via)
+    if _claim(sending, message_id):
+        _transmit(sending_id, message, message_id, via)
 
 
 def _settle_interrupted(sending: Sending, via) -> None:
@@ -298,6 +309,6 @@ def _settle_interrupted(sending: Sending, via) -> None:
         complete_sending(sending, message_id=sending.message_id)
     elif delivered is False:
         # Provably not sent (the folder has no such file): send it now, under the same id.
-        _deliver(sending, _compose(sending, sending.message_id), sending.message_id, via)
+        _transmit(sending.id, _compose(sending, sending.message_id), sending.message_id, via)
     else:
         fail_sending(sending, error=INTERRUPTED)
