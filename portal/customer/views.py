@@ -1,1 +1,227 @@
-"""Routes of this blueprint (built in its own issue)."""
+"""The customer area: a customer key opens the customer's own closed invoices, nothing else.
+
+Every invoice is loaded through the signed-in customer (`permissions.invoice_of_customer`), so
+another customer's invoice, another organizer's, a draft and a missing id are the same 404.
+"""
+
+from __future__ import annotations
+
+from babel.numbers import format_currency, format_decimal
+from flask import (
+    current_app,
+    flash,
+    g,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from sqlalchemy.orm import joinedload, selectinload
+
+from .. import jobs
+from ..domain.lifecycle import Action, allowed_actions
+from ..downloads import pdf_response
+from ..errors import ConflictError, ValidationError
+from ..extensions import limiter
+from ..formatting import babel_locale
+from ..models import Invoice
+from ..services import customer_queries, invoices
+from ..services.audit import Actor
+from ..services.customers import customer_for_key
+from ..services.documents import PENDING_RETRY_AFTER, DocumentPendingError
+from ..services.permissions import invoice_of_customer
+from . import bp
+from .archive import build_invoices_zip, zip_filename
+from .forms import STATUS_LABELS, TYPE_LABELS, WRONG_KEY, DisputeForm, InvoiceFilterForm, KeyForm
+from .redaction import install_log_redaction
+from .session import current_customer, sign_in, sign_out
+
+DEFAULT_ACCESS_LIMIT = "10 per minute;100 per day"
+OPEN_ENDPOINTS = {"customer.access_form", "customer.access_link", "customer.sign_out"}
+DETAIL_LOAD = (joinedload(Invoice.event), joinedload(Invoice.refers),
+               selectinload(Invoice.lines), selectinload(Invoice.discounts),
+               selectinload(Invoice.taxes))
+
+
+@bp.record_once
+def _redact_server_logs(state) -> None:
+    install_log_redaction()
+
+
+def _access_limit() -> str:
+    return current_app.config.get("CUSTOMER_ACCESS_RATE_LIMIT", DEFAULT_ACCESS_LIMIT)
+
+
+# Only wrong keys count against the per-IP budget (the form and the magic link share it); once
+# it is spent every attempt from that address gets 429 until the window passes, right key or not.
+access_limit = limiter.shared_limit(_access_limit, scope="customer-access",
+                                    deduct_when=lambda response: g.get("wrong_key", False))
+
+
+@bp.before_app_request
+def _forget_previous_request() -> None:
+    # `g` belongs to the app context, which a test (or any caller that pushes one around
+    # several requests) may keep across requests: per-request state must start empty.
+    for name in ("customer", "session_ended", "wrong_key"):
+        g.pop(name, None)
+
+
+@bp.before_request
+def _require_customer():
+    customer = current_customer()
+    g.html_lang = customer.locale if customer else "en"
+    if customer is None and request.endpoint not in OPEN_ENDPOINTS:
+        if g.get("session_ended"):
+            flash("Your access has ended because your customer key was changed. "
+                  "Enter your new key.", "error")
+        else:
+            flash("Enter your customer key to see your invoices.", "info")
+        return redirect(url_for("main.index"), 303)
+    return None
+
+
+@bp.after_request
+def _private(response):
+    # The magic link's key must not leave in a Referer header, and pages with a customer's
+    # invoices must not stay in shared caches or the browser's back/forward cache.
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["Cache-Control"] = response.headers.get("Cache-Control") or "no-store"
+    return response
+
+
+@bp.context_processor
+def _customer_context() -> dict:
+    customer = g.get("customer")
+    locale = customer.locale if customer else "en"
+
+    def unit_price(amount, currency: str) -> str:
+        # Unit prices carry up to 3 decimals; show them all rather than round a price.
+        return format_currency(amount, currency, locale=babel_locale(locale),
+                               decimal_quantization=False)
+
+    def percent(rate) -> str:
+        return format_decimal(rate, locale=babel_locale(locale)) + "\u00a0%"
+
+    return {"customer": customer, "locale": locale, "unit_price": unit_price, "percent": percent,
+            "type_labels": TYPE_LABELS, "status_labels": STATUS_LABELS}
+
+
+# ---------------------------------------------------------------- signing in and out
+
+
+@bp.post("/access")
+@access_limit
+def access_form():
+    form = KeyForm()
+    if form.validate_on_submit():
+        customer = customer_for_key(form.key.data.strip())
+        if customer is not None:
+            sign_in(customer)
+            return redirect(url_for(".invoice_list"), 303)
+        form.key.errors = [WRONG_KEY]
+    g.wrong_key = bool(form.key.data)
+    status = 401 if g.wrong_key else 400
+    return render_template("main/index.html", form=form), status
+
+
+@bp.get("/access/<key>")
+@access_limit
+def access_link(key: str):
+    """The magic link: sign in, then redirect so the key leaves the address bar."""
+    customer = customer_for_key(key)
+    if customer is None:
+        g.wrong_key = True
+        flash(WRONG_KEY, "error")
+        return redirect(url_for("main.index"), 303)
+    sign_in(customer)
+    return redirect(url_for(".invoice_list"), 303)
+
+
+@bp.post("/sign-out", endpoint="sign_out")
+def sign_out_view():
+    sign_out()
+    flash("You are signed out.", "success")
+    return redirect(url_for("main.index"), 303)
+
+
+# ---------------------------------------------------------------- invoices
+
+
+@bp.get("/")
+def home():
+    return redirect(url_for(".invoice_list"))
+
+
+@bp.get("/invoices")
+def invoice_list():
+    form = InvoiceFilterForm(formdata=request.args)
+    if not form.validate():
+        raise ValidationError(form.errors, "These filters are not valid.")
+    filters = form.filters()
+    page = customer_queries.customer_invoice_page(g.customer, **filters)
+    kept = {k: v for k, v in filters.items() if v and k != "page"}
+
+    def page_url(number: int) -> str:
+        return url_for(".invoice_list", **kept, page=number)
+
+    return render_template("customer/invoice_list.html", form=form, page=page,
+                           filtered=bool(kept), page_url=page_url)
+
+
+@bp.get("/invoices/<int:invoice_id>")
+def invoice_detail(invoice_id: int):
+    invoice = invoice_of_customer(g.customer, invoice_id, *DETAIL_LOAD)
+    return _render_detail(invoice, DisputeForm())
+
+
+@bp.post("/invoices/<int:invoice_id>/dispute")
+def invoice_dispute(invoice_id: int):
+    invoice = invoice_of_customer(g.customer, invoice_id, *DETAIL_LOAD)
+    form = DisputeForm()
+    if form.validate_on_submit():
+        try:
+            invoices.dispute_invoice(invoice, actor=Actor.customer(g.customer),
+                                     reason=form.reason.data)
+        except ConflictError as exc:
+            flash(f"{exc.message} Nothing was changed.", "error")
+            return redirect(url_for(".invoice_detail", invoice_id=invoice.id), 303)
+        except ValidationError as exc:
+            form.reason.errors = [m for msgs in exc.fields.values() for m in msgs]
+        else:
+            jobs.commit()
+            flash("Thank you. The invoice is now marked as disputed and the organizer has been "
+                  "told why.", "success")
+            return redirect(url_for(".invoice_detail", invoice_id=invoice.id), 303)
+    return _render_detail(invoice, form), 400
+
+
+def _render_detail(invoice: Invoice, form: DisputeForm):
+    return render_template(
+        "customer/invoice_detail.html", invoice=invoice, form=form,
+        can_dispute=Action.DISPUTE in allowed_actions(invoice.status, invoice.type),
+        credit_notes=customer_queries.credit_notes_of(g.customer, invoice))
+
+
+@bp.get("/invoices/<int:invoice_id>/pdf")
+def invoice_pdf(invoice_id: int):
+    invoice = invoice_of_customer(g.customer, invoice_id)
+    try:
+        return pdf_response(invoice)
+    except DocumentPendingError as exc:
+        retry_after = exc.retry_after or PENDING_RETRY_AFTER
+        response = make_response(render_template("customer/document_pending.html",
+                                                 invoice=invoice, retry_after=retry_after), 409)
+        response.headers["Retry-After"] = str(retry_after)
+        return response
+
+
+@bp.get("/invoices.zip")
+def invoices_zip():
+    archive = build_invoices_zip(g.customer)
+    if archive is None:
+        flash("None of your PDFs is ready yet. Please try again in a moment.", "info")
+        return redirect(url_for(".invoice_list"), 303)
+    return send_file(archive, mimetype="application/zip", as_attachment=True,
+                     download_name=zip_filename(g.customer), max_age=0)

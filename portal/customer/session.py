@@ -1,0 +1,51 @@
+"""The customer session: who is signed in with a customer key, and whether that still holds.
+
+The session keeps the customer's id and the `key_version` of the key it signed in with, never
+the key. Every request re-reads the customer and compares the version, so rotating a key
+(which bumps the version) ends every session opened with the old key at once.
+"""
+
+from __future__ import annotations
+
+from flask import g, session
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from ..extensions import db
+from ..models import Customer
+
+CUSTOMER_ID = "customer_id"
+KEY_VERSION = "customer_key_version"
+
+
+def sign_in(customer: Customer) -> None:
+    # Only the customer's own entries are replaced: an organizer signed in in the same
+    # browser stays signed in.
+    session[CUSTOMER_ID] = customer.id
+    session[KEY_VERSION] = customer.key_version
+    session.permanent = True
+    g.customer = customer
+
+
+def sign_out() -> None:
+    session.pop(CUSTOMER_ID, None)
+    session.pop(KEY_VERSION, None)
+    g.customer = None
+
+
+def current_customer() -> Customer | None:
+    """The signed-in customer, or None; a session whose key was rotated is ended here."""
+    if "customer" in g:
+        return g.customer
+    customer = None
+    customer_id, version = session.get(CUSTOMER_ID), session.get(KEY_VERSION)
+    if isinstance(customer_id, int) and isinstance(version, int):
+        customer = db.session.scalar(select(Customer).where(Customer.id == customer_id)
+                                     .options(joinedload(Customer.organizer)))
+        if customer is None or customer.key_version != version:
+            customer = None
+    if customer is None and CUSTOMER_ID in session:
+        g.session_ended = True
+        sign_out()
+    g.customer = customer
+    return customer
