@@ -1,7 +1,56 @@
-"""The organizer blueprint."""
+"""The organizer back office (`/login`, `/logout`, `/org/…`)."""
 
-from flask import Blueprint
+import datetime as dt
+from urllib.parse import urlencode
+
+from flask import Blueprint, g, request
+from flask_login import current_user
 
 bp = Blueprint("organizer", __name__)
 
-from . import views  # noqa: E402,F401 - routes register on import
+
+@bp.before_request
+def _html_lang() -> None:
+    if current_user and current_user.is_authenticated:
+        g.html_lang = (current_user.locale or "en").split("-")[0]
+
+
+@bp.context_processor
+def _template_context() -> dict:
+    from ..domain.lifecycle import InvoiceStatus
+    from .forms import ROLE_LABELS, TYPE_LABELS
+
+    locale = "en"
+    if current_user and current_user.is_authenticated:
+        locale = current_user.locale or "en"
+    return {
+        "scope": g.get("scope"),
+        "ui_locale": locale,
+        "TYPE_LABELS": TYPE_LABELS,
+        "ROLE_LABELS": ROLE_LABELS,
+        "STATUSES": [s.value for s in InvoiceStatus],
+        "url_with": url_with,
+    }
+
+
+def url_with(**changes) -> str:
+    """This page's address with some query arguments changed (None or "" drops one)."""
+    args = request.args.to_dict()
+    args.update(changes)
+    args = {key: value for key, value in args.items() if value not in (None, "")}
+    return request.path + ("?" + urlencode(args) if args else "")
+
+
+from . import admin, auth, views  # noqa: E402,F401 - routes register on import
+
+
+@bp.app_template_filter("timestamp")
+def timestamp(value, locale: str | None = "en") -> str:
+    """A moment as date and time in UTC, written for `locale`."""
+    from babel.dates import format_datetime
+
+    from ..formatting import babel_locale
+
+    if value is None:
+        return ""
+    return format_datetime(value, "medium", tzinfo=dt.UTC, locale=babel_locale(locale)) + " UTC"

@@ -1,1 +1,365 @@
-"""Routes of this blueprint (built in its own issue)."""
+"""Back-office pages: the dashboard, an event's invoices and its orders.
+
+Every view goes through `@scoped(role)` (access.py), loads what it shows through the event it
+belongs to, calls one service and commits once with `jobs.commit()`. Refused lifecycle steps
+flash the reason and change nothing.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from .. import jobs
+from ..domain.lifecycle import Action, allowed_actions
+from ..errors import ConflictError, NotFoundError, ValidationError
+from ..extensions import db
+from ..models import AuditEntry, Customer, Invoice, Membership, Order, Organizer, Role
+from ..services import invoices, orders, permissions, queries
+from ..services.representation import INVOICE_LOAD, invoice_to_dict
+from . import bp
+from .access import Scope, scoped
+from .forms import (
+    DiscountForm,
+    FromOrderForm,
+    InvoiceForm,
+    LineForm,
+    OrderForm,
+    OrderLineForm,
+    options,
+)
+from .helpers import (
+    attach_errors,
+    discard_changes,
+    editor_command,
+    invoice_form_data,
+    invoice_input,
+    rows_input,
+)
+
+ORG = "/org/<organizer>"
+EVENT = ORG + "/events/<event>"
+PAGE_SIZES = (10, 25, 50, 100, 200)
+
+
+def _event_url(endpoint: str, scope: Scope, **values) -> str:
+    return url_for(endpoint, organizer=scope.organizer.slug, event=scope.event.slug, **values)
+
+
+def _invoice_url(scope: Scope, invoice: Invoice, endpoint="organizer.invoice_detail") -> str:
+    return _event_url(endpoint, scope, invoice_id=invoice.id)
+
+
+def refusal_message(error: ConflictError | ValidationError) -> str:
+    """One sentence for a flash: the reason, then each field problem."""
+    parts = [] if isinstance(error, ValidationError) and error.fields and \
+        error.message == ValidationError.message else [error.message]
+    for messages in getattr(error, "fields", {}).values():
+        parts.extend(messages)
+    return " ".join(parts)
+
+
+# ---------------------------------------------------------------- dashboard
+
+
+@bp.get("/org/")
+@login_required
+def dashboard():
+    memberships = db.session.scalars(
+        select(Membership).join(Organizer).where(Membership.user_id == current_user.id)
+        .options(selectinload(Membership.organizer).selectinload(Organizer.events),
+                 selectinload(Membership.events))
+        .order_by(Organizer.name)).all()
+    return render_template("organizer/dashboard_index.html", memberships=memberships)
+
+
+# ---------------------------------------------------------------- invoices
+
+
+@bp.get(EVENT + "/")
+@scoped()
+def event_home(scope: Scope):
+    return redirect(_event_url("organizer.invoice_list", scope))
+
+
+@bp.get(EVENT + "/invoices")
+@scoped()
+def invoice_list(scope: Scope):
+    query = queries.clean_invoice_query(request.args)
+    page = queries.invoice_page(scope.event, query)
+    totals: dict[str, Decimal] = {}
+    for invoice in page.items:
+        totals[invoice.currency] = totals.get(invoice.currency, Decimal(0)) + invoice.gross_total
+    return render_template(
+        "organizer/invoice_list.html", page=page, query=query, totals=totals,
+        counts=queries.status_counts(scope.event), page_sizes=PAGE_SIZES,
+        orderings=queries.ORDERINGS)
+
+
+def _customer_choices(scope: Scope, blank: str = "— no customer —") -> list:
+    rows = db.session.execute(
+        select(Customer.reference, Customer.name)
+        .where(Customer.organizer_id == scope.organizer.id).order_by(Customer.name)).all()
+    return options([("", blank)] + [
+        (reference, f"{name} ({reference})" if name else reference) for reference, name in rows])
+
+
+def _order_choices(scope: Scope) -> list:
+    rows = db.session.execute(
+        select(Order.code, Customer.name).join(Customer, Order.customer_id == Customer.id)
+        .where(Order.event_id == scope.event.id).order_by(Order.id.desc()).limit(200)).all()
+    return options((code, f"{code} · {name}") for code, name in rows)
+
+
+def _render_invoice_form(scope: Scope, form: InvoiceForm, invoice: Invoice | None = None,
+                         status: int = 200):
+    from_order = None
+    if invoice is None:
+        from_order = FromOrderForm()
+        from_order.order.choices = _order_choices(scope)
+    return render_template(
+        "organizer/invoice_form.html", form=form, invoice=invoice, from_order=from_order,
+        line_template=LineForm(prefix="lines-__index__", data={"tax_code": "VAT"}),
+        discount_template=DiscountForm(prefix="discounts-__index__")), status
+
+
+def _new_invoice_form(scope: Scope, formdata=None) -> InvoiceForm:
+    event = scope.event
+    defaults = {"type": "invoice", "currency": event.currency, "locale": "",
+                "rounding": {"mode": "half_up", "rule": "per_line"},
+                "texts": event.texts(), "lines": [{"tax_code": "VAT"}]}
+    form = InvoiceForm(formdata=formdata, data=defaults)
+    form.customer.choices = _customer_choices(scope)
+    return form
+
+
+@bp.route(EVENT + "/invoices/new", methods=["GET", "POST"])
+@scoped(Role.MANAGER)
+def invoice_new(scope: Scope):
+    if request.method == "GET":
+        return _render_invoice_form(scope, _new_invoice_form(scope))
+    form = _new_invoice_form(scope, request.form)
+    if editor_command(form):
+        return _render_invoice_form(scope, form)
+    data, positions = invoice_input(form, creating=True)
+    try:
+        invoice = invoices.create_draft(scope.event, data, actor=scope.actor)
+    except ValidationError as error:
+        discard_changes()
+        attach_errors(form, error.fields, positions)
+        return _render_invoice_form(scope, form, status=400)
+    jobs.commit()
+    flash("The draft is saved. Check it, then close it to give it a number.", "success")
+    return redirect(_invoice_url(scope, invoice), code=303)
+
+
+@bp.post(EVENT + "/invoices/from-order")
+@scoped(Role.MANAGER)
+def invoice_from_order(scope: Scope):
+    code = (request.form.get("order") or "").strip()
+    try:
+        invoice = invoices.create_draft(scope.event, {"order": code}, actor=scope.actor)
+    except ValidationError as error:
+        discard_changes()
+        flash(refusal_message(error), "error")
+        return redirect(_event_url("organizer.invoice_new", scope), code=303)
+    jobs.commit()
+    flash(f"A draft with the lines and buyer of order {code} is ready.", "success")
+    return redirect(_invoice_url(scope, invoice, "organizer.invoice_edit"), code=303)
+
+
+@bp.route(EVENT + "/invoices/<int:invoice_id>/edit", methods=["GET", "POST"])
+@scoped(Role.MANAGER)
+def invoice_edit(scope: Scope, invoice_id: int):
+    invoice = permissions.invoice_in_event(scope.event, invoice_id, *INVOICE_LOAD)
+    if not invoice.is_draft:
+        flash("Only drafts can be edited; this invoice is closed.", "error")
+        return redirect(_invoice_url(scope, invoice), code=303)
+    form = InvoiceForm(formdata=request.form if request.method == "POST" else None,
+                       data=invoice_form_data(invoice_to_dict(invoice), invoice))
+    form.customer.choices = _customer_choices(scope)
+    if request.method == "GET" or editor_command(form):
+        return _render_invoice_form(scope, form, invoice)
+    data, positions = invoice_input(form, creating=False)
+    try:
+        invoices.update_draft(invoice, data, actor=scope.actor)
+    except ConflictError as error:
+        discard_changes()
+        flash(refusal_message(error), "error")
+        return redirect(_invoice_url(scope, invoice), code=303)
+    except ValidationError as error:
+        discard_changes()
+        attach_errors(form, error.fields, positions)
+        invoice = permissions.invoice_in_event(scope.event, invoice_id)
+        return _render_invoice_form(scope, form, invoice, status=400)
+    jobs.commit()
+    flash("The draft is saved.", "success")
+    return redirect(_invoice_url(scope, invoice), code=303)
+
+
+@bp.get(EVENT + "/invoices/<int:invoice_id>")
+@scoped()
+def invoice_detail(scope: Scope, invoice_id: int):
+    invoice = permissions.invoice_in_event(scope.event, invoice_id, *INVOICE_LOAD,
+                                           selectinload(Invoice.sendings))
+    history = db.session.scalars(
+        select(AuditEntry).where(AuditEntry.organizer_id == scope.organizer.id,
+                                 AuditEntry.invoice_id == invoice.id)
+        .order_by(AuditEntry.id)).all()
+    credit_notes = db.session.scalars(
+        select(Invoice).where(Invoice.event_id == scope.event.id,
+                              Invoice.refers_id == invoice.id).order_by(Invoice.id)).all()
+    actions = [a.value for a in allowed_actions(invoice.status, invoice.type)
+               if a != Action.EDIT]
+    return render_template(
+        "organizer/invoice_detail.html", invoice=invoice, data=invoice_to_dict(invoice),
+        history=history, credit_notes=credit_notes, actions=actions,
+        can_edit=invoice.is_draft)
+
+
+def _close(invoice, scope):
+    invoices.close_invoice(invoice, actor=scope.actor)
+    return f"Invoice {invoice.number} is closed; its PDF is being made."
+
+
+def _send(invoice, scope):
+    to = (request.form.get("to") or "").strip() or None
+    sending = invoices.send_invoice(invoice, actor=scope.actor, to=to)
+    return f"Invoice {invoice.number} is on its way to {sending.to}."
+
+
+def _pay(invoice, scope):
+    invoices.pay_invoice(invoice, actor=scope.actor)
+    return f"Invoice {invoice.number} is marked as paid."
+
+
+def _dispute(invoice, scope):
+    invoices.dispute_invoice(invoice, actor=scope.actor, reason=request.form.get("reason", ""))
+    return f"Invoice {invoice.number} is marked as disputed."
+
+
+def _resolve(invoice, scope):
+    invoices.resolve_invoice(invoice, actor=scope.actor)
+    return f"The dispute about invoice {invoice.number} is resolved."
+
+
+def _cancel(invoice, scope):
+    credit = invoices.cancel_invoice(invoice, actor=scope.actor)
+    if credit is None:
+        return f"{invoice.number} is cancelled."
+    return f"Invoice {invoice.number} is cancelled; credit note {credit.number} was issued."
+
+
+def _archive(invoice, scope):
+    invoices.archive_invoice(invoice, actor=scope.actor)
+    return f"Invoice {invoice.number} is archived."
+
+
+def _delete(invoice, scope):
+    invoices.delete_draft(invoice, actor=scope.actor)
+    return "The draft is deleted."
+
+
+LIFECYCLE = {"close": _close, "send": _send, "pay": _pay, "dispute": _dispute,
+             "resolve": _resolve, "cancel": _cancel, "archive": _archive, "delete": _delete}
+
+
+@bp.post(EVENT + "/invoices/<int:invoice_id>/<any(" + ",".join(LIFECYCLE) + "):action>")
+@scoped(Role.MANAGER)
+def invoice_action(scope: Scope, invoice_id: int, action: str):
+    """One lifecycle step per button; a refusal flashes why and changes nothing."""
+    invoice = permissions.invoice_in_event(scope.event, invoice_id)
+    try:
+        message = LIFECYCLE[action](invoice, scope)
+    except (ConflictError, ValidationError) as error:
+        discard_changes()
+        flash(refusal_message(error), "error")
+        return redirect(_event_url("organizer.invoice_detail", scope, invoice_id=invoice_id),
+                        code=303)
+    jobs.commit()
+    flash(message, "success")
+    if action == "delete":
+        return redirect(_event_url("organizer.invoice_list", scope), code=303)
+    return redirect(_event_url("organizer.invoice_detail", scope, invoice_id=invoice_id),
+                    code=303)
+
+
+# ---------------------------------------------------------------- orders
+
+
+@bp.get(EVENT + "/orders")
+@scoped()
+def order_list(scope: Scope):
+    statement = (select(Order).where(Order.event_id == scope.event.id)
+                 .options(selectinload(Order.customer), selectinload(Order.lines))
+                 .order_by(Order.id.desc()))
+    search = (request.args.get("q") or "").strip()
+    if search:
+        statement = statement.where(Order.code == search)
+    page = queries.paginate(statement, queries.page_number(request.args), 25)
+    invoiced: dict[int, list] = {}
+    if page.items:
+        rows = db.session.execute(
+            select(Invoice.order_id, Invoice.id, Invoice.number, Invoice.status)
+            .where(Invoice.event_id == scope.event.id,
+                   Invoice.order_id.in_([o.id for o in page.items]))
+            .order_by(Invoice.id)).all()
+        for row in rows:
+            invoiced.setdefault(row.order_id, []).append(row)
+    return render_template("organizer/order_list.html", page=page, invoiced=invoiced,
+                           search=search)
+
+
+def _order_form(scope: Scope, formdata=None) -> OrderForm:
+    form = OrderForm(formdata=formdata, data={"lines": [{"tax_code": "VAT"}]})
+    form.customer.choices = _customer_choices(scope, blank="— choose —")
+    return form
+
+
+def _render_order_form(form: OrderForm, status: int = 200):
+    return render_template(
+        "organizer/order_form.html", form=form,
+        line_template=OrderLineForm(prefix="lines-__index__", data={"tax_code": "VAT"})), status
+
+
+@bp.route(EVENT + "/orders/new", methods=["GET", "POST"])
+@scoped(Role.MANAGER)
+def order_new(scope: Scope):
+    form = _order_form(scope, request.form if request.method == "POST" else None)
+    if request.method == "GET" or editor_command(form):
+        return _render_order_form(form)
+    lines, rows = rows_input(form.lines, ignore=("tax_code", "tax_rate"))
+    data = {"code": (form.code.data or "").strip(), "customer": form.customer.data,
+            "placed_at": form.placed_at.data or None, "lines": lines}
+    try:
+        order = orders.create_order(scope.event, data, actor=scope.actor)
+    except ValidationError as error:
+        discard_changes()
+        attach_errors(form, error.fields, {"lines": rows})
+        return _render_order_form(form, 400)
+    jobs.commit()
+    flash(f"Order {order.code} is saved.", "success")
+    return redirect(_event_url("organizer.order_detail", scope, order_id=order.id), code=303)
+
+
+def _order_in_event(scope: Scope, order_id: int) -> Order:
+    order = db.session.scalar(
+        select(Order).where(Order.event_id == scope.event.id, Order.id == order_id)
+        .options(selectinload(Order.lines), selectinload(Order.customer)))
+    if order is None:
+        raise NotFoundError()
+    return order
+
+
+@bp.get(EVENT + "/orders/<int:order_id>")
+@scoped()
+def order_detail(scope: Scope, order_id: int):
+    order = _order_in_event(scope, order_id)
+    made = db.session.scalars(select(Invoice).where(
+        Invoice.event_id == scope.event.id, Invoice.order_id == order.id)
+        .order_by(Invoice.id)).all()
+    return render_template("organizer/order_detail.html", order=order, invoices=made)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
+import secrets
 
-from sqlalchemy import select
-from werkzeug.security import generate_password_hash
+from sqlalchemy import func, select
+from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..domain.money import CURRENCY_MINOR_UNITS
 from ..errors import ValidationError
@@ -181,3 +182,90 @@ def update_event(event: Event, data: dict, *, actor: Actor) -> Event:
     audit.record(actor, "edit", organizer_id=event.organizer_id, event_id=event.id,
                  object_type="event", object_id=event.id, data={"fields": sorted(clean)})
     return event
+
+
+# ---------------------------------------------------------------- members (back office)
+
+
+def _full_owners(organizer_id: int, *, excluding: int | None = None) -> int:
+    """Owners who see every event: an organizer must always keep one."""
+    query = select(func.count(Membership.id)).where(
+        Membership.organizer_id == organizer_id, Membership.role == Role.OWNER.value,
+        Membership.all_events.is_(True))
+    if excluding is not None:
+        query = query.where(Membership.id != excluding)
+    return db.session.scalar(query) or 0
+
+
+def invite_member(organizer: Organizer, email: str, role: str, *, name: str = "",
+                  events: list[Event] | None = None,
+                  actor: Actor) -> tuple[Membership, str | None]:
+    """Give a person a role in the organizer, by e-mail.
+
+    Someone without an account gets one with a generated first password, returned here to be
+    shown once; an existing user just gains the membership (their password stays theirs).
+    """
+    errors = _Errors()
+    address = clean_email(errors, "email", email, required=True)
+    if errors:
+        raise ValidationError(dict(errors))
+    user = db.session.scalar(select(User).where(User.email == address.lower()))
+    password = None
+    if user is None:
+        password = secrets.token_urlsafe(12)
+        user = create_user(address, password, name=(name or "").strip()[:200])
+    return add_membership(user, organizer, role, events=events, actor=actor), password
+
+
+def update_membership(membership: Membership, *, role: str, events: list[Event] | None,
+                      actor: Actor) -> Membership:
+    """Change a member's role and event limit; the last full owner cannot be demoted."""
+    errors = _Errors()
+    if role not in {r.value for r in Role}:
+        errors.add("role", "Choose owner, manager or viewer.")
+    if events and any(e.organizer_id != membership.organizer_id for e in events):
+        errors.add("events", "Choose events of this organizer.")
+    stays_full_owner = role == Role.OWNER.value and not events
+    if not stays_full_owner and _full_owners(membership.organizer_id,
+                                             excluding=membership.id) == 0:
+        errors.add("role", "The organizer needs at least one owner who sees every event.")
+    if errors:
+        raise ValidationError(dict(errors))
+    before = {"role": membership.role, "all_events": membership.all_events}
+    membership.role = role
+    membership.all_events = not events
+    membership.events = list(events or [])
+    db.session.flush()
+    audit.record(actor, "edit_member", organizer_id=membership.organizer_id,
+                 object_type="membership", object_id=membership.id,
+                 data={"user": membership.user.email, "before": before,
+                       "role": role, "events": [e.slug for e in events or []]})
+    return membership
+
+
+def remove_membership(membership: Membership, *, actor: Actor) -> None:
+    """End a membership (the user account stays); never the last full owner."""
+    if _full_owners(membership.organizer_id, excluding=membership.id) == 0:
+        raise ValidationError({"role": [
+            "The organizer needs at least one owner who sees every event."]},
+            "The last owner cannot be removed.")
+    audit.record(actor, "remove_member", organizer_id=membership.organizer_id,
+                 object_type="membership", object_id=membership.id,
+                 data={"user": membership.user.email, "role": membership.role})
+    db.session.delete(membership)
+    db.session.flush()
+
+
+def change_password(user: User, current: str, new: str) -> User:
+    """Set a new password; other sessions of the user end (their session version is stale)."""
+    errors = _Errors()
+    if not check_password_hash(user.password_hash, current or ""):
+        errors.add("current_password", "This is not your current password.")
+    if len(new or "") < MIN_PASSWORD:
+        errors.add("new_password", f"Use at least {MIN_PASSWORD} characters.")
+    if errors:
+        raise ValidationError(dict(errors))
+    user.password_hash = hash_password(new)
+    user.session_version += 1
+    db.session.flush()
+    return user

@@ -1,0 +1,304 @@
+"""Back-office pages around the invoices: customers, event settings, API tokens, members.
+
+Secrets (a customer's key, an API token, a new member's first password) are shown once, in
+the answer to the POST that made them, with `Cache-Control: no-store`; they never pass
+through a redirect, a flash message or the session cookie.
+"""
+
+from __future__ import annotations
+
+from flask import flash, make_response, redirect, render_template, request, url_for
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import joinedload, selectinload
+
+from .. import jobs
+from ..cli import magic_link
+from ..errors import NotFoundError, ValidationError
+from ..extensions import db
+from ..models import ApiToken, Customer, Invoice, Membership, Role
+from ..models.organizer import SELLER_FIELDS
+from ..services import customers, organizers, permissions, queries, tokens
+from ..services.invoice_input import ADDRESS_FIELDS
+from . import bp
+from .access import Scope, scoped
+from .forms import CustomerForm, EventSettingsForm, MemberForm, MembershipForm, TokenForm
+from .helpers import attach_errors, chosen_events, discard_changes, event_choices
+from .views import EVENT, ORG
+
+SETTING_FIELDS = ("name", "currency", "locale", "due_days", "invoice_prefix", "proforma_prefix",
+                  "shipping_prefix", "introductory_text", "additional_text", "payment_text",
+                  "footer_text", "terms_text")
+
+
+def _secret_page(template: str, **context):
+    response = make_response(render_template(template, **context))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _org_url(endpoint: str, scope: Scope, **values) -> str:
+    return url_for(endpoint, organizer=scope.organizer.slug, **values)
+
+
+# ---------------------------------------------------------------- customers
+
+
+@bp.get(ORG + "/customers")
+@scoped()
+def customer_list(scope: Scope):
+    search = (request.args.get("q") or "").strip()[:100]
+    statement = select(Customer).where(Customer.organizer_id == scope.organizer.id)
+    if search:
+        like = f"%{search.lower()}%"
+        statement = statement.where(or_(func.lower(Customer.reference).like(like),
+                                        func.lower(Customer.name).like(like),
+                                        func.lower(Customer.email).like(like)))
+    page = queries.paginate(statement.order_by(Customer.name, Customer.id),
+                            queries.page_number(request.args), 25)
+    return render_template("organizer/customer_list.html", page=page, search=search)
+
+
+def _customer_data(form: CustomerForm) -> dict:
+    return {"reference": (form.reference.data or "").strip(), "name": form.name.data or "",
+            "email": form.email.data or "", "locale": form.locale.data or "",
+            "billing_address": dict(form.billing_address.data)}
+
+
+@bp.route(ORG + "/customers/new", methods=["GET", "POST"])
+@scoped(Role.MANAGER)
+def customer_new(scope: Scope):
+    form = CustomerForm()
+    if request.method == "GET":
+        return render_template("organizer/customer_form.html", form=form, customer=None)
+    try:
+        customer, key = customers.create_customer(scope.organizer, _customer_data(form),
+                                                  actor=scope.actor)
+    except ValidationError as error:
+        discard_changes()
+        attach_errors(form, error.fields)
+        return render_template("organizer/customer_form.html", form=form, customer=None), 400
+    jobs.commit()
+    return _secret_page("organizer/customer_key.html", customer=customer, key=key,
+                        link=magic_link(key), fresh=True)
+
+
+def _customer(scope: Scope, customer_id: int) -> Customer:
+    return permissions.customer_in_organizer(scope.organizer.id, customer_id)
+
+
+def _visible_event_ids(scope: Scope) -> list[int]:
+    return [e.id for e in scope.organizer.events if scope.membership.can_see_event(e)]
+
+
+@bp.route(ORG + "/customers/<int:customer_id>", methods=["GET", "POST"])
+@scoped()
+def customer_detail(scope: Scope, customer_id: int):
+    customer = _customer(scope, customer_id)
+    address = {key: (customer.billing_address or {}).get(key) or "" for key in ADDRESS_FIELDS}
+    address["is_corporate"] = bool((customer.billing_address or {}).get("is_corporate"))
+    form = CustomerForm(data={"reference": customer.reference, "name": customer.name,
+                              "email": customer.email, "locale": customer.locale,
+                              "billing_address": address})
+    status = 200
+    if request.method == "POST":
+        permissions.require_role(scope.membership, Role.MANAGER)
+        try:
+            customers.update_customer(customer, _customer_data(form), actor=scope.actor)
+        except ValidationError as error:
+            discard_changes()
+            customer = _customer(scope, customer_id)
+            attach_errors(form, error.fields)
+            status = 400
+        else:
+            jobs.commit()
+            flash("The customer is saved.", "success")
+            return redirect(_org_url("organizer.customer_detail", scope,
+                                     customer_id=customer.id), code=303)
+    recent = db.session.scalars(
+        select(Invoice).where(Invoice.customer_id == customer.id,
+                              Invoice.event_id.in_(_visible_event_ids(scope)))
+        .options(joinedload(Invoice.event)).order_by(Invoice.id.desc()).limit(50)).all()
+    return render_template("organizer/customer_form.html", form=form, customer=customer,
+                           invoices=recent), status
+
+
+@bp.post(ORG + "/customers/<int:customer_id>/rotate-key")
+@scoped(Role.MANAGER)
+def customer_rotate_key(scope: Scope, customer_id: int):
+    customer = _customer(scope, customer_id)
+    key = customers.rotate_key(customer, actor=scope.actor)
+    jobs.commit()
+    return _secret_page("organizer/customer_key.html", customer=customer, key=key,
+                        link=magic_link(key), fresh=False)
+
+
+# ---------------------------------------------------------------- event settings
+
+
+@bp.route(EVENT + "/settings", methods=["GET", "POST"])
+@scoped(Role.OWNER)
+def event_settings(scope: Scope):
+    event = scope.event
+    data = {key: getattr(event, key) for key in SETTING_FIELDS}
+    data["due_days"] = str(event.due_days)
+    data["seller_override"] = {key: (event.seller_override or {}).get(key) or ""
+                               for key in SELLER_FIELDS}
+    form = EventSettingsForm(data=data)
+    status = 200
+    if request.method == "POST":
+        changes = {key: form[key].data or "" for key in SETTING_FIELDS}
+        changes["seller_override"] = dict(form.seller_override.data)
+        try:
+            organizers.update_event(event, changes, actor=scope.actor)
+        except ValidationError as error:
+            discard_changes()
+            attach_errors(form, error.fields)
+            status = 400
+        else:
+            jobs.commit()
+            flash("The event settings are saved.", "success")
+            return redirect(url_for("organizer.event_settings", organizer=scope.organizer.slug,
+                                    event=event.slug), code=303)
+    return render_template("organizer/event_settings.html", form=form,
+                           seller=scope.organizer.seller or {}), status
+
+
+# ---------------------------------------------------------------- API tokens
+
+
+def _token_page(scope: Scope, form: TokenForm, status: int = 200):
+    listed = db.session.scalars(
+        select(ApiToken).where(ApiToken.organizer_id == scope.organizer.id)
+        .options(selectinload(ApiToken.events))
+        .order_by(ApiToken.active.desc(), ApiToken.id.desc())).all()
+    return render_template("organizer/token_list.html", form=form, tokens=listed), status
+
+
+@bp.route(ORG + "/tokens", methods=["GET", "POST"])
+@scoped(Role.OWNER, administer=True)
+def token_list(scope: Scope):
+    form = TokenForm()
+    form.events.choices = event_choices(scope.organizer)
+    if request.method == "GET":
+        return _token_page(scope, form)
+    events, unknown = chosen_events(scope.organizer, form.events.data)
+    try:
+        if unknown:
+            raise ValidationError({"events": ["Choose events of this organizer."]})
+        token, secret = tokens.create_token(
+            scope.organizer, name=form.name.data or "", read_only=form.access.data == "read_only",
+            events=events, actor=scope.actor)
+    except ValidationError as error:
+        discard_changes()
+        attach_errors(form, error.fields)
+        return _token_page(scope, form, 400)
+    jobs.commit()
+    return _secret_page("organizer/token_created.html", token=token, secret=secret)
+
+
+@bp.post(ORG + "/tokens/<int:token_id>/revoke")
+@scoped(Role.OWNER, administer=True)
+def token_revoke(scope: Scope, token_id: int):
+    token = db.session.scalar(select(ApiToken).where(
+        ApiToken.organizer_id == scope.organizer.id, ApiToken.id == token_id))
+    if token is None:
+        raise NotFoundError()
+    if token.active:
+        tokens.revoke_token(token, actor=scope.actor)
+        jobs.commit()
+        flash(f"The token “{token.name}” is revoked; it no longer works.", "success")
+    return redirect(_org_url("organizer.token_list", scope), code=303)
+
+
+# ---------------------------------------------------------------- members
+
+
+def _membership(scope: Scope, membership_id: int) -> Membership:
+    membership = db.session.scalar(select(Membership).where(
+        Membership.organizer_id == scope.organizer.id, Membership.id == membership_id))
+    if membership is None:
+        raise NotFoundError()
+    return membership
+
+
+def _member_page(scope: Scope, form: MemberForm, status: int = 200, edits=None):
+    members = db.session.scalars(
+        select(Membership).where(Membership.organizer_id == scope.organizer.id)
+        .options(joinedload(Membership.user), selectinload(Membership.events))
+        .order_by(Membership.id)).all()
+    edits = edits or {}
+    forms = {}
+    for membership in members:
+        edit = edits.get(membership.id) or MembershipForm(
+            prefix=f"m{membership.id}", formdata=None,
+            data={"role": membership.role,
+                  "events": [str(e.id) for e in membership.events]})
+        edit.events.choices = event_choices(scope.organizer)
+        forms[membership.id] = edit
+    return render_template("organizer/member_list.html", form=form, members=members,
+                           forms=forms), status
+
+
+@bp.route(ORG + "/members", methods=["GET", "POST"])
+@scoped(Role.OWNER, administer=True)
+def member_list(scope: Scope):
+    form = MemberForm()
+    form.events.choices = event_choices(scope.organizer)
+    if request.method == "GET":
+        return _member_page(scope, form)
+    events, unknown = chosen_events(scope.organizer, form.events.data)
+    try:
+        if unknown:
+            raise ValidationError({"events": ["Choose events of this organizer."]})
+        membership, password = organizers.invite_member(
+            scope.organizer, form.email.data or "", form.role.data, name=form.name.data or "",
+            events=events, actor=scope.actor)
+    except ValidationError as error:
+        discard_changes()
+        attach_errors(form, error.fields)
+        return _member_page(scope, form, 400)
+    jobs.commit()
+    if password:
+        return _secret_page("organizer/member_created.html", membership=membership,
+                            password=password)
+    flash(f"{membership.user.email} is now a member.", "success")
+    return redirect(_org_url("organizer.member_list", scope), code=303)
+
+
+@bp.post(ORG + "/members/<int:membership_id>")
+@scoped(Role.OWNER, administer=True)
+def member_edit(scope: Scope, membership_id: int):
+    membership = _membership(scope, membership_id)
+    form = MembershipForm(prefix=f"m{membership.id}")
+    form.events.choices = event_choices(scope.organizer)
+    events, unknown = chosen_events(scope.organizer, form.events.data)
+    try:
+        if unknown:
+            raise ValidationError({"events": ["Choose events of this organizer."]})
+        organizers.update_membership(membership, role=form.role.data, events=events,
+                                     actor=scope.actor)
+    except ValidationError as error:
+        discard_changes()
+        attach_errors(form, error.fields)
+        new = MemberForm(formdata=None)
+        new.events.choices = event_choices(scope.organizer)
+        return _member_page(scope, new, 400, edits={membership_id: form})
+    jobs.commit()
+    flash(f"{membership.user.email}: the membership is changed.", "success")
+    return redirect(_org_url("organizer.member_list", scope), code=303)
+
+
+@bp.post(ORG + "/members/<int:membership_id>/remove")
+@scoped(Role.OWNER, administer=True)
+def member_remove(scope: Scope, membership_id: int):
+    membership = _membership(scope, membership_id)
+    email = membership.user.email
+    try:
+        organizers.remove_membership(membership, actor=scope.actor)
+    except ValidationError as error:
+        discard_changes()
+        flash(" ".join(m for msgs in error.fields.values() for m in msgs), "error")
+        return redirect(_org_url("organizer.member_list", scope), code=303)
+    jobs.commit()
+    flash(f"{email} is no longer a member.", "success")
+    return redirect(_org_url("organizer.member_list", scope), code=303)

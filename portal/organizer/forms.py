@@ -1,0 +1,284 @@
+"""Back-office forms.
+
+The forms only carry and render values: the rules live in the services
+(`clean_invoice_input`, `create_order`, `update_event`, …), which report every problem with a
+dotted field name. The nested forms below mirror those names (`lines-2-quantity` is
+`lines.2.quantity`), so `helpers.attach_errors` can put each message next to its field.
+Sub-forms are plain `wtforms.Form`s: only the outer form carries the CSRF token.
+"""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    FieldList,
+    Form,
+    FormField,
+    HiddenField,
+    PasswordField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.widgets import CheckboxInput, DateInput, DateTimeLocalInput, EmailInput, ListWidget
+
+from ..domain.lifecycle import InvoiceType
+from ..domain.money import CURRENCY_MINOR_UNITS, MAX_DISCOUNTS, RoundingMode, RoundingRule
+from ..models.organizer import Role
+
+try:
+    from wtforms import SelectChoice
+except ImportError:  # WTForms before 3.3 takes (value, label) pairs
+    SelectChoice = None
+
+DECIMAL = {"inputmode": "decimal", "autocomplete": "off"}
+
+
+def options(pairs) -> list:
+    """Select choices from (value, label) pairs, in the form this WTForms wants."""
+    return [SelectChoice(value, label) if SelectChoice else (value, label)
+            for value, label in pairs]
+
+TYPE_LABELS = {
+    InvoiceType.INVOICE.value: "Invoice",
+    InvoiceType.PROFORMA.value: "Proforma",
+    InvoiceType.SHIPPING_INVOICE.value: "Shipping invoice",
+    InvoiceType.CREDIT_NOTE.value: "Credit note",
+}
+ROUNDING_MODE_LABELS = {
+    RoundingMode.HALF_UP.value: "Half up (commercial)",
+    RoundingMode.HALF_EVEN.value: "Half even (banker's)",
+    RoundingMode.HALF_DOWN.value: "Half down",
+    RoundingMode.DOWN.value: "Down (truncate)",
+}
+ROUNDING_RULE_LABELS = {
+    RoundingRule.PER_ITEM.value: "Per item (round the unit price)",
+    RoundingRule.PER_LINE.value: "Per line",
+    RoundingRule.TOTAL.value: "Once on the total",
+}
+ROLE_LABELS = {Role.OWNER.value: "Owner", Role.MANAGER.value: "Manager",
+               Role.VIEWER.value: "Viewer"}
+
+
+def _decimal(label: str, **kw) -> StringField:
+    return StringField(label, render_kw={**DECIMAL, **kw})
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+# ---------------------------------------------------------------- sign in
+
+
+class LoginForm(FlaskForm):
+    email = StringField("E-mail", widget=EmailInput(),
+                        render_kw={"autocomplete": "username", "autofocus": True})
+    password = PasswordField("Password", render_kw={"autocomplete": "current-password"})
+    next = HiddenField()
+
+
+class PasswordForm(FlaskForm):
+    current_password = PasswordField("Current password",
+                                     render_kw={"autocomplete": "current-password"})
+    new_password = PasswordField("New password", render_kw={"autocomplete": "new-password"})
+    confirm_password = PasswordField("New password, again",
+                                     render_kw={"autocomplete": "new-password"})
+
+
+# ---------------------------------------------------------------- invoices
+
+
+class AddressForm(Form):
+    company = StringField("Company")
+    first_name = StringField("First name")
+    last_name = StringField("Last name")
+    street1 = StringField("Street")
+    street2 = StringField("Street (line 2)")
+    postal_code = StringField("Postal code")
+    city = StringField("City")
+    state = StringField("State / region")
+    country = StringField("Country (ISO code)", render_kw={"maxlength": 2, "size": 3,
+                                                           "placeholder": "DE"})
+    vat_id = StringField("VAT ID")
+    tax_office = StringField("Tax office")
+    tax_number = StringField("Tax number")
+    email = StringField("E-mail", widget=EmailInput())
+    phone = StringField("Phone")
+    is_corporate = BooleanField("Corporate buyer")
+
+
+class LineForm(Form):
+    sku = StringField("SKU")
+    description = StringField("Description")
+    quantity = _decimal("Quantity", placeholder="1")
+    unit = StringField("Unit", render_kw={"placeholder": "pcs"})
+    unit_price = _decimal("Unit price")
+    tax_code = StringField("Tax code", render_kw={"placeholder": "VAT"})
+    tax_rate = _decimal("Tax %", placeholder="19")
+    discount_rate = _decimal("Discount %")
+    discount_amount = _decimal("Discount amount")
+    weight = _decimal("Weight (kg)")
+    request_note = StringField("Customer request")
+
+
+class DiscountForm(Form):
+    type = SelectField("Kind", choices=options([("percent_off", "% off"), ("amount_off", "Amount off")]))
+    value = _decimal("Value")
+
+
+class ShippingMethodForm(Form):
+    name = StringField("Shipping method")
+    cost = _decimal("Cost")
+    tax_rate = _decimal("Tax %")
+    tax_code = StringField("Tax code")
+
+
+class PaymentMethodForm(Form):
+    name = StringField("Payment method")
+    fee = _decimal("Fee")
+    tax_rate = _decimal("Tax %")
+    tax_code = StringField("Tax code")
+
+
+class ShippingForm(Form):
+    shipped_at = StringField("Shipped at (UTC)", widget=DateTimeLocalInput())
+    number_of_packages = StringField("Packages", render_kw={"inputmode": "numeric"})
+    carriage = SelectField("Carriage", choices=options([("", "—"), ("paid", "Paid"),
+                                                        ("forward", "Forward")]))
+    goods_appearance = StringField("Appearance of goods")
+    tracking_number = StringField("Tracking number")
+    transport_reason = StringField("Reason for transport")
+
+
+class TextsForm(Form):
+    introductory = TextAreaField("Introductory text", render_kw={"rows": 2})
+    additional = TextAreaField("Additional text", render_kw={"rows": 2})
+    payment = TextAreaField("Payment text", render_kw={"rows": 2})
+    footer = TextAreaField("Footer", render_kw={"rows": 2})
+    terms = TextAreaField("Terms", render_kw={"rows": 2})
+
+
+class ReferenceForm(Form):
+    type = StringField("Reference type", render_kw={"placeholder": "e.g. quote"})
+    number = StringField("Reference number")
+
+
+class RoundingForm(Form):
+    mode = SelectField("Rounding", choices=options(ROUNDING_MODE_LABELS.items()))
+    rule = SelectField("Round where", choices=options(ROUNDING_RULE_LABELS.items()))
+
+
+class InvoiceForm(FlaskForm):
+    type = SelectField("Type", choices=options(TYPE_LABELS.items()))
+    customer = SelectField("Customer", choices=[])
+    refers = StringField("Corrects invoice (number)")
+    locale = StringField("Language", render_kw={"placeholder": "en", "size": 6})
+    currency = StringField("Currency", render_kw={"maxlength": 3, "size": 4,
+                                                  "list": "currencies"})
+    due_date = StringField("Due date", widget=DateInput())
+    expires_at = StringField("Offer expires at (UTC)", widget=DateTimeLocalInput())
+    prices_include_tax = BooleanField("Prices include tax (gross entry)")
+    discounts_include_tax = BooleanField("Discounts include tax")
+    rounding = FormField(RoundingForm)
+    billing_address = FormField(AddressForm)
+    shipping_address = FormField(AddressForm)
+    lines = FieldList(FormField(LineForm), min_entries=1)
+    discounts = FieldList(FormField(DiscountForm), min_entries=0)
+    shipping_method = FormField(ShippingMethodForm)
+    payment_method = FormField(PaymentMethodForm)
+    shipping = FormField(ShippingForm)
+    texts = FormField(TextsForm)
+    reference = FormField(ReferenceForm)
+    package_number = StringField("Package number")
+    channel = StringField("Sales channel")
+
+    max_discounts = MAX_DISCOUNTS
+    currencies = sorted(CURRENCY_MINOR_UNITS)
+
+
+class FromOrderForm(FlaskForm):
+    order = SelectField("Order", choices=[])
+
+
+# ---------------------------------------------------------------- customers and orders
+
+
+class CustomerForm(FlaskForm):
+    reference = StringField("Reference", render_kw={"placeholder": "C-1001"})
+    name = StringField("Name")
+    email = StringField("E-mail", widget=EmailInput())
+    locale = StringField("Language", render_kw={"placeholder": "en", "size": 6})
+    billing_address = FormField(AddressForm)
+
+
+class OrderLineForm(Form):
+    sku = StringField("SKU")
+    name = StringField("Item")
+    quantity = _decimal("Quantity", placeholder="1")
+    unit_price = _decimal("Unit price")
+    tax_rate = _decimal("Tax %", placeholder="19")
+    tax_code = StringField("Tax code", render_kw={"placeholder": "VAT"})
+
+
+class OrderForm(FlaskForm):
+    code = StringField("Order code")
+    customer = SelectField("Customer", choices=[])
+    placed_at = StringField("Placed at (UTC)", widget=DateTimeLocalInput())
+    lines = FieldList(FormField(OrderLineForm), min_entries=1)
+
+
+# ---------------------------------------------------------------- settings, tokens, members
+
+
+class SellerForm(Form):
+    company = StringField("Company")
+    street1 = StringField("Street")
+    street2 = StringField("Street (line 2)")
+    postal_code = StringField("Postal code")
+    city = StringField("City")
+    state = StringField("State / region")
+    country = StringField("Country (ISO code)", render_kw={"maxlength": 2, "size": 3})
+    vat_id = StringField("VAT ID")
+    tax_number = StringField("Tax number")
+    email = StringField("E-mail", widget=EmailInput())
+    phone = StringField("Phone")
+
+
+class EventSettingsForm(FlaskForm):
+    name = StringField("Event name")
+    currency = SelectField("Currency", choices=options((c, c) for c in sorted(CURRENCY_MINOR_UNITS)))
+    locale = StringField("Default language", render_kw={"placeholder": "en", "size": 6})
+    due_days = StringField("Days until due", render_kw={"inputmode": "numeric", "size": 5})
+    invoice_prefix = StringField("Invoice and credit note prefix")
+    proforma_prefix = StringField("Proforma prefix")
+    shipping_prefix = StringField("Shipping invoice prefix")
+    introductory_text = TextAreaField("Introductory text", render_kw={"rows": 2})
+    additional_text = TextAreaField("Additional text", render_kw={"rows": 2})
+    payment_text = TextAreaField("Payment text", render_kw={"rows": 2})
+    footer_text = TextAreaField("Footer", render_kw={"rows": 2})
+    terms_text = TextAreaField("Terms", render_kw={"rows": 2})
+    seller_override = FormField(SellerForm)
+
+
+class TokenForm(FlaskForm):
+    name = StringField("Name", render_kw={"placeholder": "e.g. shop integration"})
+    access = RadioField("Access", choices=options([("read_write", "Read and write"),
+                                                   ("read_only", "Read only")]), default="read_write")
+    events = MultiCheckboxField("Limited to events (none ticked: every event)", choices=[])
+
+
+class MemberForm(FlaskForm):
+    email = StringField("E-mail", widget=EmailInput())
+    name = StringField("Name (for a new account)")
+    role = SelectField("Role", choices=options(ROLE_LABELS.items()), default=Role.VIEWER.value)
+    events = MultiCheckboxField("Limited to events (none ticked: every event)", choices=[])
+
+
+class MembershipForm(FlaskForm):
+    role = SelectField("Role", choices=options(ROLE_LABELS.items()))
+    events = MultiCheckboxField("Limited to events", choices=[])

@@ -1,0 +1,246 @@
+"""Glue between the back-office forms and the services.
+
+- `attach_errors` puts a service's dotted field errors (`lines.2.quantity`) next to the
+  form field of that name, so rules are written once (in the services) and shown in place.
+- `editor_command` runs the "add line" / "remove line" buttons of the line editors: they post
+  the whole form back and it is re-rendered with one row more or less, so the editors work
+  without JavaScript.
+- `invoice_input` / `invoice_form_data` turn the invoice form into the input of
+  `clean_invoice_input` and an invoice back into form values.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+
+from flask import request
+from wtforms import FieldList, FormField
+from wtforms.form import BaseForm
+
+from ..extensions import db
+from ..jobs import discard_pending
+from ..services.invoice_input import ADDRESS_FIELDS, SHIPPING_FIELDS, TEXT_FIELDS
+from .forms import options
+
+MAX_ROWS = {"lines": 1000, "discounts": 5}
+_COMMAND = re.compile(r"^(add|remove):([a-z_]+)(?::(\d+))?$")
+# Line fields that do not make a row count as filled in (they come prefilled).
+_LINE_DEFAULTS = ("tax_code", "tax_rate")
+
+
+def discard_changes() -> None:
+    """Undo what a refused service call may have changed, and drop the jobs it queued."""
+    db.session.rollback()
+    discard_pending()
+
+
+# ---------------------------------------------------------------- errors
+
+
+def _child(node, part: str):
+    if isinstance(node, FieldList):
+        if part.isdigit() and int(part) < len(node.entries):
+            return node.entries[int(part)]
+        return None
+    if isinstance(node, FormField):
+        node = node.form
+    if isinstance(node, BaseForm):
+        return node._fields.get(part)
+    return None
+
+
+def attach_errors(form, fields: dict[str, list[str]],
+                  positions: dict[str, list[int]] | None = None) -> list[str]:
+    """Show each error next to its field; returns the messages that have no field.
+
+    `positions` maps a list name to the form row of each item sent to the service (blank
+    rows are not sent, so item 2 may be row 3).
+    """
+    unplaced: list[str] = []
+    form.group_messages = {}
+    for path, messages in fields.items():
+        parts = path.split(".")
+        if positions and len(parts) > 1 and parts[0] in positions and parts[1].isdigit():
+            rows = positions[parts[0]]
+            index = int(parts[1])
+            parts[1] = str(rows[index]) if index < len(rows) else parts[1]
+        node = form
+        for part in parts:
+            node = _child(node, part)
+            if node is None:
+                break
+        if node is None:
+            unplaced.extend(f"{path}: {message}" for message in messages)
+        elif isinstance(node, FieldList | FormField):
+            node.group_errors = list(getattr(node, "group_errors", [])) + list(messages)
+        else:
+            node.errors = list(node.errors or []) + list(messages)
+    form.unplaced_errors = unplaced
+    return unplaced
+
+
+# ---------------------------------------------------------------- line editors
+
+
+def editor_command(form) -> bool:
+    """Run an add/remove row button of `form`; True when one was pressed (re-render only)."""
+    match = _COMMAND.match(request.form.get("command", ""))
+    if not match:
+        return False
+    verb, name, index = match.groups()
+    rows = getattr(form, name, None)
+    if not isinstance(rows, FieldList):
+        return False
+    if verb == "add" and len(rows.entries) < MAX_ROWS.get(name, 1000):
+        rows.append_entry()
+    elif verb == "remove" and index is not None and int(index) < len(rows.entries):
+        del rows.entries[int(index)]
+    return True
+
+
+def _blank(values: dict, ignore: tuple[str, ...] = ()) -> bool:
+    return not any((value.strip() if isinstance(value, str) else value)
+                   for key, value in values.items() if key not in ignore)
+
+
+def rows_input(rows: FieldList, ignore: tuple[str, ...] = ()) -> tuple[list[dict], list[int]]:
+    """The filled-in rows of a row editor, and the form row each came from."""
+    items, positions = [], []
+    for position, entry in enumerate(rows.entries):
+        values = dict(entry.data)
+        if _blank(values, ignore):
+            continue
+        items.append({key: (value.strip() if isinstance(value, str) else value)
+                      for key, value in values.items()})
+        positions.append(position)
+    return items, positions
+
+
+# ---------------------------------------------------------------- invoice form <-> input
+
+
+def _none_if_blank(values: dict, ignore: tuple[str, ...] = ()) -> dict | None:
+    return None if _blank(values, ignore) else values
+
+
+def invoice_input(form, *, creating: bool) -> tuple[dict, dict[str, list[int]]]:
+    """The body for `create_draft` / `update_draft` from the invoice form."""
+    lines, line_rows = rows_input(form.lines, ignore=_LINE_DEFAULTS)
+    discounts, discount_rows = rows_input(form.discounts, ignore=("type",))
+    billing = dict(form.billing_address.data)
+    shipping_address = dict(form.shipping_address.data)
+    raw = {
+        "type": form.type.data,
+        "customer": form.customer.data or None,
+        "refers": (form.refers.data or "").strip() or None,
+        "locale": (form.locale.data or "").strip() or None,
+        "currency": (form.currency.data or "").strip().upper(),
+        "due_date": form.due_date.data or None,
+        "expires_at": form.expires_at.data or None,
+        "prices_include_tax": bool(form.prices_include_tax.data),
+        "discounts_include_tax": bool(form.discounts_include_tax.data),
+        "rounding": dict(form.rounding.data),
+        "shipping_address": _none_if_blank(shipping_address, ("is_corporate",)),
+        "lines": lines,
+        "discounts": discounts,
+        "shipping_method": _none_if_blank(dict(form.shipping_method.data)),
+        "payment_method": _none_if_blank(dict(form.payment_method.data)),
+        "shipping": _none_if_blank(dict(form.shipping.data)),
+        "texts": {key: form.texts.form[key].data or "" for key in TEXT_FIELDS},
+        "reference": {key: (value or "").strip() or None
+                      for key, value in form.reference.data.items()},
+        "package_number": (form.package_number.data or "").strip() or None,
+        "channel": (form.channel.data or "").strip() or None,
+    }
+    # A blank buyer lets the customer's billing address fill in.
+    if not _blank(billing, ("is_corporate",)):
+        raw["billing_address"] = billing
+    if creating and raw["locale"] is None:
+        del raw["locale"]
+    return raw, {"lines": line_rows, "discounts": discount_rows}
+
+
+def plain(value, places: int = 0) -> str:
+    """A stored decimal as a person types it: 3.00 -> 3, 56.330 -> 56.33 (keep `places`)."""
+    if value in (None, ""):
+        return ""
+    try:
+        number = Decimal(str(value))
+    except InvalidOperation:
+        return str(value)
+    text = format(number, "f")
+    if "." in text:
+        whole, _, fraction = text.partition(".")
+        fraction = fraction.rstrip("0").ljust(places, "0")
+        text = f"{whole}.{fraction}" if fraction else whole
+    return text
+
+
+def _local_datetime(value: str | None) -> str:
+    """ISO 8601 UTC ("2026-01-02T10:30:00Z") as a datetime-local value."""
+    return (value or "")[:16]
+
+
+def invoice_form_data(data: dict, invoice=None) -> dict:
+    """Form values for an invoice in its API shape (`invoice_to_dict`)."""
+    billing = {key: (data["billing_address"] or {}).get(key) or "" for key in ADDRESS_FIELDS}
+    billing["is_corporate"] = bool((data["billing_address"] or {}).get("is_corporate"))
+    shipping_address = {key: (data["shipping_address"] or {}).get(key) or ""
+                        for key in ADDRESS_FIELDS}
+    shipping_address["is_corporate"] = bool((data["shipping_address"] or {}).get("is_corporate"))
+    shipping = dict(data.get("shipping") or {})
+    shipping = {key: "" if shipping.get(key) is None else str(shipping[key])
+                for key in SHIPPING_FIELDS}
+    shipping["shipped_at"] = _local_datetime(shipping["shipped_at"])
+
+    def charge(item, amount_key, code):
+        item = item or {}
+        return {"name": item.get("name") or "", amount_key: plain(item.get(amount_key), 2),
+                "tax_rate": plain(item.get("tax_rate")), "tax_code": code or ""}
+
+    return {
+        "type": data["type"],
+        "customer": data["customer"] or "",
+        "refers": data["refers"] or "",
+        "locale": data["locale"] or "",
+        "currency": data["currency"],
+        "due_date": data["due_date"] or "",
+        "expires_at": _local_datetime(data["expires_at"]),
+        "prices_include_tax": data["prices_include_tax"],
+        "discounts_include_tax": data["discounts_include_tax"],
+        "rounding": dict(data["rounding"]),
+        "billing_address": billing,
+        "shipping_address": shipping_address,
+        "lines": [{
+            "sku": line["sku"] or "", "description": line["description"] or "",
+            "quantity": plain(line["quantity"]), "unit": line["unit"] or "",
+            "unit_price": plain(line["unit_price"], 2), "tax_code": line["tax_code"] or "",
+            "tax_rate": plain(line["tax_rate"]), "discount_rate": plain(line["discount_rate"]),
+            "discount_amount": plain(line["discount_amount"], 2),
+            "weight": plain(line["weight"]), "request_note": line.get("request_note") or "",
+        } for line in data["lines"]] or [{}],
+        "discounts": [{"type": d["type"], "value": plain(d["value"])}
+                      for d in data["discounts"]],
+        "shipping_method": charge(data["shipping_method"], "cost",
+                                  getattr(invoice, "shipping_tax_code", None)),
+        "payment_method": charge(data["payment_method"], "fee",
+                                 getattr(invoice, "payment_tax_code", None)),
+        "shipping": shipping,
+        "texts": dict(data["texts"]),
+        "reference": {"type": data["reference"]["type"] or "",
+                      "number": data["reference"]["number"] or ""},
+        "package_number": data["package_number"] or "",
+        "channel": data["channel"] or "",
+    }
+
+
+def event_choices(organizer) -> list:
+    return options((str(event.id), event.name) for event in organizer.events)
+
+
+def chosen_events(organizer, ids) -> tuple[list, list[str]]:
+    """The organizer's events among `ids`; unknown ids are reported, never trusted."""
+    by_id = {str(event.id): event for event in organizer.events}
+    unknown = [i for i in ids or [] if i not in by_id]
+    return [by_id[i] for i in ids or [] if i in by_id], unknown

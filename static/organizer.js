@@ -1,0 +1,112 @@
+/* Back office: small progressive enhancements. Every page works without this file.
+ *
+ * - Row editors: "Add line" / "Remove" work in place instead of posting the form back.
+ * - Invoice form: fields that only apply to one invoice type hide for the others.
+ * - Copy buttons for keys, links and tokens.
+ * - Forms with data-confirm ask before a destructive step.
+ */
+(function () {
+  "use strict";
+
+  function renumber(editor) {
+    var rows = editor.querySelectorAll("[data-editor-rows] > [data-editor-row]");
+    rows.forEach(function (row, i) {
+      var number = row.querySelector("[data-row-number]");
+      if (number) { number.textContent = String(i + 1); }
+    });
+    var add = editor.querySelector("[data-editor-add]");
+    var max = parseInt(editor.getAttribute("data-max-rows") || "1000", 10);
+    if (add) { add.hidden = rows.length >= max; }
+  }
+
+  function addRow(editor) {
+    var template = editor.querySelector("template[data-editor-template]");
+    var rows = editor.querySelector("[data-editor-rows]");
+    if (!template || !rows) { return; }
+    var index = parseInt(editor.getAttribute("data-next-index") || "0", 10);
+    editor.setAttribute("data-next-index", String(index + 1));
+    var count = rows.querySelectorAll(":scope > [data-editor-row]").length;
+    var html = template.innerHTML.split("__index__").join(String(index))
+      .split("__number__").join(String(count + 1));
+    var holder = document.createElement("div");
+    holder.innerHTML = html.trim();
+    var row = holder.firstElementChild;
+    rows.appendChild(row);
+    renumber(editor);
+    var first = row.querySelector("input, select, textarea");
+    if (first) { first.focus(); }
+  }
+
+  function setUpEditors() {
+    document.querySelectorAll("[data-editor]").forEach(function (editor) {
+      editor.addEventListener("click", function (event) {
+        var add = event.target.closest("[data-editor-add]");
+        var remove = event.target.closest("[data-editor-remove]");
+        if (add && editor.contains(add)) {
+          event.preventDefault();
+          addRow(editor);
+        } else if (remove && editor.contains(remove)) {
+          event.preventDefault();
+          var row = remove.closest("[data-editor-row]");
+          if (row) { row.remove(); }
+          renumber(editor);
+        }
+      });
+      renumber(editor);
+    });
+  }
+
+  function setUpTypeSwitch() {
+    var form = document.querySelector("[data-invoice-form]");
+    if (!form) { return; }
+    var type = form.querySelector("select[name='type']");
+    if (!type) { return; }
+    function apply() {
+      form.querySelectorAll("[data-show-for-type]").forEach(function (part) {
+        var wanted = part.getAttribute("data-show-for-type");
+        var hasErrors = part.querySelector(".has-error, .group-errors");
+        part.hidden = type.value !== wanted && !hasErrors;
+      });
+    }
+    type.addEventListener("change", apply);
+    apply();
+  }
+
+  function setUpCopyButtons() {
+    document.querySelectorAll("[data-copy]").forEach(function (button) {
+      button.addEventListener("click", function () {
+        var field = document.querySelector(button.getAttribute("data-copy"));
+        if (!field) { return; }
+        var label = button.textContent;
+        function done(ok) {
+          button.textContent = ok ? "Copied" : "Press Ctrl+C";
+          window.setTimeout(function () { button.textContent = label; }, 2000);
+        }
+        field.select();
+        if (navigator.clipboard && window.isSecureContext) {
+          navigator.clipboard.writeText(field.value).then(function () { done(true); },
+            function () { done(false); });
+        } else {
+          var ok = false;
+          try { ok = document.execCommand("copy"); } catch (e) { ok = false; }
+          done(ok);
+        }
+      });
+    });
+  }
+
+  function setUpConfirmations() {
+    document.addEventListener("submit", function (event) {
+      var form = event.target;
+      var question = form.getAttribute && form.getAttribute("data-confirm");
+      if (question && !window.confirm(question)) { event.preventDefault(); }
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    setUpEditors();
+    setUpTypeSwitch();
+    setUpCopyButtons();
+    setUpConfirmations();
+  });
+}());
