@@ -402,7 +402,9 @@ def _nl2br(value: str) -> Markup:
 
 _templates = Environment(
     loader=FileSystemLoader(str(TEMPLATE_DIR)),
-    autoescape=select_autoescape(["html", "xml"], default_for_string=True, default=True),
+    # Escaped everywhere but in the plain-text part of a mail.
+    autoescape=select_autoescape(["html", "xml"], disabled_extensions=["txt"],
+                                 default_for_string=True, default=True),
     undefined=StrictUndefined,
     trim_blocks=True,
     lstrip_blocks=True,
@@ -429,7 +431,10 @@ def _link_callback(uri: str, _rel) -> str:
 def _resource_policy():
     from xhtml2pdf.config.resources import ResourceAccessPolicy
 
-    return ResourceAccessPolicy.server(base_dir=STATIC_DIR, allow_remote=False)
+    # server(): every limit on, reads confined to static/. The template is ours and an invoice
+    # has at most 1000 lines (~45 pages), so the time limit is a guard, not a budget.
+    return ResourceAccessPolicy.server(base_dir=STATIC_DIR, allow_remote=False,
+                                       max_render_seconds=300)
 
 
 def render_invoice_pdf(context: dict) -> bytes:

@@ -113,7 +113,8 @@ def parts(message) -> dict[str, object]:
 
 
 def test_the_embedded_default_writes_the_mail_to_the_folder_in_the_invoice_locale(app, make):
-    invoice = closed_invoice(make, "de", GERMAN_BUYER)
+    invoice = closed_invoice(make, "de", GERMAN_BUYER,
+                             texts={"payment": "IBAN DE02 & <Verwendungszweck>"})
     sending = send(invoice)
 
     assert sending.outcome == "sent" and sending.error is None
@@ -132,6 +133,9 @@ def test_the_embedded_default_writes_the_mail_to_the_folder_in_the_invoice_local
     assert "Gesamtbetrag: 119,00\xa0€" in text
     assert "Mit freundlichen Grüßen" in text
     assert "<p>Guten Tag Jürgen Müller,</p>" in html
+    # Free text is as written in the plain part and escaped in the HTML part.
+    assert "IBAN DE02 & <Verwendungszweck>" in text
+    assert "IBAN DE02 &amp; &lt;Verwendungszweck&gt;" in html
     attachment = found["attachment"]
     assert attachment.get_filename() == f"{invoice.number}.pdf"
     assert attachment.get_content_type() == "application/pdf"
