@@ -20,11 +20,9 @@ from pathlib import Path
 
 import pytest
 import redis
-from flask import abort
 
 from portal import jobs
 from portal.config import ROOT
-from portal.downloads import pdf_response
 from portal.extensions import db
 from portal.models import Invoice, Sending
 from portal.services import invoices as svc
@@ -100,15 +98,6 @@ def celery_portal(committed_app, tmp_path):
                     "MAIL_PORT": smtp.port, "MAIL_FOLDER": str(tmp_path / "mail")}
         app = make_app(url, **settings)
         app.extensions["celery"].conf.task_default_queue = queue
-
-        def download(invoice_id: int):
-            """A bare download route: the API room's real one calls the same pdf_response."""
-            invoice = db.session.get(Invoice, invoice_id)
-            if invoice is None:
-                abort(404)
-            return pdf_response(invoice)
-
-        app.add_url_rule("/api/test/invoices/<int:invoice_id>/pdf/", view_func=download)
         env = {**os.environ, **{key: str(value) for key, value in settings.items()},
                "PORTAL_ENV": "testing", "DATABASE_URL": url,
                "PORTAL_INSTANCE_PATH": str(tmp_path / "instance"),
@@ -150,15 +139,17 @@ def test_a_worker_makes_the_pdf_and_a_killed_delivery_never_sends_twice(celery_p
         event = make.event()
         customer = make.customer(event.organizer, email="buyer@example.com")
         invoice = make.invoice(event, customer)
+        token = make.token(event.organizer, read_only=True)
         jobs.commit()
         svc.close_invoice(invoice, actor=ACTOR)
         jobs.commit()  # the render job goes to Redis; nothing runs in this process
-        invoice_id = invoice.id
+        invoice_id, auth = invoice.id, {"Authorization": f"Token {token.plain}"}
+        url = (f"/api/v1/organizers/{event.organizer.slug}/events/{event.slug}"
+               f"/invoices/{invoice_id}/pdf/")
     client = app.test_client()
-    url = f"/api/test/invoices/{invoice_id}/pdf/"
 
     # No worker yet: the document is being prepared.
-    first = client.get(url)
+    first = client.get(url, headers=auth)
     assert first.status_code == 409
     assert first.headers["Retry-After"] == "3"
     assert first.get_json()["error"]["code"] == "document_pending"
@@ -166,7 +157,7 @@ def test_a_worker_makes_the_pdf_and_a_killed_delivery_never_sends_twice(celery_p
     workers.start()
 
     def stored():
-        response = client.get(url)
+        response = client.get(url, headers=auth)
         if response.status_code == 409:
             assert response.headers["Retry-After"] == "3"
             return None
