@@ -30,7 +30,7 @@ from portal.services import mail
 
 from ..conftest import make_app
 from ..factories import ACTOR, Factory
-from .test_mail import SmtpServer
+from .test_mail import SmtpServer, free_port
 
 REDIS_URL = "redis://127.0.0.1:6379/13"
 VISIBILITY_TIMEOUT = 2  # seconds before a killed worker's unacknowledged job is handed out again
@@ -208,3 +208,31 @@ def test_a_worker_makes_the_pdf_and_a_killed_delivery_never_sends_twice(celery_p
     assert again.message_id == claimed.message_id
     time.sleep(1)
     assert len(smtp.messages) == 2  # one mail per sending, none twice
+
+
+def test_a_broker_that_is_away_never_fails_a_committed_step(committed_app, caplog):
+    """The close is committed; the lost render job is logged and the operator command
+    makes the missing PDF."""
+    app = make_app(committed_app.config["SQLALCHEMY_DATABASE_URI"],
+                   CELERY_BROKER_URL=f"redis://127.0.0.1:{free_port()}/0")
+    try:
+        with app.app_context():
+            make = Factory()
+            invoice = make.invoice(make.event())
+            jobs.commit()
+            started = time.monotonic()
+            svc.close_invoice(invoice, actor=ACTOR)
+            jobs.commit()
+            assert time.monotonic() - started < 10
+            invoice_id = invoice.id
+        assert "could not queue job portal.render_document" in caplog.text
+        closed = read(app, Invoice, invoice_id)
+        assert closed.status == "open" and closed.pdf_sha256 is None
+
+        result = app.test_cli_runner().invoke(args=["render-missing-pdfs"])
+        assert f"Invoice {invoice_id}: stored" in result.output
+        assert read(app, Invoice, invoice_id).pdf_sha256 is not None
+    finally:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
