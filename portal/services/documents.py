@@ -502,7 +502,12 @@ def store_pdf(invoice_id: int, pdf: bytes) -> InvoiceDocument | None:
 
 
 def store_document_of_record(invoice_id: int) -> InvoiceDocument | None:
-    """The job run after close: render -> post-process -> store + hash. Safe to run twice."""
+    """The job run after close: render -> post-process -> store + hash. Safe to run twice.
+
+    Rendering needs no lock: on PostgreSQL the invoice row is locked only for the store step.
+    (On SQLite a job's transaction holds the database write lock from its first read, so
+    other writers wait for the rendering — fine for the embedded single-server default.)
+    """
     invoice = db.session.get(Invoice, invoice_id)
     if invoice is None or invoice.is_draft:
         return None
