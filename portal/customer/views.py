@@ -6,7 +6,6 @@ another customer's invoice, another organizer's, a draft and a missing id are th
 
 from __future__ import annotations
 
-from babel.numbers import format_currency, format_decimal
 from flask import (
     current_app,
     flash,
@@ -18,31 +17,27 @@ from flask import (
     send_file,
     url_for,
 )
-from sqlalchemy.orm import joinedload, selectinload
 
 from .. import jobs
 from ..domain.lifecycle import Action, allowed_actions
 from ..downloads import pdf_response
 from ..errors import ConflictError, ValidationError
 from ..extensions import limiter
-from ..formatting import babel_locale
 from ..models import Invoice
 from ..services import customer_queries, invoices
 from ..services.audit import Actor
 from ..services.customers import customer_for_key
 from ..services.documents import PENDING_RETRY_AFTER, DocumentPendingError
 from ..services.permissions import invoice_of_customer
+from ..services.representation import INVOICE_LOAD, invoice_to_dict
 from . import bp
 from .archive import build_invoices_zip, zip_filename
-from .forms import STATUS_LABELS, TYPE_LABELS, WRONG_KEY, DisputeForm, InvoiceFilterForm, KeyForm
+from .forms import TYPE_LABELS, WRONG_KEY, DisputeForm, InvoiceFilterForm, KeyForm
 from .redaction import install_log_redaction
 from .session import current_customer, sign_in, sign_out
 
 DEFAULT_ACCESS_LIMIT = "10 per minute;100 per day"
 OPEN_ENDPOINTS = {"customer.access_form", "customer.access_link", "customer.sign_out"}
-DETAIL_LOAD = (joinedload(Invoice.event), joinedload(Invoice.refers),
-               selectinload(Invoice.lines), selectinload(Invoice.discounts),
-               selectinload(Invoice.taxes))
 
 
 @bp.record_once
@@ -94,18 +89,8 @@ def _private(response):
 @bp.context_processor
 def _customer_context() -> dict:
     customer = g.get("customer")
-    locale = customer.locale if customer else "en"
-
-    def unit_price(amount, currency: str) -> str:
-        # Unit prices carry up to 3 decimals; show them all rather than round a price.
-        return format_currency(amount, currency, locale=babel_locale(locale),
-                               decimal_quantization=False)
-
-    def percent(rate) -> str:
-        return format_decimal(rate, locale=babel_locale(locale)) + "\u00a0%"
-
-    return {"customer": customer, "locale": locale, "unit_price": unit_price, "percent": percent,
-            "type_labels": TYPE_LABELS, "status_labels": STATUS_LABELS}
+    return {"customer": customer, "locale": customer.locale if customer else "en",
+            "type_labels": TYPE_LABELS}
 
 
 # ---------------------------------------------------------------- signing in and out
@@ -163,22 +148,22 @@ def invoice_list():
     page = customer_queries.customer_invoice_page(g.customer, **filters)
     kept = {k: v for k, v in filters.items() if v and k != "page"}
 
-    def page_url(number: int) -> str:
-        return url_for(".invoice_list", **kept, page=number)
+    def url_with(**changes) -> str:
+        return url_for(".invoice_list", **{**kept, **changes})
 
     return render_template("customer/invoice_list.html", form=form, page=page,
-                           filtered=bool(kept), page_url=page_url)
+                           filtered=bool(kept), url_with=url_with)
 
 
 @bp.get("/invoices/<int:invoice_id>")
 def invoice_detail(invoice_id: int):
-    invoice = invoice_of_customer(g.customer, invoice_id, *DETAIL_LOAD)
+    invoice = invoice_of_customer(g.customer, invoice_id, *INVOICE_LOAD)
     return _render_detail(invoice, DisputeForm())
 
 
 @bp.post("/invoices/<int:invoice_id>/dispute")
 def invoice_dispute(invoice_id: int):
-    invoice = invoice_of_customer(g.customer, invoice_id, *DETAIL_LOAD)
+    invoice = invoice_of_customer(g.customer, invoice_id, *INVOICE_LOAD)
     form = DisputeForm()
     if form.validate_on_submit():
         try:
@@ -199,7 +184,7 @@ def invoice_dispute(invoice_id: int):
 
 def _render_detail(invoice: Invoice, form: DisputeForm):
     return render_template(
-        "customer/invoice_detail.html", invoice=invoice, form=form,
+        "customer/invoice_detail.html", invoice=invoice, data=invoice_to_dict(invoice), form=form,
         can_dispute=Action.DISPUTE in allowed_actions(invoice.status, invoice.type),
         credit_notes=customer_queries.credit_notes_of(g.customer, invoice))
 

@@ -9,7 +9,6 @@ their cost follows the customer's own invoices, not the size of the table.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import aliased, contains_eager, selectinload
@@ -17,30 +16,11 @@ from sqlalchemy.orm import aliased, contains_eager, selectinload
 from ..domain.lifecycle import InvoiceStatus, InvoiceType
 from ..extensions import db
 from ..models import Customer, Invoice
+from .queries import Page
 
 # What a customer can see and filter by: every status but draft.
 VISIBLE_STATUSES = tuple(s for s in InvoiceStatus if s != InvoiceStatus.DRAFT)
 PER_PAGE = 20
-
-
-@dataclass(frozen=True)
-class InvoicePage:
-    invoices: list[Invoice]
-    total: int
-    page: int
-    per_page: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, math.ceil(self.total / self.per_page))
-
-    @property
-    def has_previous(self) -> bool:
-        return self.page > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
 
 
 def _visible(customer: Customer):
@@ -51,7 +31,7 @@ def _visible(customer: Customer):
 
 def customer_invoice_page(customer: Customer, *, type: str | None = None,
                           status: str | None = None, number: str | None = None,
-                          page: int = 1, per_page: int = PER_PAGE) -> InvoicePage:
+                          page: int = 1, per_page: int = PER_PAGE) -> Page:
     """One page of the customer's closed invoices, newest first.
 
     A credit note sorts right after the invoice it refers to (it takes that invoice's place in
@@ -85,7 +65,7 @@ def customer_invoice_page(customer: Customer, *, type: str | None = None,
         .limit(per_page).offset((page - 1) * per_page)
     )
     invoices = list(db.session.scalars(query).unique())
-    return InvoicePage(invoices=invoices, total=total, page=page, per_page=per_page)
+    return Page(items=invoices, count=total, page=page, page_size=per_page)
 
 
 def credit_notes_of(customer: Customer, invoice: Invoice) -> list[Invoice]:

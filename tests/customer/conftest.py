@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass
 
 import pytest
@@ -11,32 +10,9 @@ import pytest
 from portal import jobs
 from portal.models import Customer, Event, Invoice
 from portal.services import invoices
-from tests.factories import ACTOR, Factory, line
+from tests.factories import ACTOR, line
 
-CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|'
-                  r'name="csrf_token" value="([^"]+)"')
-
-
-def csrf_token(client, url: str = "/") -> str:
-    """The CSRF token of the form on `url`, read the way a browser gets it."""
-    html = client.get(url).get_data(as_text=True)
-    match = CSRF.search(html)
-    assert match, f"no CSRF token on {url}"
-    return match.group(1) or match.group(2)
-
-
-def close(make: Factory, event: Event, customer: Customer, *, on: dt.date, **data) -> Invoice:
-    """A closed invoice issued on `on`."""
-    invoice = make.invoice(event, customer, **data)
-    invoices.close_invoice(invoice, actor=ACTOR, today=on)
-    return invoice
-
-
-def sign_in(client, customer: Customer):
-    response = client.get(f"/my/access/{customer.plain_key}")
-    assert response.status_code == 303
-    assert response.headers["Location"].endswith("/my/invoices")
-    return response
+from .helpers import close
 
 
 @dataclass

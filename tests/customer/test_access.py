@@ -12,7 +12,7 @@ from portal.extensions import db
 from portal.services import customers
 from tests.factories import ACTOR
 
-from .conftest import csrf_token, sign_in
+from .helpers import csrf_token, sign_in
 
 
 def test_start_page_has_the_key_form_and_the_organizer_login(client):

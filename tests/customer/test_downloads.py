@@ -10,7 +10,7 @@ from portal import jobs
 from portal.extensions import db
 from portal.models import InvoiceDocument
 
-from .conftest import close, sign_in
+from .helpers import close, sign_in
 
 
 def download_zip(client) -> zipfile.ZipFile:

@@ -12,7 +12,7 @@ from portal.models import AuditEntry, Invoice
 from portal.services import invoices
 from tests.factories import ACTOR, line
 
-from .conftest import close, csrf_token, sign_in
+from .helpers import close, csrf_token, sign_in
 
 TEXTS = {"introductory": "Thank you for your order.", "additional": "See you there!",
          "payment": "Please pay within 14 days.", "terms": "Our terms apply.",
@@ -56,33 +56,37 @@ def test_the_page_shows_parties_lines_discounts_taxes_totals_and_texts(client, m
     assert invoice.number in html
     assert "Big Events GmbH" in html and "Main St 1" in html and "DE999" in html  # seller
     assert "Buyer Ltd" in html and "1 High St" in html and "London" in html     # buyer
-    assert event.name in html
+    assert f"Invoice · {event.name}" in html
     assert "Jun 1, 2026" in html and "Jun 15, 2026" in html                     # issued, due
-    assert "Conference ticket" in html and "CONF" in html and "2.00 pcs" in html
+    assert "Conference ticket" in html and "SKU CONF" in html and "2 pcs" in html
     assert "€150.00" in html and "€300.00" in html and "€357.00" in html
     assert "Workshop" in html and "€85.60" in html
-    assert "Discount 10\xa0%" in html and "-€38.00" in html
-    assert "Courier" in html and "€10.00" in html
-    assert "VAT 19\xa0%" in html and "€280.00" in html and "€53.20" in html
-    assert "VAT 7\xa0%" in html and "€72.00" in html and "€5.04" in html
-    assert "€352.00" in html and "€58.24" in html and "€410.24" in html
+    assert "<dt>Subtotal (net)</dt><dd>€380.00</dd>" in html
+    assert "<dt>Discount 10 %</dt>" in html and "<dd>−€38.00</dd>" in html
+    assert "<dt>Shipping: Courier</dt><dd>€10.00</dd>" in html
+    assert "<dt>Total net</dt><dd>€352.00</dd>" in html
+    assert 'VAT 19 % <span class="muted small">on €280.00</span></dt><dd>€53.20</dd>' in html
+    assert 'VAT 7 % <span class="muted small">on €72.00</span></dt><dd>€5.04</dd>' in html
+    assert '<dd class="grand">€410.24</dd>' in html
     for text in TEXTS.values():
         assert text in html
     assert f'href="/my/invoices/{invoice.id}/pdf"' in html
 
 
-def test_unit_prices_keep_their_third_decimal(client, make):
+def test_amounts_and_dates_follow_the_customers_locale(client, make):
     organizer = make.organizer()
     event = make.event(organizer)
     customer = make.customer(organizer, locale="de")
     invoice = close(make, event, customer, on=dt.date(2026, 6, 1),
-                    lines=[line("Screws", "1000", "0.125", "19.00")])
+                    lines=[line("Schrauben", "10", "123.45", "19.00")])
     sign_in(client, customer)
     html = detail(client, invoice)
-    assert "0,125\xa0€" in html       # the unit price as entered
-    assert "125,00\xa0€" in html      # net: 1000 × 0.125
-    assert "148,75\xa0€" in html      # gross: 125.00 + 23.75 tax
-    assert "01.06.2026" in html
+    assert "123,45\xa0€" in html       # unit price
+    assert "1.234,50\xa0€" in html     # net: 10 × 123.45
+    assert "234,56\xa0€" in html       # tax: 19 % of it
+    assert "1.469,06\xa0€" in html     # gross
+    assert "01.06.2026" in html and "15.06.2026" in html
+    assert '<html lang="de">' in html
 
 
 def test_a_credit_note_and_its_invoice_point_at_each_other(client, world):

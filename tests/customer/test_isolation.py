@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from portal.extensions import db
 from portal.models import AuditEntry, Invoice
 
-from .conftest import csrf_token, sign_in
+from .helpers import csrf_token, sign_in
 
 FOREIGN = ("b_invoice", "c_invoice", "a_draft")  # same organizer, other organizer, A's draft
 

@@ -6,7 +6,7 @@ import pytest
 
 from tests.conftest import make_app
 
-from .conftest import csrf_token
+from .helpers import csrf_token
 
 ATTACKER = {"REMOTE_ADDR": "203.0.113.7"}
 CUSTOMER = {"REMOTE_ADDR": "198.51.100.20"}

@@ -9,7 +9,7 @@ import pytest
 
 from portal.customer.redaction import RedactCustomerKeys, install_log_redaction
 
-from .conftest import csrf_token, sign_in
+from .helpers import captured, csrf_token, sign_in
 
 
 def pages(world) -> list[str]:
@@ -63,37 +63,19 @@ def test_the_session_cookie_is_http_only_and_same_site(client, world):
     assert "SameSite=Lax" in cookie
 
 
-class Collect(logging.Handler):
-    def __init__(self):
-        super().__init__()
-        self.messages: list[str] = []
-
-    def emit(self, record):
-        self.messages.append(record.getMessage())
-
-
 @pytest.mark.parametrize("logger_name", ["werkzeug", "gunicorn.access"])
 def test_server_request_lines_lose_the_key(logger_name):
     install_log_redaction()
     key = "ck_Zm9vYmFyYmF6cXV4cXV1eDEyMzQ1Njc4"
     logger = logging.getLogger(logger_name)
-    collect, was_disabled, level = Collect(), logger.disabled, logger.level
-    # Alembic's logging setup (run by the test database fixture) disables existing loggers.
-    logger.disabled = False
-    logger.setLevel(logging.INFO)
-    logger.addHandler(collect)
-    try:
+    with captured(logger_name) as messages:
         # werkzeug's dev server logs exactly this shape (serving.py, log_request).
         logger.info('%s - - [%s] "%s" %s %s', "127.0.0.1", "21/Nov/2026 10:00:00",
                     f"GET /my/access/{key} HTTP/1.1", "303", "-")
         logger.info("GET /my/invoices HTTP/1.1 200")
-    finally:
-        logger.removeHandler(collect)
-        logger.disabled = was_disabled
-        logger.setLevel(level)
-    assert collect.messages == ['127.0.0.1 - - [21/Nov/2026 10:00:00] '
-                                '"GET /my/access/[redacted] HTTP/1.1" 303 -',
-                                "GET /my/invoices HTTP/1.1 200"]
+    assert messages == ['127.0.0.1 - - [21/Nov/2026 10:00:00] '
+                        '"GET /my/access/[redacted] HTTP/1.1" 303 -',
+                        "GET /my/invoices HTTP/1.1 200"]
 
 
 def test_the_filter_is_installed_once_and_keeps_query_and_quotes():
