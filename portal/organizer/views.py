@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from .. import jobs
-from ..domain.lifecycle import Action, allowed_actions
+from ..domain.lifecycle import allowed_actions
 from ..errors import ConflictError, NotFoundError, ValidationError
 from ..extensions import db
 from ..models import AuditEntry, Customer, Invoice, Membership, Order, Organizer, Role
@@ -213,8 +213,8 @@ def invoice_detail(scope: Scope, invoice_id: int):
     credit_notes = db.session.scalars(
         select(Invoice).where(Invoice.event_id == scope.event.id,
                               Invoice.refers_id == invoice.id).order_by(Invoice.id)).all()
-    actions = [a.value for a in allowed_actions(invoice.status, invoice.type)
-               if a != Action.EDIT]
+    allowed = {a.value for a in allowed_actions(invoice.status, invoice.type)}
+    actions = [name for name in LIFECYCLE if name in allowed]
     return render_template(
         "organizer/invoice_detail.html", invoice=invoice, data=invoice_to_dict(invoice),
         history=history, credit_notes=credit_notes, actions=actions,
@@ -264,6 +264,7 @@ def _delete(invoice, scope):
     return "The draft is deleted."
 
 
+# In the order the buttons are shown: the usual next step first, destruction last.
 LIFECYCLE = {"close": _close, "send": _send, "pay": _pay, "dispute": _dispute,
              "resolve": _resolve, "cancel": _cancel, "archive": _archive, "delete": _delete}
 
