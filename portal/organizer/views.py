@@ -9,17 +9,19 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from .. import jobs
 from ..domain.lifecycle import allowed_actions
+from ..downloads import pdf_response
 from ..errors import ConflictError, NotFoundError, ValidationError
 from ..extensions import db
 from ..models import AuditEntry, Customer, Invoice, Membership, Order, Organizer, Role
 from ..services import invoices, orders, permissions, queries
+from ..services.documents import DocumentPendingError
 from ..services.representation import INVOICE_LOAD, invoice_to_dict
 from . import bp
 from .access import Scope, scoped
@@ -123,8 +125,8 @@ def _render_invoice_form(scope: Scope, form: InvoiceForm, invoice: Invoice | Non
         from_order.order.choices = _order_choices(scope)
     return render_template(
         "organizer/invoice_form.html", form=form, invoice=invoice, from_order=from_order,
-        line_template=LineForm(prefix="lines-__index__", data={"tax_code": "VAT"}),
-        discount_template=DiscountForm(prefix="discounts-__index__")), status
+        line_template=LineForm(prefix="lines-__index__-", data={"tax_code": "VAT"}),
+        discount_template=DiscountForm(prefix="discounts-__index__-")), status
 
 
 def _new_invoice_form(scope: Scope, formdata=None) -> InvoiceForm:
@@ -289,6 +291,23 @@ def invoice_action(scope: Scope, invoice_id: int, action: str):
                     code=303)
 
 
+@bp.get(EVENT + "/invoices/<int:invoice_id>/pdf")
+@scoped()
+def invoice_pdf(scope: Scope, invoice_id: int):
+    """The document of record (a draft: a fresh preview stamped DRAFT)."""
+    invoice = permissions.invoice_in_event(scope.event, invoice_id, *INVOICE_LOAD)
+    try:
+        return pdf_response(invoice, as_attachment=request.args.get("download") == "1")
+    except DocumentPendingError as pending:
+        # 409 like the API: not an error of the request, a state that passes on its own.
+        response = make_response(render_template(
+            "organizer/invoice_pending.html", invoice=invoice, retry_after=pending.retry_after),
+            409)
+        response.headers["Retry-After"] = str(pending.retry_after)
+        response.headers["Cache-Control"] = "no-store"
+        return response
+
+
 # ---------------------------------------------------------------- orders
 
 
@@ -324,7 +343,7 @@ def _order_form(scope: Scope, formdata=None) -> OrderForm:
 def _render_order_form(form: OrderForm, status: int = 200):
     return render_template(
         "organizer/order_form.html", form=form,
-        line_template=OrderLineForm(prefix="lines-__index__", data={"tax_code": "VAT"})), status
+        line_template=OrderLineForm(prefix="lines-__index__-", data={"tax_code": "VAT"})), status
 
 
 @bp.route(EVENT + "/orders/new", methods=["GET", "POST"])

@@ -52,6 +52,10 @@ CASES = [
     ("GET", lambda w, m: w.url(f"/invoices/{w.open2.id}"), None, NOBODY),
     ("GET", lambda w, m: w.url(f"/invoices/{w.foreign.id}"), None, NOBODY),
     ("GET", lambda w, m: w.url("/invoices/999999"), None, NOBODY),
+    ("GET", lambda w, m: w.url(f"/invoices/{w.draft.id}/pdf"), None, READ),
+    ("GET", lambda w, m: w.url(f"/invoices/{w.open2.id}/pdf", w.event2), None,
+     (409, 409, 409, 404, 404, 302)),  # visible, its PDF still being made
+    ("GET", lambda w, m: w.url(f"/invoices/{w.foreign.id}/pdf"), None, NOBODY),
     ("GET", lambda w, m: w.url("/invoices/new"), None, ACT_FORM),
     ("GET", lambda w, m: w.url(f"/invoices/{w.draft.id}/edit"), None, ACT_FORM),
     ("GET", lambda w, m: w.url(f"/invoices/{w.foreign.id}/edit"), None, NOBODY_ACT),
