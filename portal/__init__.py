@@ -25,6 +25,10 @@ def create_app(config: dict | None = None) -> Flask:
         app.config.update(config)
     check_config(app.config)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    if app.config["TRUSTED_PROXIES"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+        hops = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
     from . import models, users  # noqa: F401 - registers every table and the user loader
     db.init_app(app)

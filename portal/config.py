@@ -52,6 +52,9 @@ def load_config(instance_path: str) -> dict:
         "MAIL_FOLDER": os.environ.get("MAIL_FOLDER", str(Path(instance_path) / "mail")),
         "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000"),
         "BABEL_DEFAULT_LOCALE": os.environ.get("BABEL_DEFAULT_LOCALE", "en"),
+        # Number of reverse proxies in front of us whose X-Forwarded-* headers we trust
+        # (0: none). Rate limits key on the client address, so behind a proxy set this.
+        "TRUSTED_PROXIES": int(os.environ.get("TRUSTED_PROXIES", "0")),
     }
     if env in {"development", "testing"} and not config["SECRET_KEY"]:
         config["SECRET_KEY"] = DEV_SECRET_KEY

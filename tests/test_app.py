@@ -44,3 +44,14 @@ def test_api_404_is_json_and_html_404_is_a_page(client):
     assert api.get_json()["error"]["code"] == "not_found"
     page = client.get("/nothing-here")
     assert page.status_code == 404 and page.mimetype == "text/html"
+
+
+def test_behind_a_trusted_proxy_the_client_address_is_the_forwarded_one(monkeypatch):
+    from flask import request
+    monkeypatch.setenv("PORTAL_ENV", "testing")
+    for hops, expected in ((0, "10.0.0.1"), (1, "203.0.113.7")):
+        app = create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://", "TRUSTED_PROXIES": hops})
+        app.add_url_rule("/ip", "ip", lambda: request.remote_addr)
+        response = app.test_client().get("/ip", headers={"X-Forwarded-For": "203.0.113.7"},
+                                         environ_base={"REMOTE_ADDR": "10.0.0.1"})
+        assert response.text == expected
