@@ -206,6 +206,14 @@ def _components() -> dict:
     invoice_write = {
         "type": "object", "properties": write_properties, "required": [],
         "additionalProperties": False,
+        "examples": [
+            {"customer": "C-1001", "lines": [{
+                "sku": "A927TP", "description": "Shirt", "quantity": "3.00",
+                "unit_price": "56.330", "tax_rate": "19.00", "weight": "0.450"}],
+             "discounts": [{"type": "percent_off", "value": "10"}],
+             "shipping_method": {"name": "FedEx", "cost": "8.57", "tax_rate": "19.00"}},
+            {"order": "ABC12"},
+        ],
         "description": "What a client may set. Computed fields of the invoice object "
                        "(id, number, status, totals, …) are ignored if sent; any other "
                        "unknown field is a 400. All problems are listed at once.",
@@ -229,6 +237,9 @@ def _components() -> dict:
             "tax_code": {"type": ["string", "null"], "maxLength": 32},
         }, required=("name", "quantity", "unit_price"))},
     }, required=("code", "customer", "lines"))
+    order_write["examples"] = [{"code": "ABC13", "customer": "C-1001", "lines": [
+        {"sku": "A927TP", "name": "Shirt", "quantity": "3", "unit_price": "56.33",
+         "tax_rate": "19"}]}]
 
     customer_properties = {
         "id": {"type": "integer"}, "reference": STRING, "name": STRING, "email": STRING,
@@ -245,6 +256,10 @@ def _components() -> dict:
         "locale": NSTRING,
         "billing_address": _nullable(_ref("AddressInput")),
     }, required=(), description="`reference` is required on create.")
+    customer_write["examples"] = [{"reference": "C-1002", "name": "Sherlock Holmes",
+                                   "email": "sherlock@example.com", "locale": "en-GB",
+                                   "billing_address": {"street1": "221b Baker Street",
+                                                       "city": "London", "country": "GB"}}]
 
     def page(item):
         return _object({"count": {"type": "integer", "minimum": 0},

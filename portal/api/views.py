@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 
-from flask import Response, request, send_from_directory, url_for
+from flask import Response, request, url_for
 
 from .. import jobs
 from ..config import ROOT
@@ -63,6 +63,11 @@ def _page_body(page: api_queries.Page, query: dict, results: list) -> dict:
         "previous": _page_link(number - 1, size) if number > 1 else None,
         "results": results,
     }
+
+
+@bp.before_request
+def _no_nul_characters():
+    schemas.reject_nul_in_url(request.view_args, request.args)
 
 
 @bp.after_request
@@ -342,4 +347,7 @@ def openapi_json():
 @bp.get("/docs")
 def api_docs():
     # A static page whose script (same origin, CSP script-src 'self') renders openapi.json.
-    return send_from_directory(DOCS_FOLDER, "index.html", max_age=300)
+    page = Response((DOCS_FOLDER / "index.html").read_bytes(), mimetype="text/html")
+    page.cache_control.public = True
+    page.cache_control.max_age = 300
+    return page

@@ -358,3 +358,20 @@ def test_illegal_steps_are_409_and_change_nothing(api, world, make, status, acti
     db.session.expire_all()
     assert db.session.get(Invoice, invoice.id).status == status
     assert _audit_count(invoice.id) == before
+
+
+def test_nul_characters_are_refused_everywhere(api, world, make):
+    """PostgreSQL cannot store a NUL; SQLite could, so both refuse it the same way."""
+    response = api.post(f"{world.base}/invoices/", {"customer": "\x00", "lines": [
+        line(description="a\x00b")]})
+    assert response.status_code == 400
+    assert set(response.get_json()["error"]["fields"]) == {"customer", "lines.0.description"}
+    assert api.post(f"{world.base}/orders/", {"code": "X", "customer": "\x00",
+                                              "lines": []}).status_code == 400
+    assert api.get(f"{world.base}/orders/a%00b/").status_code == 404
+    assert api.get(f"/api/v1/organizers/{world.organizer.slug}/events/e%00/invoices/"
+                   ).status_code == 404
+    query = api.get(f"{world.base}/invoices/?customer=a%00")
+    assert query.status_code == 400
+    assert query.get_json()["error"]["fields"] == {"customer": [
+        "NUL characters are not allowed."]}
