@@ -49,7 +49,9 @@ services:
 lint: setup-dev
 	$(BIN)/ruff check portal tests
 
+## make bench: the benchmark suite (bench/README.md); installs wrk from Debian if missing.
 bench: setup-dev services
+	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	$(BIN)/python -m bench $(BENCH_ARGS)
 
 clean:
