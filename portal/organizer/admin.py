@@ -181,13 +181,10 @@ def token_list(scope: Scope):
     form.events.choices = event_choices(scope.organizer)
     if request.method == "GET":
         return _token_page(scope, form)
-    events, unknown = chosen_events(scope.organizer, form.events.data)
     try:
-        if unknown:
-            raise ValidationError({"events": ["Choose events of this organizer."]})
         token, secret = tokens.create_token(
             scope.organizer, name=form.name.data or "", read_only=form.access.data == "read_only",
-            events=events, actor=scope.actor)
+            events=chosen_events(scope.organizer, form.events.data), actor=scope.actor)
     except ValidationError as error:
         discard_changes()
         attach_errors(form, error.fields)
@@ -246,13 +243,10 @@ def member_list(scope: Scope):
     form.events.choices = event_choices(scope.organizer)
     if request.method == "GET":
         return _member_page(scope, form)
-    events, unknown = chosen_events(scope.organizer, form.events.data)
     try:
-        if unknown:
-            raise ValidationError({"events": ["Choose events of this organizer."]})
         membership, password = organizers.invite_member(
             scope.organizer, form.email.data or "", form.role.data, name=form.name.data or "",
-            events=events, actor=scope.actor)
+            events=chosen_events(scope.organizer, form.events.data), actor=scope.actor)
     except ValidationError as error:
         discard_changes()
         attach_errors(form, error.fields)
@@ -271,11 +265,9 @@ def member_edit(scope: Scope, membership_id: int):
     membership = _membership(scope, membership_id)
     form = MembershipForm(prefix=f"m{membership.id}")
     form.events.choices = event_choices(scope.organizer)
-    events, unknown = chosen_events(scope.organizer, form.events.data)
     try:
-        if unknown:
-            raise ValidationError({"events": ["Choose events of this organizer."]})
-        organizers.update_membership(membership, role=form.role.data, events=events,
+        organizers.update_membership(membership, role=form.role.data,
+                                     events=chosen_events(scope.organizer, form.events.data),
                                      actor=scope.actor)
     except ValidationError as error:
         discard_changes()

@@ -27,7 +27,7 @@ from wtforms.widgets import CheckboxInput, DateInput, DateTimeLocalInput, EmailI
 
 from ..domain.lifecycle import InvoiceType
 from ..domain.money import CURRENCY_MINOR_UNITS, MAX_DISCOUNTS, RoundingMode, RoundingRule
-from ..models.organizer import Role
+from ..models.organizer import SELLER_FIELDS, Role
 
 try:
     from wtforms import SelectChoice
@@ -235,18 +235,9 @@ class OrderForm(FlaskForm):
 # ---------------------------------------------------------------- settings, tokens, members
 
 
-class SellerForm(Form):
-    company = StringField("Company")
-    street1 = StringField("Street")
-    street2 = StringField("Street (line 2)")
-    postal_code = StringField("Postal code")
-    city = StringField("City")
-    state = StringField("State / region")
-    country = StringField("Country (ISO code)", render_kw={"maxlength": 2, "size": 3})
-    vat_id = StringField("VAT ID")
-    tax_number = StringField("Tax number")
-    email = StringField("E-mail", widget=EmailInput())
-    phone = StringField("Phone")
+# The seller's address: the buyer's fields that a seller has, labelled alike.
+SellerForm = type("SellerForm", (Form,), {name: getattr(AddressForm, name)
+                                          for name in SELLER_FIELDS})
 
 
 class EventSettingsForm(FlaskForm):

@@ -18,6 +18,7 @@ from flask import request
 from wtforms import FieldList, FormField
 from wtforms.form import BaseForm
 
+from ..errors import ValidationError
 from ..extensions import db
 from ..jobs import discard_pending
 from ..services.invoice_input import ADDRESS_FIELDS, SHIPPING_FIELDS, TEXT_FIELDS
@@ -77,6 +78,7 @@ def attach_errors(form, fields: dict[str, list[str]],
         else:
             node.errors = list(node.errors or []) + list(messages)
     form.unplaced_errors = unplaced
+    form.error_count = sum(len(messages) for messages in fields.values())
     return unplaced
 
 
@@ -239,8 +241,9 @@ def event_choices(organizer) -> list:
     return options((str(event.id), event.name) for event in organizer.events)
 
 
-def chosen_events(organizer, ids) -> tuple[list, list[str]]:
-    """The organizer's events among `ids`; unknown ids are reported, never trusted."""
+def chosen_events(organizer, ids) -> list:
+    """The organizer's events among the ticked `ids`; an id of anything else is refused."""
     by_id = {str(event.id): event for event in organizer.events}
-    unknown = [i for i in ids or [] if i not in by_id]
-    return [by_id[i] for i in ids or [] if i in by_id], unknown
+    if any(i not in by_id for i in ids or []):
+        raise ValidationError({"events": ["Choose events of this organizer."]})
+    return [by_id[i] for i in ids or []]
