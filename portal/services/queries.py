@@ -8,7 +8,6 @@ indexes: (event_id, status), (event_id, issue_date), (event_id, order_code).
 
 from __future__ import annotations
 
-import datetime as dt
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -20,6 +19,7 @@ from sqlalchemy.types import Numeric
 from ..domain.lifecycle import InvoiceStatus, InvoiceType
 from ..extensions import db
 from ..models import Customer, Event, Invoice
+from .invoice_input import _date, _Errors, _int
 
 DEFAULT_PAGE_SIZE = 25
 MAX_PAGE_SIZE = 200
@@ -66,30 +66,10 @@ class InvoiceQuery:
     ordering: str = DEFAULT_ORDERING
     page: int = 1
     page_size: int = DEFAULT_PAGE_SIZE
-    errors: dict[str, list[str]] = field(default_factory=dict)
+    errors: _Errors = field(default_factory=_Errors)
 
     def add_error(self, key: str, message: str) -> None:
-        self.errors.setdefault(key, []).append(message)
-
-
-def _date_arg(query: InvoiceQuery, key: str, value: str):
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        query.add_error(key, "Enter a date as YYYY-MM-DD.")
-        return None
-
-
-def _int_arg(query: InvoiceQuery, key: str, value: str, minimum: int, maximum: int):
-    try:
-        number = int(value)
-    except ValueError:
-        query.add_error(key, "Enter a whole number.")
-        return None
-    if not minimum <= number <= maximum:
-        query.add_error(key, f"Must be between {minimum} and {maximum}.")
-        return None
-    return number
+        self.errors.add(key, message)
 
 
 def clean_invoice_query(args: Mapping, *, default_page_size: int = DEFAULT_PAGE_SIZE,
@@ -117,7 +97,7 @@ def clean_invoice_query(args: Mapping, *, default_page_size: int = DEFAULT_PAGE_
                 query.filters[key] = values[key]
     for key in ("issued_after", "issued_before"):
         if values[key]:
-            day = _date_arg(query, key, values[key])
+            day = _date(query.errors, key, values[key])
             if day is not None:
                 query.filters[key] = day
     if values["is_cancellation"]:
@@ -134,10 +114,10 @@ def clean_invoice_query(args: Mapping, *, default_page_size: int = DEFAULT_PAGE_
         else:
             query.add_error("ordering", "Choose one of: " + ", ".join(ORDERINGS) + ".")
     if values["page"]:
-        query.page = _int_arg(query, "page", values["page"], 1, 10**9) or 1
+        query.page = _int(query.errors, "page", values["page"], minimum=1, maximum=10**9) or 1
     if values["page_size"]:
-        query.page_size = _int_arg(query, "page_size", values["page_size"], 1,
-                                   MAX_PAGE_SIZE) or default_page_size
+        query.page_size = _int(query.errors, "page_size", values["page_size"], minimum=1,
+                               maximum=MAX_PAGE_SIZE) or default_page_size
     return query
 
 
