@@ -20,22 +20,25 @@
     return parent;
   }
 
-  /* A tiny subset of Markdown: paragraphs, `code` and **bold**. */
+  /* A tiny subset of Markdown: `code` and **bold** inline, blank lines between paragraphs. */
+  function inline(text, into) {
+    String(text || "").split(/(`[^`]+`|\*\*[^*]+\*\*)/).forEach(function (part) {
+      if (!part) { return; }
+      if (part.charAt(0) === "`") {
+        into.appendChild(el("code", null, part.slice(1, -1)));
+      } else if (part.indexOf("**") === 0) {
+        into.appendChild(el("strong", null, part.slice(2, -2)));
+      } else {
+        into.appendChild(document.createTextNode(part));
+      }
+    });
+    return into;
+  }
+
   function prose(text, className) {
     var box = el("div", className || "prose");
     String(text || "").split(/\n\n+/).forEach(function (para) {
-      var p = el("p");
-      para.split(/(`[^`]+`|\*\*[^*]+\*\*)/).forEach(function (part) {
-        if (!part) { return; }
-        if (part.charAt(0) === "`") {
-          p.appendChild(el("code", null, part.slice(1, -1)));
-        } else if (part.indexOf("**") === 0) {
-          p.appendChild(el("strong", null, part.slice(2, -2)));
-        } else {
-          p.appendChild(document.createTextNode(part));
-        }
-      });
-      box.appendChild(p);
+      box.appendChild(inline(para, el("p")));
     });
     return box;
   }
@@ -93,7 +96,7 @@
     var notes = constraints(schema);
     if (notes.length) { box.appendChild(el("span", "constraints", " (" + notes.join("; ") + ")")); }
     if (schema.description && depth > 0) {
-      box.appendChild(el("span", "description", " — " + schema.description));
+      inline(" — " + schema.description, box.appendChild(el("span", "description")));
     }
     if (schema.properties && depth < 4) {
       box.appendChild(propertyList(schema, depth + 1));
@@ -135,7 +138,7 @@
       if (param.required) { name.appendChild(el("span", "required", " required")); }
       var type = el("td");
       type.appendChild(schemaView(param.schema, 1));
-      append(row, name, el("td", null, param["in"]), type, el("td", null, param.description));
+      append(row, name, el("td", null, param["in"]), type, inline(param.description, el("td")));
       table.appendChild(row);
     });
     return table;
@@ -147,7 +150,8 @@
       var response = responses[status];
       var item = el("li");
       item.appendChild(el("span", "status status-" + status.charAt(0), status));
-      item.appendChild(document.createTextNode(" " + (response.description || "")));
+      item.appendChild(document.createTextNode(" "));
+      inline(response.description, item);
       var content = response.content || {};
       Object.keys(content).forEach(function (mediaType) {
         var line = el("div", "media");

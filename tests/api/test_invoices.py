@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 
 import pytest
 from sqlalchemy import func, select
@@ -250,7 +251,12 @@ def test_close_numbers_and_freezes(api, world, make):
     assert body["seller"]["company"] == "Big Events GmbH"
     again = api.post(world.invoice_url(draft, "close/"))
     assert again.status_code == 409
-    assert api.get(world.invoice_url(draft)).get_json()["number"] == body["number"]
+    detail = api.get(world.invoice_url(draft)).get_json()
+    assert detail["number"] == body["number"]
+    # The document of record was made after the commit; its hash is on the invoice.
+    pdf = api.get(world.invoice_url(draft, "pdf/"))
+    assert pdf.status_code == 200
+    assert detail["pdf_sha256"] == hashlib.sha256(pdf.data).hexdigest()
 
 
 def test_close_refusals_list_what_is_missing(api, world, make):
@@ -375,3 +381,28 @@ def test_nul_characters_are_refused_everywhere(api, world, make):
     assert query.status_code == 400
     assert query.get_json()["error"]["fields"] == {"customer": [
         "NUL characters are not allowed."]}
+
+
+def test_the_pdf_is_the_document_of_record_or_a_draft_preview(api, world, make):
+    from portal.services import documents
+
+    draft = make.invoice(world.event, world.customer)
+    preview = api.get(world.invoice_url(draft, "pdf/"))
+    assert preview.status_code == 200 and preview.mimetype == "application/pdf"
+    assert preview.data.startswith(b"%PDF") and preview.headers["Cache-Control"] == "no-store"
+    assert "ETag" not in preview.headers
+    closed = make.closed(world.event, world.customer)
+    pending = api.get(world.invoice_url(closed, "pdf/"))
+    assert pending.status_code == 409
+    assert pending.get_json()["error"]["code"] == "document_pending"
+    assert int(pending.headers["Retry-After"]) > 0
+    document = documents.store_document_of_record(closed.id)
+    stored = api.get(world.invoice_url(closed, "pdf/"))
+    assert stored.status_code == 200 and stored.data == document.content
+    assert stored.headers["ETag"] == f'"{document.sha256}"'
+    assert api.get(world.invoice_url(closed, "pdf/")).data == stored.data
+    cached = api.get(world.invoice_url(closed, "pdf/"),
+                     headers={"If-None-Match": stored.headers["ETag"]})
+    assert cached.status_code == 304 and cached.data == b""
+    foreign = make.closed(world.stranger_event)
+    assert api.get(world.invoice_url(foreign, "pdf/")).status_code == 404
