@@ -182,8 +182,8 @@ def idempotent(view):
         raw_key = request.headers.get(HEADER)
         if raw_key is None:
             return view(*args, **kwargs)
-        key = _clean_key(raw_key)
         token = auth.current_token()  # 401 before anything is kept
+        key = _clean_key(raw_key)
         state = auth.request_state()
         outcome = _claim(token.id, key, _fingerprint(), _seal_key(state["token_secret"]))
         if isinstance(outcome, Response):
@@ -205,3 +205,10 @@ def idempotent(view):
         return response
 
     return wrapper
+
+
+def purge_expired(now: dt.datetime | None = None) -> int:
+    """Forget every answer older than `TTL` (each claim also purges its own token's)."""
+    cutoff = (now or utcnow()) - TTL
+    return db.session.execute(delete(IdempotencyRecord)
+                              .where(IdempotencyRecord.created_at < cutoff)).rowcount

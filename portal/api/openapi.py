@@ -473,7 +473,7 @@ def _paths() -> dict:
                           responses={200: _json("The invoice, or the `fields` asked for.",
                                                 _ref("InvoiceFields"))}, errors=READ),
         "patch": _operation("invoice_update", "Change a draft", tag="Invoices",
-                            params=invoice_params, body=_body("InvoiceWrite"),
+                            params=invoice_params, body=_body("InvoiceWrite", required=False),
                             responses={200: invoice_ok}, errors=WRITE,
                             description="Only drafts change (409 otherwise). Only the fields "
                                         "sent change; `lines` and `discounts` are replaced "
@@ -545,7 +545,8 @@ def _paths() -> dict:
                           responses={200: _json("The customer.", _ref("Customer"))},
                           errors=READ),
         "patch": _operation("customer_update", "Change a customer", tag="Customers",
-                            params=customer_params, body=_body("CustomerWrite"),
+                            params=customer_params,
+                            body=_body("CustomerWrite", required=False),
                             responses={200: _json("The customer.", _ref("Customer"))},
                             errors=WRITE),
     }

@@ -277,12 +277,12 @@ def customer_list_query(args) -> dict:
             problems.add("ids", f"Give 1 to {MAX_CUSTOMER_LIMIT} invoice ids, comma-separated.")
         else:
             ids = sorted({int(p) for p in parts})
-    kind = _choices(problems, "type", raw.get("type"), [t.value for t in InvoiceType])
-    if kind and len(kind) > 1:
-        problems.add("type", "Give one type.")
+    kind = raw.get("type")
+    if kind is not None and kind not in {t.value for t in InvoiceType}:
+        problems.add("type", "Choose one of: " + ", ".join(t.value for t in InvoiceType) + ".")
     query = {
         "ids": ids,
-        "type": kind[0] if kind else None,
+        "type": kind,
         "after": _integer(problems, "after", raw.get("after"), minimum=0, maximum=MAX_ID,
                           default=None),
         "limit": _integer(problems, "limit", raw.get("limit"), minimum=1,

@@ -72,7 +72,7 @@ def _no_nul_characters():
 
 @bp.after_request
 def _challenge(response: Response) -> Response:
-    if response.status_code == 401 and request.path.startswith("/api/"):
+    if response.status_code == 401:
         response.headers.setdefault("WWW-Authenticate", 'Token realm="api"')
     return response
 

@@ -38,7 +38,9 @@ class Page:
 def paginate(query: Select, *, page: int, page_size: int) -> Page:
     """Count the rows of `query`, then load one page of it (`query` is already ordered)."""
     count = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    items = list(db.session.scalars(query.limit(page_size).offset((page - 1) * page_size)))
+    offset = (page - 1) * page_size
+    items = list(db.session.scalars(query.limit(page_size).offset(offset))) \
+        if offset < (count or 0) else []
     return Page(count=count or 0, items=items)
 
 

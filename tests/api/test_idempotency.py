@@ -166,3 +166,21 @@ def test_nothing_is_kept_for_unauthenticated_requests(client, world):
     response = client.post(f"{world.base}/invoices/", json={}, headers=KEY)
     assert response.status_code == 401
     assert _count(IdempotencyRecord) == 0
+
+
+def test_the_purge_command_forgets_only_expired_answers(api, world, runner):
+    api.post(f"{world.base}/invoices/", {}, headers={"Idempotency-Key": "old"})
+    api.post(f"{world.base}/invoices/", {}, headers={"Idempotency-Key": "new"})
+    old = db.session.scalar(select(IdempotencyRecord).where(IdempotencyRecord.key == "old"))
+    old.created_at = utcnow() - dt.timedelta(hours=25)
+    db.session.flush()
+    result = runner.invoke(args=["api", "purge-idempotency-keys"])
+    assert result.exit_code == 0, result.output
+    assert "Removed 1 idempotency record" in result.output
+    assert db.session.scalars(select(IdempotencyRecord.key)).all() == ["new"]
+
+
+def test_credentials_are_checked_before_the_key(client, world):
+    response = client.post(f"{world.base}/invoices/", json={},
+                           headers={"Idempotency-Key": "x" * 300})
+    assert response.status_code == 401
