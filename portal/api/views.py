@@ -16,6 +16,7 @@ from .. import jobs
 from ..config import ROOT
 from ..downloads import pdf_response
 from ..errors import NotFoundError
+from ..models import Invoice
 from ..services import api_queries, customers, invoices, orders, permissions
 from ..services.representation import INVOICE_LOAD, invoice_to_dict
 from . import auth, bp, schemas
@@ -143,69 +144,61 @@ def invoice_delete(organizer, event, id):
     return Response(status=204)
 
 
-def _action(organizer, event, id, *, allowed: tuple[str, ...] = ()):
-    """Load a writable invoice and the (small) body of a lifecycle action."""
+def _lifecycle(organizer, event, id, step, *, allowed: tuple[str, ...] = (), status=200):
+    """Run one lifecycle service on a writable invoice, with the action's (small) body.
+
+    The body's fields are the service's keyword arguments (`to` for send, `reason` for
+    dispute). The answer is the invoice, or the credit note a cancellation made.
+    """
     scope, invoice = _invoice(organizer, event, id, write=True)
     schemas.no_query(request.args)
-    return scope, invoice, schemas.action_body(request, allowed=allowed)
+    body = schemas.action_body(request, allowed=allowed)
+    made = step(invoice, actor=scope.actor, **body)
+    return respond(invoice_to_dict(made if isinstance(made, Invoice) else invoice), status)
 
 
 @bp.post(f"{INVOICE}/close/")
 @idempotent
 def invoice_close(organizer, event, id):
-    scope, invoice, _ = _action(organizer, event, id)
-    invoices.close_invoice(invoice, actor=scope.actor)
-    return respond(invoice_to_dict(invoice))
+    return _lifecycle(organizer, event, id, invoices.close_invoice)
 
 
 @bp.post(f"{INVOICE}/send/")
 @idempotent
 def invoice_send(organizer, event, id):
-    scope, invoice, body = _action(organizer, event, id, allowed=("to",))
-    invoices.send_invoice(invoice, actor=scope.actor, to=body.get("to"))
-    # Accepted: the mail goes out after the commit; an open invoice turns `sent` on delivery.
-    return respond(invoice_to_dict(invoice), 202)
+    # 202: the mail goes out after the commit; an open invoice turns `sent` on delivery.
+    return _lifecycle(organizer, event, id, invoices.send_invoice, allowed=("to",), status=202)
 
 
 @bp.post(f"{INVOICE}/pay/")
 @idempotent
 def invoice_pay(organizer, event, id):
-    scope, invoice, _ = _action(organizer, event, id)
-    invoices.pay_invoice(invoice, actor=scope.actor)
-    return respond(invoice_to_dict(invoice))
+    return _lifecycle(organizer, event, id, invoices.pay_invoice)
 
 
 @bp.post(f"{INVOICE}/dispute/")
 @idempotent
 def invoice_dispute(organizer, event, id):
-    scope, invoice, body = _action(organizer, event, id, allowed=("reason",))
-    invoices.dispute_invoice(invoice, actor=scope.actor, reason=body.get("reason", ""))
-    return respond(invoice_to_dict(invoice))
+    return _lifecycle(organizer, event, id, invoices.dispute_invoice, allowed=("reason",))
 
 
 @bp.post(f"{INVOICE}/resolve/")
 @idempotent
 def invoice_resolve(organizer, event, id):
-    scope, invoice, _ = _action(organizer, event, id)
-    invoices.resolve_invoice(invoice, actor=scope.actor)
-    return respond(invoice_to_dict(invoice))
+    return _lifecycle(organizer, event, id, invoices.resolve_invoice)
 
 
 @bp.post(f"{INVOICE}/cancel/")
 @idempotent
 def invoice_cancel(organizer, event, id):
-    scope, invoice, _ = _action(organizer, event, id)
-    credit_note = invoices.cancel_invoice(invoice, actor=scope.actor)
-    # The credit note when one was made; a cancelled proforma answers with itself.
-    return respond(invoice_to_dict(credit_note or invoice))
+    # Answers with the credit note when one was made; a cancelled proforma with itself.
+    return _lifecycle(organizer, event, id, invoices.cancel_invoice)
 
 
 @bp.post(f"{INVOICE}/archive/")
 @idempotent
 def invoice_archive(organizer, event, id):
-    scope, invoice, _ = _action(organizer, event, id)
-    invoices.archive_invoice(invoice, actor=scope.actor)
-    return respond(invoice_to_dict(invoice))
+    return _lifecycle(organizer, event, id, invoices.archive_invoice)
 
 
 @bp.get(f"{INVOICE}/pdf/")
