@@ -429,9 +429,9 @@ LOCATION = {"Location": {"description": "URL of the new object.", "required": Tr
 ACTIONS = {
     "close": ("Close a draft: number it, freeze it, make its document of record.",
               "Empty", 200, "Invoice"),
-    "send": ("E-mail the invoice (recorded as a sending); an open invoice turns `sent` once "
-             "delivered. Answers 202: delivery happens after the answer.", "SendBody", 202,
-             "Invoice"),
+    "send": ("E-mail the invoice (recorded as a sending, delivered after the answer). An open "
+             "invoice becomes `sent` at once and goes back to `open` if that delivery fails.",
+             "SendBody", 200, "Invoice"),
     "pay": ("Mark the invoice paid (not for proformas).", "Empty", 200, "Invoice"),
     "dispute": ("Mark the invoice disputed, with an optional reason.", "DisputeBody", 200,
                 "Invoice"),

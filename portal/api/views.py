@@ -166,8 +166,9 @@ def invoice_close(organizer, event, id):
 @bp.post(f"{INVOICE}/send/")
 @idempotent
 def invoice_send(organizer, event, id):
-    # 202: the mail goes out after the commit; an open invoice turns `sent` on delivery.
-    return _lifecycle(organizer, event, id, invoices.send_invoice, allowed=("to",), status=202)
+    # An open invoice is `sent` at once; the mail goes out after the commit, and a failed
+    # delivery moves it back to open (see services.invoices.fail_sending).
+    return _lifecycle(organizer, event, id, invoices.send_invoice, allowed=("to",))
 
 
 @bp.post(f"{INVOICE}/pay/")

@@ -11,6 +11,7 @@ import datetime as dt
 
 from sqlalchemy import (
     JSON,
+    false as sa_false,
     Boolean,
     CheckConstraint,
     Date,
@@ -290,6 +291,9 @@ class Sending(db.Model):
     outcome: Mapped[str] = mapped_column(String(10), default="queued")
     error: Mapped[str | None] = mapped_column(Text)
     delivered_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # True when this sending moved the invoice from open to sent; a failed delivery of it
+    # moves the invoice back.
+    reopens: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
     actor_label: Mapped[str] = mapped_column(String(254), default="")
 
     invoice = relationship("Invoice", back_populates="sendings")

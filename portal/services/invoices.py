@@ -38,7 +38,9 @@ from ..models import (
 from ..models.types import utcnow
 from . import audit, numbering
 from .audit import Actor
-from .invoice_input import SHIPPING_FIELDS, TEXT_FIELDS, clean_invoice_input
+from .invoice_input import (
+    SHIPPING_FIELDS, TEXT_FIELDS, _Errors, clean_email, clean_invoice_input,
+)
 
 # Address fields copied from a customer's billing address into an invoice.
 BUYER_KEYS = ("company", "first_name", "last_name", "street1", "street2", "city", "postal_code",
@@ -386,49 +388,55 @@ def _transition(invoice: Invoice, action: Action, *, actor: Actor, data: dict | 
 
 
 def send_invoice(invoice: Invoice, *, actor: Actor, to: str | None = None) -> Sending:
-    """Record a sending and queue its delivery; the status moves when delivery succeeds."""
+    """Record a sending and queue its delivery. An open invoice becomes sent at once (SPEC §3);
+    should this delivery fail, `fail_sending` moves it back to open."""
     lock_invoice(invoice)
-    _step(invoice, Action.SEND)
+    new_status = _step(invoice, Action.SEND)
     address = to or (invoice.billing_address or {}).get("email") or (
         invoice.customer.email if invoice.customer else "")
     if not address:
         raise ValidationError({"to": ["The buyer has no e-mail address; give one."]})
-    from .invoice_input import _Errors, clean_email
     errors = _Errors()
     address = clean_email(errors, "to", address, required=True)
     if errors:
         raise ValidationError(dict(errors))
-    sending = Sending(invoice=invoice, to=address, outcome="queued", actor_label=actor.label)
+    old = invoice.status
+    sending = Sending(invoice=invoice, to=address, outcome="queued", actor_label=actor.label,
+                      reopens=new_status.value != old)
+    invoice.status = new_status.value
+    invoice.updated_at = utcnow()
     db.session.add(sending)
     db.session.flush()
     audit.record(actor, "send", organizer_id=invoice.organizer_id, event_id=invoice.event_id,
-                 invoice=invoice, from_status=invoice.status, to_status=invoice.status,
+                 invoice=invoice, from_status=old, to_status=invoice.status,
                  data={"to": address, "sending": sending.id})
     enqueue("portal.deliver_sending", sending.id)
     return sending
 
 
 def complete_sending(sending: Sending, *, message_id: str) -> None:
-    """Delivery succeeded: record it, and an open invoice becomes sent."""
+    """Delivery succeeded: record it."""
     invoice = lock_invoice(sending.invoice)
     sending.outcome, sending.message_id = "sent", message_id
     sending.delivered_at = utcnow()
     sending.error = None
-    old = invoice.status
-    if old == InvoiceStatus.OPEN:
-        invoice.status = next_status(old, Action.SEND, invoice.type).value
-        invoice.updated_at = utcnow()
     audit.record(Actor.system("mail"), "delivered", organizer_id=invoice.organizer_id,
-                 event_id=invoice.event_id, invoice=invoice, from_status=old,
+                 event_id=invoice.event_id, invoice=invoice, from_status=invoice.status,
                  to_status=invoice.status, data={"to": sending.to, "message_id": message_id})
 
 
 def fail_sending(sending: Sending, *, error: str) -> None:
-    """Delivery failed: record why; the invoice's status does not move, a retry is possible."""
-    invoice = sending.invoice
+    """Delivery failed: record why. If this sending made the invoice `sent` and nothing has
+    moved it since, nor reached the buyer otherwise, it goes back to open; a retry is a new send."""
+    invoice = lock_invoice(sending.invoice)
     sending.outcome, sending.error = "failed", error[:2000]
+    old = invoice.status
+    delivered = any(s.outcome == "sent" for s in invoice.sendings if s.id != sending.id)
+    if sending.reopens and old == InvoiceStatus.SENT and not delivered:
+        invoice.status = InvoiceStatus.OPEN.value
+        invoice.updated_at = utcnow()
     audit.record(Actor.system("mail"), "delivery_failed", organizer_id=invoice.organizer_id,
-                 event_id=invoice.event_id, invoice=invoice, from_status=invoice.status,
+                 event_id=invoice.event_id, invoice=invoice, from_status=old,
                  to_status=invoice.status, data={"to": sending.to, "error": error[:500]})
 
 

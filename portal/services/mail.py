@@ -14,8 +14,8 @@ its sending before anything leaves the building:
    `queued` and has no message id yet, and that is **committed** before the first byte goes
    to the mail server. A queued sending with a message id means "a delivery attempt began".
    Only one job can win the UPDATE, so two workers racing for one sending send once.
-2. **send**, then record the outcome: `complete_sending` (sent, the invoice becomes `sent` if it
-   was `open`) or `fail_sending` (failed with the reason; the invoice does not move).
+2. **send**, then record the outcome: `complete_sending` (sent) or `fail_sending` (failed with the
+   reason; an invoice this sending had made `sent` goes back to `open`).
 3. A job that finds its sending already `sent` or `failed` does nothing (a retry after a failure
    is a *new* sending, made by a new send). A job that finds a claimed sending still `queued`
    knows an earlier attempt was cut off between 1 and 2. It asks the transport whether that

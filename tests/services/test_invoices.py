@@ -158,15 +158,46 @@ def test_cancelling_a_proforma_issues_no_credit_note(app, make):
         Invoice.refers_id == proforma.id)) == 0
 
 
-def test_send_records_a_sending_and_delivery_marks_it_sent(app, make):
+def test_send_makes_an_open_invoice_sent_and_records_the_delivery(app, make):
     invoice = make.closed(make.event())
     sending = svc.send_invoice(invoice, actor=ACTOR)
     assert sending.outcome == "queued" and sending.to == "jane@example.com"
+    assert invoice.status == "sent" and sending.reopens
     jobs.commit()  # the delivery job runs in-process after the commit
     db.session.expire_all()
     sending = db.session.get(Sending, sending.id)
     assert sending.outcome == "sent" and sending.message_id
     assert db.session.get(Invoice, invoice.id).status == "sent"
+
+
+def test_a_failed_delivery_moves_the_invoice_back_to_open(app, make):
+    invoice = make.closed(make.event())
+    sending = svc.send_invoice(invoice, actor=ACTOR)
+    jobs.discard_pending()
+    svc.fail_sending(sending, error="550 no such mailbox")
+    assert (sending.outcome, invoice.status) == ("failed", "open")
+    entry = db.session.scalar(select(AuditEntry).where(AuditEntry.invoice_id == invoice.id)
+                              .order_by(AuditEntry.id.desc()))
+    assert (entry.action, entry.from_status, entry.to_status) == ("delivery_failed", "sent",
+                                                                  "open")
+
+
+def test_a_failed_delivery_leaves_a_status_that_moved_on_alone(app, make):
+    invoice = make.closed(make.event())
+    first = svc.send_invoice(invoice, actor=ACTOR)
+    jobs.discard_pending()
+    svc.pay_invoice(invoice, actor=ACTOR)
+    svc.fail_sending(first, error="timeout")
+    assert invoice.status == "paid"
+    # A resend of a sent invoice did not move it, so its failure does not either.
+    other = make.closed(invoice.event)
+    svc.send_invoice(other, actor=ACTOR)
+    svc.complete_sending(other.sendings[0], message_id="<a@x>")
+    resend = svc.send_invoice(other, actor=ACTOR)
+    jobs.discard_pending()
+    assert not resend.reopens
+    svc.fail_sending(resend, error="timeout")
+    assert other.status == "sent"
 
 
 def test_every_lifecycle_step_writes_one_audit_entry(app, make):
