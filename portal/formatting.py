@@ -4,23 +4,30 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from functools import lru_cache
 
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date as _format_date
 from babel.numbers import format_currency, format_decimal
 
 
-def babel_locale(locale: str | None) -> str:
+@lru_cache(maxsize=256)
+def _locale(locale: str | None) -> Locale:
+    """Parsed once per locale string: a list page formats dozens of amounts and dates."""
     try:
-        return str(Locale.parse((locale or "en").replace("-", "_")))
+        return Locale.parse((locale or "en").replace("-", "_"))
     except (UnknownLocaleError, ValueError):
-        return "en"
+        return Locale.parse("en")
+
+
+def babel_locale(locale: str | None) -> str:
+    return str(_locale(locale))
 
 
 def format_money(amount: Decimal | None, currency: str, locale: str | None = "en") -> str:
     if amount is None:
         return ""
-    return format_currency(Decimal(amount), currency, locale=babel_locale(locale),
+    return format_currency(Decimal(amount), currency, locale=_locale(locale),
                            currency_digits=True)
 
 
@@ -28,7 +35,7 @@ def format_number(value: Decimal | None, locale: str | None = "en", places: int 
     if value is None:
         return ""
     pattern = "#,##0." + "0" * places if places else "#,##0"
-    return format_decimal(Decimal(value), format=pattern, locale=babel_locale(locale))
+    return format_decimal(Decimal(value), format=pattern, locale=_locale(locale))
 
 
 def format_date(value: dt.date | dt.datetime | None, locale: str | None = "en",
@@ -37,4 +44,4 @@ def format_date(value: dt.date | dt.datetime | None, locale: str | None = "en",
         return ""
     if isinstance(value, dt.datetime):
         value = value.date()
-    return _format_date(value, format=form, locale=babel_locale(locale))
+    return _format_date(value, format=form, locale=_locale(locale))

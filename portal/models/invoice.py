@@ -11,7 +11,6 @@ import datetime as dt
 
 from sqlalchemy import (
     JSON,
-    false as sa_false,
     Boolean,
     CheckConstraint,
     Date,
@@ -21,6 +20,9 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+)
+from sqlalchemy import (
+    false as sa_false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 

@@ -39,7 +39,11 @@ from ..models.types import utcnow
 from . import audit, numbering
 from .audit import Actor
 from .invoice_input import (
-    SHIPPING_FIELDS, TEXT_FIELDS, _Errors, clean_email, clean_invoice_input,
+    SHIPPING_FIELDS,
+    TEXT_FIELDS,
+    _Errors,
+    clean_email,
+    clean_invoice_input,
 )
 
 # Address fields copied from a customer's billing address into an invoice.
