@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from ..errors import ValidationError
 from ..extensions import db
@@ -44,7 +45,9 @@ def revoke_token(token: ApiToken, *, actor: Actor) -> None:
 def token_for_secret(secret: str | None) -> ApiToken | None:
     if not secret or len(secret) > 200:
         return None
-    token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_secret(secret)))
+    # The organizer comes along: every API request checks the URL's organizer against it.
+    token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_secret(secret))
+                              .options(joinedload(ApiToken.organizer)))
     if token is None or not token.active or not matches(secret, token.token_hash):
         return None
     return token
