@@ -38,15 +38,13 @@ def captured(name: str) -> Iterator[list[str]]:
             messages.append(record.getMessage())
 
     logger, handler = logging.getLogger(name), Collect()
-    was_disabled, level = logger.disabled, logger.level
-    logger.disabled = False
+    level = logger.level
     logger.setLevel(logging.INFO)
     logger.addHandler(handler)
     try:
         yield messages
     finally:
         logger.removeHandler(handler)
-        logger.disabled = was_disabled
         logger.setLevel(level)
 
 

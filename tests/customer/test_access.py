@@ -148,21 +148,14 @@ def test_pages_need_a_signed_in_customer(client, world):
 
 def test_the_key_never_reaches_our_logs(client, make, caplog):
     customer = make.customer(make.organizer())
-    # Alembic's logging setup (run by the database fixture) disables the loggers that existed
-    # then; switch every logger back on so nothing can hide a leak.
-    loggers = [logger for logger in logging.root.manager.loggerDict.values()
-               if isinstance(logger, logging.Logger) and logger.disabled]
-    for logger in loggers:
-        logger.disabled = False
-    try:
-        with caplog.at_level(logging.DEBUG):
-            sign_in(client, customer)
-            client.get("/my/access/ck_wrong-key-for-the-log")
-            client.post("/my/access", data={"key": customer.plain_key,
-                                            "csrf_token": csrf_token(client)})
-    finally:
-        for logger in loggers:
-            logger.disabled = True
+    assert not [name for name, logger in logging.root.manager.loggerDict.items()
+                if isinstance(logger, logging.Logger) and logger.disabled], \
+        "a disabled logger could hide a leak"
+    with caplog.at_level(logging.DEBUG):
+        sign_in(client, customer)
+        client.get("/my/access/ck_wrong-key-for-the-log")
+        client.post("/my/access", data={"key": customer.plain_key,
+                                        "csrf_token": csrf_token(client)})
     logged = "\n".join(record.getMessage() for record in caplog.records)
     assert customer.plain_key not in logged
     assert "ck_wrong-key-for-the-log" not in logged
