@@ -10,6 +10,8 @@ from babel import Locale, UnknownLocaleError
 from babel.dates import format_date as _format_date
 from babel.numbers import format_currency, format_decimal
 
+from .domain.money import minor_units
+
 
 @lru_cache(maxsize=256)
 def _locale(locale: str | None) -> Locale:
@@ -29,6 +31,18 @@ def format_money(amount: Decimal | None, currency: str, locale: str | None = "en
         return ""
     return format_currency(Decimal(amount), currency, locale=_locale(locale),
                            currency_digits=True)
+
+
+def format_price(amount: Decimal | None, currency: str, locale: str | None = "en") -> str:
+    """A unit price: the currency's decimals, or more when the price has them (0.125 EUR)."""
+    if amount is None:
+        return ""
+    amount = Decimal(amount)
+    rounded = amount.quantize(Decimal(1).scaleb(-minor_units(currency)))
+    if rounded == amount:
+        return format_money(rounded, currency, locale)
+    return format_currency(amount.normalize(), currency, locale=_locale(locale),
+                           decimal_quantization=False)
 
 
 def format_number(value: Decimal | None, locale: str | None = "en", places: int = 2) -> str:

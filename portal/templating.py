@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from flask import Flask
 
-from .formatting import format_date, format_money, format_number
+from .formatting import format_date, format_money, format_number, format_price
 
 
 def register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["money"] = format_money
+    app.jinja_env.filters["price"] = format_price
     app.jinja_env.filters["number"] = format_number
     app.jinja_env.filters["date"] = format_date

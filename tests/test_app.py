@@ -55,3 +55,13 @@ def test_behind_a_trusted_proxy_the_client_address_is_the_forwarded_one(monkeypa
         response = app.test_client().get("/ip", headers={"X-Forwarded-For": "203.0.113.7"},
                                          environ_base={"REMOTE_ADDR": "10.0.0.1"})
         assert response.text == expected
+
+
+def test_unit_prices_keep_their_extra_decimals_and_amounts_do_not():
+    from decimal import Decimal
+
+    from portal.formatting import format_price
+    assert format_price(Decimal("0.125"), "EUR", "en") == "€0.125"
+    assert format_price(Decimal("56.330"), "EUR", "en") == "€56.33"
+    assert format_price(Decimal("1234.5"), "EUR", "de") == "1.234,50\xa0€"
+    assert format_price(Decimal("12"), "JPY", "en") == "¥12"

@@ -30,16 +30,15 @@ import time
 from decimal import Decimal
 
 from babel import Locale
-from babel.numbers import format_currency, format_decimal
+from babel.numbers import format_decimal
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup, escape
 
 from ..config import ROOT
 from ..domain.lifecycle import InvoiceType
-from ..domain.money import minor_units
 from ..errors import ConflictError
 from ..extensions import db
-from ..formatting import babel_locale, format_date, format_money
+from ..formatting import babel_locale, format_date, format_money, format_price
 from ..models import Invoice, InvoiceDocument
 
 STATIC_DIR = (ROOT / "static").resolve()
@@ -219,22 +218,12 @@ def context_from_dict(data: dict, *, draft: bool = False) -> dict:
     locale = babel_locale(data.get("locale"))
     labels = labels_for(data.get("locale"))
     currency = data["currency"]
-    places = minor_units(currency)
 
     def money(value) -> str:
         return format_money(Decimal(value), currency, locale) if value is not None else ""
 
     def minus(value) -> str:
         return money(-Decimal(value)) if value is not None else ""
-
-    def price(value) -> str:
-        """A unit price with the currency's decimals, or more when it has them (0.125)."""
-        amount = Decimal(value)
-        rounded = amount.quantize(Decimal(1).scaleb(-places))
-        if rounded == amount:
-            return format_money(rounded, currency, locale)
-        return format_currency(amount.normalize(), currency, locale=locale,
-                               decimal_quantization=False)
 
     def number(value, max_places: int = 3) -> str:
         amount = Decimal(value)
@@ -291,7 +280,7 @@ def context_from_dict(data: dict, *, draft: bool = False) -> dict:
             "details": " · ".join(details),
             "note": line.get("request_note") or "",
             "quantity": " ".join(filter(None, [number(line["quantity"], 2), line.get("unit")])),
-            "unit_price": price(line["unit_price"]),
+            "unit_price": format_price(Decimal(line["unit_price"]), currency, locale),
             "tax_rate": percent(line["tax_rate"]),
             "amount": money(line["gross_amount"] if gross_entry else line["net_amount"]),
         })
