@@ -4,7 +4,8 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 PORT   ?= 5000
-DEV_ENV := PORTAL_ENV=development
+PUBLIC_BASE_URL ?= http://127.0.0.1:$(PORT)
+DEV_ENV := PORTAL_ENV=development PUBLIC_BASE_URL=$(PUBLIC_BASE_URL)
 
 .PHONY: setup setup-dev run test test-sqlite test-postgresql services lint bench clean
 
