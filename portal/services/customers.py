@@ -10,23 +10,23 @@ from ..models import Customer, Organizer
 from ..models.types import utcnow
 from . import audit
 from .audit import Actor
-from .invoice_input import _Errors, _text, clean_address, clean_email, clean_locale
+from .invoice_input import FieldErrors, clean_address, clean_email, clean_locale, clean_text
 from .secrets import hash_secret, matches, new_secret
 
 KEY_PREFIX = "ck_"
 CUSTOMER_FIELDS = ("reference", "name", "email", "locale", "billing_address")
 
 
-def _clean(errors: _Errors, data: dict, *, creating: bool) -> dict:
+def _clean(errors: FieldErrors, data: dict, *, creating: bool) -> dict:
     out = {}
     for key in data:
         if key not in CUSTOMER_FIELDS and key not in ("id", "key", "created_at"):
             errors.add(key, "Unknown field.")
     if creating or "reference" in data:
-        out["reference"] = _text(errors, "reference", data.get("reference"), max_length=64,
+        out["reference"] = clean_text(errors, "reference", data.get("reference"), max_length=64,
                                  required=True)
     if "name" in data or creating:
-        out["name"] = _text(errors, "name", data.get("name"), max_length=200) or ""
+        out["name"] = clean_text(errors, "name", data.get("name"), max_length=200) or ""
     if "email" in data or creating:
         out["email"] = clean_email(errors, "email", data.get("email"))
     if "locale" in data:
@@ -37,7 +37,7 @@ def _clean(errors: _Errors, data: dict, *, creating: bool) -> dict:
     return out
 
 
-def _check_unique(organizer_id: int, reference: str, errors: _Errors, exclude_id=None) -> None:
+def _check_unique(organizer_id: int, reference: str, errors: FieldErrors, exclude_id=None) -> None:
     query = select(Customer.id).where(Customer.organizer_id == organizer_id,
                                       Customer.reference == reference)
     if exclude_id:
@@ -48,7 +48,7 @@ def _check_unique(organizer_id: int, reference: str, errors: _Errors, exclude_id
 
 def create_customer(organizer: Organizer, data: dict, *, actor: Actor) -> tuple[Customer, str]:
     """Make a customer; returns it with its key, which is shown this once and never again."""
-    errors = _Errors()
+    errors = FieldErrors()
     clean = _clean(errors, data, creating=True)
     _check_unique(organizer.id, clean.get("reference"), errors)
     if errors:
@@ -64,7 +64,7 @@ def create_customer(organizer: Organizer, data: dict, *, actor: Actor) -> tuple[
 
 
 def update_customer(customer: Customer, data: dict, *, actor: Actor) -> Customer:
-    errors = _Errors()
+    errors = FieldErrors()
     clean = _clean(errors, data, creating=False)
     if "reference" in clean:
         _check_unique(customer.organizer_id, clean["reference"], errors, exclude_id=customer.id)

@@ -48,12 +48,12 @@ _COUNTRY_CODES = frozenset(code for code in Locale("en").territories
                            if len(code) == 2 and code.isalpha())
 
 
-class _Errors(dict):
+class FieldErrors(dict):
     def add(self, field: str, message: str) -> None:
         self.setdefault(field, []).append(message)
 
 
-def _decimal(errors, field, value, *, places, minimum=None, maximum=None, exclusive_min=False,
+def clean_decimal(errors, field, value, *, places, minimum=None, maximum=None, exclusive_min=False,
              allow_none=False):
     if value is None or value == "":
         if allow_none:
@@ -90,7 +90,7 @@ def _decimal(errors, field, value, *, places, minimum=None, maximum=None, exclus
     return number.quantize(Decimal(1).scaleb(-places)) if places >= 0 else number
 
 
-def _text(errors, field, value, *, max_length, required=False, allow_none=True):
+def clean_text(errors, field, value, *, max_length, required=False, allow_none=True):
     if value is None or value == "":
         if required:
             errors.add(field, "This field is required.")
@@ -123,7 +123,7 @@ def _choice(errors, field, value, choices):
     return value
 
 
-def _date(errors, field, value):
+def clean_date(errors, field, value):
     if value is None or value == "":
         return None
     if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
@@ -135,7 +135,7 @@ def _date(errors, field, value):
         return None
 
 
-def _datetime(errors, field, value):
+def clean_datetime(errors, field, value):
     if value is None or value == "":
         return None
     if isinstance(value, dt.datetime):
@@ -149,7 +149,7 @@ def _datetime(errors, field, value):
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
 
 
-def _int(errors, field, value, *, minimum, maximum):
+def clean_int(errors, field, value, *, minimum, maximum):
     if value is None or value == "":
         return None
     if isinstance(value, bool):
@@ -223,7 +223,7 @@ def clean_address(errors, prefix: str, raw) -> dict | None:
         elif key == "email":
             address[key] = clean_email(errors, field, value)
         else:
-            address[key] = _text(errors, field, value, max_length=ADDRESS_LIMITS[key]) or ""
+            address[key] = clean_text(errors, field, value, max_length=ADDRESS_LIMITS[key]) or ""
     return address
 
 
@@ -236,28 +236,28 @@ def _clean_line(errors, i: int, raw, currency_places: int) -> dict | None:
         if key not in LINE_FIELDS and key not in LINE_COMPUTED:
             errors.add(f"{prefix}.{key}", "Unknown field.")
     line = {
-        "sku": _text(errors, f"{prefix}.sku", raw.get("sku"), max_length=40) or "",
-        "description": _text(errors, f"{prefix}.description", raw.get("description"),
+        "sku": clean_text(errors, f"{prefix}.sku", raw.get("sku"), max_length=40) or "",
+        "description": clean_text(errors, f"{prefix}.description", raw.get("description"),
                              max_length=255, required=True) or "",
-        "quantity": _decimal(errors, f"{prefix}.quantity", raw.get("quantity"), places=2,
+        "quantity": clean_decimal(errors, f"{prefix}.quantity", raw.get("quantity"), places=2,
                              minimum=Decimal(0), exclusive_min=True, maximum=Decimal("99999999.99")),
-        "unit": _text(errors, f"{prefix}.unit", raw.get("unit"), max_length=20) or "",
-        "unit_price": _decimal(errors, f"{prefix}.unit_price", raw.get("unit_price"), places=3,
+        "unit": clean_text(errors, f"{prefix}.unit", raw.get("unit"), max_length=20) or "",
+        "unit_price": clean_decimal(errors, f"{prefix}.unit_price", raw.get("unit_price"), places=3,
                                minimum=Decimal("-999999999999.999"),
                                maximum=Decimal("999999999999.999")),
-        "tax_code": _text(errors, f"{prefix}.tax_code", raw.get("tax_code"), max_length=32)
+        "tax_code": clean_text(errors, f"{prefix}.tax_code", raw.get("tax_code"), max_length=32)
         or "VAT",
-        "tax_rate": _decimal(errors, f"{prefix}.tax_rate", raw.get("tax_rate", "0"), places=2,
+        "tax_rate": clean_decimal(errors, f"{prefix}.tax_rate", raw.get("tax_rate", "0"), places=2,
                              minimum=Decimal(0), maximum=Decimal(100)),
-        "discount_rate": _decimal(errors, f"{prefix}.discount_rate", raw.get("discount_rate"),
+        "discount_rate": clean_decimal(errors, f"{prefix}.discount_rate", raw.get("discount_rate"),
                                   places=2, minimum=Decimal(0), maximum=Decimal(100),
                                   allow_none=True),
-        "discount_amount": _decimal(errors, f"{prefix}.discount_amount",
+        "discount_amount": clean_decimal(errors, f"{prefix}.discount_amount",
                                     raw.get("discount_amount"), places=currency_places,
                                     minimum=Decimal(0), allow_none=True),
-        "weight": _decimal(errors, f"{prefix}.weight", raw.get("weight"), places=3,
+        "weight": clean_decimal(errors, f"{prefix}.weight", raw.get("weight"), places=3,
                            minimum=Decimal(0), maximum=Decimal("9999999.999"), allow_none=True),
-        "request_note": _text(errors, f"{prefix}.request_note", raw.get("request_note"),
+        "request_note": clean_text(errors, f"{prefix}.request_note", raw.get("request_note"),
                               max_length=255) or "",
         "order_line": raw.get("order_line"),
     }
@@ -280,13 +280,13 @@ def _clean_charge(errors, field, raw, amount_key, currency_places):
         if key not in ("name", amount_key, "tax_rate", "tax_code"):
             errors.add(f"{field}.{key}", "Unknown field.")
     return {
-        "name": _text(errors, f"{field}.name", raw.get("name"), max_length=80, required=True),
-        "amount": _decimal(errors, f"{field}.{amount_key}", raw.get(amount_key),
+        "name": clean_text(errors, f"{field}.name", raw.get("name"), max_length=80, required=True),
+        "amount": clean_decimal(errors, f"{field}.{amount_key}", raw.get(amount_key),
                            places=currency_places, minimum=Decimal(0),
                            maximum=Decimal("999999999.999")),
-        "tax_rate": _decimal(errors, f"{field}.tax_rate", raw.get("tax_rate", "0"), places=2,
+        "tax_rate": clean_decimal(errors, f"{field}.tax_rate", raw.get("tax_rate", "0"), places=2,
                              minimum=Decimal(0), maximum=Decimal(100)),
-        "tax_code": _text(errors, f"{field}.tax_code", raw.get("tax_code"), max_length=32),
+        "tax_code": clean_text(errors, f"{field}.tax_code", raw.get("tax_code"), max_length=32),
     }
 
 
@@ -302,7 +302,7 @@ def _sub_object(errors, field, raw, allowed):
 
 def clean_invoice_input(raw, *, creating: bool, currency: str) -> dict:
     """Typed, checked values for the fields present in `raw` (absent fields stay absent)."""
-    errors = _Errors()
+    errors = FieldErrors()
     if not isinstance(raw, dict):
         raise ValidationError({"body": ["Send a JSON object."]})
     for key in raw:
@@ -329,11 +329,11 @@ def clean_invoice_input(raw, *, creating: bool, currency: str) -> dict:
         out["type"] = _choice(errors, "type", raw["type"], [t.value for t in InvoiceType])
     for key in ("customer", "order", "refers"):
         if present(key):
-            out[key] = _text(errors, key, raw[key], max_length=64)
+            out[key] = clean_text(errors, key, raw[key], max_length=64)
     if present("expires_at"):
-        out["expires_at"] = _datetime(errors, "expires_at", raw["expires_at"])
+        out["expires_at"] = clean_datetime(errors, "expires_at", raw["expires_at"])
     if present("due_date"):
-        out["due_date"] = _date(errors, "due_date", raw["due_date"])
+        out["due_date"] = clean_date(errors, "due_date", raw["due_date"])
     if present("locale"):
         out["locale"] = clean_locale(errors, "locale", raw["locale"])
     for key in ("prices_include_tax", "discounts_include_tax"):
@@ -371,7 +371,7 @@ def clean_invoice_input(raw, *, creating: bool, currency: str) -> dict:
                 kind = _choice(errors, f"discounts.{i}.type", item.get("type"),
                                [d.value for d in DiscountType])
                 maximum = Decimal(100) if kind == DiscountType.PERCENT_OFF else None
-                value = _decimal(errors, f"discounts.{i}.value", item.get("value"), places=3,
+                value = clean_decimal(errors, f"discounts.{i}.value", item.get("value"), places=3,
                                  minimum=Decimal(0), exclusive_min=True,
                                  maximum=maximum or Decimal("99999999.999"))
                 cleaned.append({"type": kind, "value": value})
@@ -388,33 +388,33 @@ def clean_invoice_input(raw, *, creating: bool, currency: str) -> dict:
         else:
             ship = _sub_object(errors, "shipping", raw["shipping"], SHIPPING_FIELDS)
             out["shipping"] = {
-                "shipped_at": _datetime(errors, "shipping.shipped_at", ship.get("shipped_at")),
-                "number_of_packages": _int(errors, "shipping.number_of_packages",
+                "shipped_at": clean_datetime(errors, "shipping.shipped_at", ship.get("shipped_at")),
+                "number_of_packages": clean_int(errors, "shipping.number_of_packages",
                                            ship.get("number_of_packages"), minimum=1,
                                            maximum=1000),
                 "carriage": None if ship.get("carriage") in (None, "") else _choice(
                     errors, "shipping.carriage", ship.get("carriage"), ["paid", "forward"]),
-                "goods_appearance": _text(errors, "shipping.goods_appearance",
+                "goods_appearance": clean_text(errors, "shipping.goods_appearance",
                                           ship.get("goods_appearance"), max_length=255),
-                "tracking_number": _text(errors, "shipping.tracking_number",
+                "tracking_number": clean_text(errors, "shipping.tracking_number",
                                          ship.get("tracking_number"), max_length=64),
-                "transport_reason": _text(errors, "shipping.transport_reason",
+                "transport_reason": clean_text(errors, "shipping.transport_reason",
                                           ship.get("transport_reason"), max_length=255),
             }
     if present("texts"):
         texts = _sub_object(errors, "texts", raw["texts"], TEXT_FIELDS)
-        out["texts"] = {k: _text(errors, f"texts.{k}", texts[k], max_length=65535) or ""
+        out["texts"] = {k: clean_text(errors, f"texts.{k}", texts[k], max_length=65535) or ""
                         for k in TEXT_FIELDS if k in texts}
     if present("reference"):
         ref = raw["reference"] if raw["reference"] is not None else {}
         ref = _sub_object(errors, "reference", ref, ("type", "number"))
         out["reference"] = {
-            "type": _text(errors, "reference.type", ref.get("type"), max_length=32),
-            "number": _text(errors, "reference.number", ref.get("number"), max_length=64),
+            "type": clean_text(errors, "reference.type", ref.get("type"), max_length=32),
+            "number": clean_text(errors, "reference.number", ref.get("number"), max_length=64),
         }
     for key in ("package_number", "channel"):
         if present(key):
-            out[key] = _text(errors, key, raw[key], max_length=64)
+            out[key] = clean_text(errors, key, raw[key], max_length=64)
     if errors:
         raise ValidationError(dict(errors))
     return out

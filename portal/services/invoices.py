@@ -41,7 +41,7 @@ from .audit import Actor
 from .invoice_input import (
     SHIPPING_FIELDS,
     TEXT_FIELDS,
-    _Errors,
+    FieldErrors,
     clean_email,
     clean_invoice_input,
 )
@@ -400,7 +400,7 @@ def send_invoice(invoice: Invoice, *, actor: Actor, to: str | None = None) -> Se
         invoice.customer.email if invoice.customer else "")
     if not address:
         raise ValidationError({"to": ["The buyer has no e-mail address; give one."]})
-    errors = _Errors()
+    errors = FieldErrors()
     address = clean_email(errors, "to", address, required=True)
     if errors:
         raise ValidationError(dict(errors))

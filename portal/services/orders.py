@@ -9,31 +9,31 @@ from ..extensions import db
 from ..models import Customer, Event, Order, OrderLine
 from . import audit
 from .audit import Actor
-from .invoice_input import _datetime, _decimal, _Errors, _text
+from .invoice_input import FieldErrors, clean_datetime, clean_decimal, clean_text
 
 ORDER_FIELDS = ("code", "customer", "placed_at", "lines")
 LINE_FIELDS = ("sku", "name", "quantity", "unit_price", "tax_rate", "tax_code")
 
 
 def create_order(event: Event, data: dict, *, actor: Actor) -> Order:
-    errors = _Errors()
+    errors = FieldErrors()
     if not isinstance(data, dict):
         raise ValidationError({"body": ["Send a JSON object."]})
     for key in data:
         if key not in ORDER_FIELDS and key not in ("id", "created_at"):
             errors.add(key, "Unknown field.")
-    code = _text(errors, "code", data.get("code"), max_length=32, required=True)
+    code = clean_text(errors, "code", data.get("code"), max_length=32, required=True)
     if code and db.session.scalar(select(Order.id).where(Order.event_id == event.id,
                                                          Order.code == code)):
         errors.add("code", "An order with this code exists in this event.")
-    reference = _text(errors, "customer", data.get("customer"), max_length=64, required=True)
+    reference = clean_text(errors, "customer", data.get("customer"), max_length=64, required=True)
     customer = None
     if reference:
         customer = db.session.scalar(select(Customer).where(
             Customer.organizer_id == event.organizer_id, Customer.reference == reference))
         if customer is None:
             errors.add("customer", "No customer with this reference.")
-    placed_at = _datetime(errors, "placed_at", data.get("placed_at"))
+    placed_at = clean_datetime(errors, "placed_at", data.get("placed_at"))
     raw_lines = data.get("lines")
     lines = []
     if not isinstance(raw_lines, list) or not raw_lines:
@@ -49,16 +49,16 @@ def create_order(event: Event, data: dict, *, actor: Actor) -> Order:
                     errors.add(f"{prefix}.{key}", "Unknown field.")
             lines.append(OrderLine(
                 position=i + 1,
-                sku=_text(errors, f"{prefix}.sku", raw.get("sku"), max_length=40) or "",
-                name=_text(errors, f"{prefix}.name", raw.get("name"), max_length=255,
+                sku=clean_text(errors, f"{prefix}.sku", raw.get("sku"), max_length=40) or "",
+                name=clean_text(errors, f"{prefix}.name", raw.get("name"), max_length=255,
                            required=True) or "",
-                quantity=_decimal(errors, f"{prefix}.quantity", raw.get("quantity"), places=2,
+                quantity=clean_decimal(errors, f"{prefix}.quantity", raw.get("quantity"), places=2,
                                   minimum=0, exclusive_min=True, maximum=99999999),
-                unit_price=_decimal(errors, f"{prefix}.unit_price", raw.get("unit_price"),
+                unit_price=clean_decimal(errors, f"{prefix}.unit_price", raw.get("unit_price"),
                                     places=3, minimum=0, maximum=999999999999),
-                tax_rate=_decimal(errors, f"{prefix}.tax_rate", raw.get("tax_rate", "0"),
+                tax_rate=clean_decimal(errors, f"{prefix}.tax_rate", raw.get("tax_rate", "0"),
                                   places=2, minimum=0, maximum=100),
-                tax_code=_text(errors, f"{prefix}.tax_code", raw.get("tax_code"),
+                tax_code=clean_text(errors, f"{prefix}.tax_code", raw.get("tax_code"),
                                max_length=32) or "VAT",
             ))
     if errors:

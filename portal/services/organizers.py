@@ -15,13 +15,13 @@ from ..models import Event, Membership, Organizer, Role, User
 from ..models.organizer import SELLER_FIELDS
 from . import audit, numbering
 from .audit import Actor
-from .invoice_input import _Errors, clean_country, clean_email, clean_locale
+from .invoice_input import FieldErrors, clean_country, clean_email, clean_locale
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,49}$")
 MIN_PASSWORD = 10
 
 
-def clean_seller(errors: _Errors, raw: dict, prefix: str = "seller") -> dict:
+def clean_seller(errors: FieldErrors, raw: dict, prefix: str = "seller") -> dict:
     seller = {}
     for key in SELLER_FIELDS:
         value = (raw or {}).get(key) or ""
@@ -37,7 +37,7 @@ def clean_seller(errors: _Errors, raw: dict, prefix: str = "seller") -> dict:
 
 def create_organizer(slug: str, name: str, *, seller: dict | None = None,
                      actor: Actor) -> Organizer:
-    errors = _Errors()
+    errors = FieldErrors()
     if not SLUG.match(slug or ""):
         errors.add("slug", "Use lowercase letters, digits and dashes (at most 50).")
     elif db.session.scalar(select(Organizer.id).where(Organizer.slug == slug)):
@@ -61,7 +61,7 @@ def hash_password(password: str) -> str:
 
 
 def create_user(email: str, password: str, *, name: str = "", locale: str = "en") -> User:
-    errors = _Errors()
+    errors = FieldErrors()
     email = clean_email(errors, "email", email, required=True)
     if email and db.session.scalar(select(User.id).where(User.email == email.lower())):
         errors.add("email", "A user with this e-mail exists already.")
@@ -78,7 +78,7 @@ def create_user(email: str, password: str, *, name: str = "", locale: str = "en"
 
 def add_membership(user: User, organizer: Organizer, role: str, *,
                    events: list[Event] | None = None, actor: Actor) -> Membership:
-    errors = _Errors()
+    errors = FieldErrors()
     if role not in {r.value for r in Role}:
         errors.add("role", "Choose owner, manager or viewer.")
     if events and any(e.organizer_id != organizer.id for e in events):
@@ -104,7 +104,7 @@ EVENT_SETTINGS = ("name", "currency", "locale", "invoice_prefix", "proforma_pref
 
 
 def clean_event_settings(data: dict, *, current: Event | None = None) -> dict:
-    errors = _Errors()
+    errors = FieldErrors()
     out = {}
     for key in data:
         if key not in EVENT_SETTINGS and key != "slug":
@@ -152,7 +152,7 @@ def clean_event_settings(data: dict, *, current: Event | None = None) -> dict:
 
 def create_event(organizer: Organizer, slug: str, name: str, *, actor: Actor,
                  **settings) -> Event:
-    errors = _Errors()
+    errors = FieldErrors()
     if not SLUG.match(slug or ""):
         errors.add("slug", "Use lowercase letters, digits and dashes (at most 50).")
     elif db.session.scalar(select(Event.id).where(Event.organizer_id == organizer.id,
@@ -205,7 +205,7 @@ def invite_member(organizer: Organizer, email: str, role: str, *, name: str = ""
     Someone without an account gets one with a generated first password, returned here to be
     shown once; an existing user just gains the membership (their password stays theirs).
     """
-    errors = _Errors()
+    errors = FieldErrors()
     address = clean_email(errors, "email", email, required=True)
     if errors:
         raise ValidationError(dict(errors))
@@ -220,7 +220,7 @@ def invite_member(organizer: Organizer, email: str, role: str, *, name: str = ""
 def update_membership(membership: Membership, *, role: str, events: list[Event] | None,
                       actor: Actor) -> Membership:
     """Change a member's role and event limit; the last full owner cannot be demoted."""
-    errors = _Errors()
+    errors = FieldErrors()
     if role not in {r.value for r in Role}:
         errors.add("role", "Choose owner, manager or viewer.")
     if events and any(e.organizer_id != membership.organizer_id for e in events):
@@ -258,7 +258,7 @@ def remove_membership(membership: Membership, *, actor: Actor) -> None:
 
 def change_password(user: User, current: str, new: str) -> User:
     """Set a new password; other sessions of the user end (their session version is stale)."""
-    errors = _Errors()
+    errors = FieldErrors()
     if not check_password_hash(user.password_hash, current or ""):
         errors.add("current_password", "This is not your current password.")
     if len(new or "") < MIN_PASSWORD:

@@ -19,7 +19,7 @@ from sqlalchemy.types import Numeric
 from ..domain.lifecycle import InvoiceStatus, InvoiceType
 from ..extensions import db
 from ..models import Customer, Event, Invoice
-from .invoice_input import _date, _Errors, _int
+from .invoice_input import FieldErrors, clean_date, clean_int
 
 DEFAULT_PAGE_SIZE = 25
 MAX_PAGE_SIZE = 200
@@ -66,7 +66,7 @@ class InvoiceQuery:
     ordering: str = DEFAULT_ORDERING
     page: int = 1
     page_size: int = DEFAULT_PAGE_SIZE
-    errors: _Errors = field(default_factory=_Errors)
+    errors: FieldErrors = field(default_factory=FieldErrors)
 
     def add_error(self, key: str, message: str) -> None:
         self.errors.add(key, message)
@@ -97,7 +97,7 @@ def clean_invoice_query(args: Mapping, *, default_page_size: int = DEFAULT_PAGE_
                 query.filters[key] = values[key]
     for key in ("issued_after", "issued_before"):
         if values[key]:
-            day = _date(query.errors, key, values[key])
+            day = clean_date(query.errors, key, values[key])
             if day is not None:
                 query.filters[key] = day
     if values["is_cancellation"]:
@@ -114,9 +114,9 @@ def clean_invoice_query(args: Mapping, *, default_page_size: int = DEFAULT_PAGE_
         else:
             query.add_error("ordering", "Choose one of: " + ", ".join(ORDERINGS) + ".")
     if values["page"]:
-        query.page = _int(query.errors, "page", values["page"], minimum=1, maximum=10**9) or 1
+        query.page = clean_int(query.errors, "page", values["page"], minimum=1, maximum=10**9) or 1
     if values["page_size"]:
-        query.page_size = _int(query.errors, "page_size", values["page_size"], minimum=1,
+        query.page_size = clean_int(query.errors, "page_size", values["page_size"], minimum=1,
                                maximum=MAX_PAGE_SIZE) or default_page_size
     return query
 
