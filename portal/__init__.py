@@ -42,6 +42,9 @@ def create_app(config: dict | None = None) -> Flask:
     with app.app_context():
         configure_engine(db.engine)
 
+    from .i18n import init_i18n
+    init_i18n(app)
+
     from .jobs import init_jobs
     init_jobs(app)
 
