@@ -2,14 +2,16 @@
 
 werkzeug's server (what `flask run` uses) writes one line per request with the request line in
 it, to the `werkzeug` logger; the customer blueprint installs a filter that rewrites
-`/my/access/<key>` to `/my/access/[redacted]` before any handler sees the line.
+`/my/access/<key>` (in any spelling that reaches it, or any other) to `/my/access/[redacted]`
+before any handler sees the line.
 """
 
 from __future__ import annotations
 
 import http.client
 import re
-from urllib.parse import urlsplit
+import socket
+from urllib.parse import quote, unquote, urlsplit
 
 from portal import jobs
 from tests.customer.helpers import captured
@@ -40,3 +42,65 @@ def test_the_dev_server_request_line_has_the_key_redacted(live_server):
     assert len(lines) == 2, messages
     assert all('"GET /my/access/[redacted] HTTP/1.1" 303' in line for line in lines), lines
     assert all(key not in m and "ck_a-wrong-key" not in m for m in messages)
+
+
+def spellings(text: str) -> list[str]:
+    """`text` and its percent-decodings: a key escaped in a log line is still a key."""
+    out = [text]
+    for _ in range(4):
+        out.append(unquote(out[-1]))
+    return out
+
+
+def raw_request(host: str, port: int, request_line: str) -> int:
+    """Send a request line as it is (no client normalising it); the status code back."""
+    with socket.create_connection((host, port), timeout=10) as sock:
+        sock.sendall(f"{request_line}\r\nHost: {host}:{port}\r\n"
+                     "Connection: close\r\n\r\n".encode("latin-1"))
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    return int(answer.split(b" ", 2)[1])
+
+
+def test_no_spelling_of_the_magic_link_puts_the_key_in_the_log(live_server):
+    app, base = live_server
+    with app.app_context():
+        customer = Factory().customer(Factory().organizer())
+        key = customer.plain_key
+        jobs.commit()
+    address = urlsplit(base)
+    host, port = address.hostname, address.port
+    escaped_key = "".join(f"%{ord(c):02X}" for c in key)
+
+    # (request target, the status it gets): 303 means the magic link itself answered, so
+    # werkzeug decoded that spelling to /my/access/<key>; the others carry the key elsewhere.
+    variants = [
+        (f"/my/%61ccess/{key}", 303),
+        (f"/my/access%2F{key}", 303),
+        (f"/my/access/{escaped_key}", 303),
+        (f"/%6D%79/%61%63%63%65%73%73/{key}", 303),
+        (f"{base}/my/access/{key}", 303),                  # absolute form
+        (f"//my//access//{key}", 308),                     # merge_slashes redirect
+        (f"/MY/ACCESS/{key}", 404),
+        (f"/my/./access/{key}", 404),
+        (f"/my/%2561ccess/{key}", 404),                    # double encoded
+        (f"/my/access/{key}/..", 404),
+        (f"/my/access/{key}?x=1", 303),
+        (f"/?next={quote(f'/my/access/{key}', safe='')}", 200),
+    ]
+    with captured("werkzeug") as messages:
+        for target, status in variants:
+            assert raw_request(host, port, f"GET {target} HTTP/1.1") == status, target
+        # A request line with a space in the path: the server refuses it and logs it whole.
+        assert raw_request(host, port, f"GET /my/access/ab {key} HTTP/1.1") == 400
+
+    plain = [ANSI.sub("", m) for m in messages]
+    assert len(plain) >= len(variants) + 1, plain
+    for message in plain:
+        for spelling in spellings(message):
+            assert key not in spelling, message
+            assert key[3:] not in spelling, message
+    redacted = [m for m in plain if "/my/access/[redacted]" in m]
+    assert len(redacted) >= len(variants) - 1, plain   # all but the ?next= one
+    assert any('"GET /?[redacted] HTTP/1.1" 200' in m for m in plain), plain

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from portal.customer.redaction import RedactCustomerKeys, install_log_redaction
+from portal.customer.redaction import RedactCustomerKeys, install_log_redaction, redact
 
 from .helpers import captured, csrf_token, sign_in
 
@@ -87,3 +87,27 @@ def test_the_filter_is_installed_once_and_keeps_query_and_quotes():
                                '"GET /my/access/ck_abc?x=1 HTTP/1.1"', None, None)
     RedactCustomerKeys().filter(record)
     assert record.getMessage() == '"GET /my/access/[redacted]?x=1 HTTP/1.1"'
+
+
+KEY = "ck_Zm9vYmFyYmF6cXV4cXV1eDEyMzQ1Njc4"
+
+
+@pytest.mark.parametrize("line, expected", [
+    # gunicorn's default access format: the request line, and the referer, in any spelling.
+    (f'1.2.3.4 - - [t] "GET /my/%61ccess/{KEY} HTTP/1.1" 303 0 "https://x/my/access/{KEY}" "ua"',
+     '1.2.3.4 - - [t] "GET /my/access/[redacted] HTTP/1.1" 303 0 '
+     '"https://x/my/access/[redacted]" "ua"'),
+    (f'"GET /My/Access/{KEY}?lang=de HTTP/1.1" 404', '"GET /my/access/[redacted]?lang=de HTTP/1.1" 404'),
+    (f'"GET /my/access%252F{KEY} HTTP/1.1" 404', '"GET /my/access/[redacted] HTTP/1.1" 404'),
+    (f'"GET /my/x/../access/{KEY} HTTP/1.1" 404', '"GET /my/access/[redacted] HTTP/1.1" 404'),
+    (f'"GET /login?next=%2Fmy%2Faccess%2F{KEY} HTTP/1.1" 302', '"GET /login?[redacted] HTTP/1.1" 302'),
+    # gunicorn's error log quotes a request line it could not parse, spaces and all.
+    (f"Invalid request line: 'GET /my/access/a b {KEY} HTTP/1.1'",
+     "Invalid request line: 'GET /my/access/[redacted] HTTP/1.1'"),
+    # Lines without a magic link stay as they are.
+    ('"GET /my/invoices?q=access%20denied HTTP/1.1" 200',
+     '"GET /my/invoices?q=access%20denied HTTP/1.1" 200'),
+    ('"GET /static/css/app.css HTTP/1.1" 200', '"GET /static/css/app.css HTTP/1.1" 200'),
+])
+def test_every_spelling_of_the_magic_link_is_redacted(line, expected):
+    assert redact(line) == expected
