@@ -22,7 +22,7 @@ from ..domain.lifecycle import (
     InvoiceType,
     next_status,
 )
-from ..errors import ConflictError, ValidationError
+from ..errors import ConflictError, NotFoundError, ValidationError
 from ..extensions import db
 from ..jobs import enqueue
 from ..models import (
@@ -30,6 +30,7 @@ from ..models import (
     Event,
     Invoice,
     InvoiceDiscount,
+    InvoiceDocument,
     InvoiceLine,
     InvoiceTax,
     Order,
@@ -52,16 +53,33 @@ BUYER_KEYS = ("company", "first_name", "last_name", "street1", "street2", "city"
               "is_corporate")
 
 
-def lock_invoice(invoice: Invoice) -> Invoice:
-    """Re-read the invoice under a row lock (PostgreSQL) so two steps cannot interleave.
+# What a lifecycle step reads of an invoice: re-read under the lock (lock_invoice).
+_INVOICE_STATE = (Invoice, InvoiceLine, InvoiceDiscount, InvoiceTax, Sending, InvoiceDocument)
 
-    On SQLite the writing transaction already holds the database write lock.
+
+def lock_invoice(invoice: Invoice) -> Invoice:
+    """Take the invoice's row lock and re-read it, so the step decides on fresh state.
+
+    The caller loaded the invoice (and maybe its lines, sendings, document) before any lock was
+    held; on PostgreSQL another request may have changed or deleted it since, and committed
+    while this one waited. `SELECT … FOR UPDATE` queues every step on the row; then all the
+    invoice-side objects this session holds are expired, so everything the step reads next is
+    what was committed before the lock was granted. (Re-selecting with `populate_existing`
+    alone is not enough: it refreshes only the rows it returns, and only once they are fetched.)
+    On SQLite the writing transaction holds the database's write lock from its first read
+    (BEGIN IMMEDIATE, see db_setup), so nothing there can be stale; the same re-read keeps the
+    two paths one. An invoice deleted meanwhile is NotFoundError.
     """
-    if db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(
-            select(Invoice).where(Invoice.id == invoice.id).with_for_update()
-            .execution_options(populate_existing=True)
-        )
+    session = db.session
+    session.flush()
+    statement = select(Invoice.id).where(Invoice.id == invoice.id)
+    if session.get_bind().dialect.name == "postgresql":
+        statement = statement.with_for_update()
+    if session.scalar(statement) is None:
+        raise NotFoundError()
+    for held in list(session.identity_map.values()):
+        if isinstance(held, _INVOICE_STATE):
+            session.expire(held)
     return invoice
 
 
