@@ -24,6 +24,7 @@ from ..domain.lifecycle import (
 )
 from ..errors import ConflictError, NotFoundError, ValidationError
 from ..extensions import db
+from ..i18n import _
 from ..jobs import enqueue
 from ..models import (
     Customer,
@@ -377,7 +378,14 @@ def close_invoice(invoice: Invoice, *, actor: Actor, today: dt.date | None = Non
         problems["refers"] = ["A credit note must refer to a closed invoice."]
     if problems:
         raise ValidationError(problems, "This draft is not ready to be closed.")
-    recompute(invoice)
+    totals = recompute(invoice)
+    if totals.total.gross < 0 and invoice.type != InvoiceType.CREDIT_NOTE:
+        # A line may carry a negative price (a voucher, a correction), but a claim never
+        # totals below zero: money owed to the buyer is a credit note.
+        raise ValidationError({"lines": [_(
+            "The total is below zero. Lines may have negative prices, but an invoice cannot; "
+            "issue a credit note for money owed to the buyer.")]},
+            "This draft is not ready to be closed.")
     event = invoice.event
     today = today or dt.date.today()
     invoice.seller = event.seller()

@@ -112,6 +112,28 @@ def test_close_refuses_an_empty_or_buyerless_draft(app, make):
     assert empty.status == "draft" and empty.number is None
 
 
+def test_negative_lines_are_allowed_but_a_negative_total_is_not(app, make):
+    event = make.event()
+    voucher = make.invoice(event, lines=[line("Ticket", "1", "100.00"),
+                                         line("Voucher", "1", "-30.00")])
+    # 100.00 - 30.00 = 70.00 net, 19 % = 13.30, 83.30 gross: a claim, so it closes.
+    svc.close_invoice(voucher, actor=ACTOR)
+    assert (voucher.net_total, voucher.tax_total, voucher.gross_total) == (
+        D("70.00"), D("13.30"), D("83.30"))
+    below = make.invoice(event, lines=[line("Ticket", "1", "10.00"),
+                                       line("Voucher", "1", "-10.01")])
+    assert below.gross_total == D("-0.01")  # -0.01 net, tax -0.0019 rounds to 0.00
+    sequence = db.session.scalar(select(NumberSequence.last_value).where(
+        NumberSequence.event_id == event.id, NumberSequence.name == "invoice"))
+    with pytest.raises(ValidationError) as caught:
+        svc.close_invoice(below, actor=ACTOR)
+    assert list(caught.value.fields) == ["lines"]
+    assert "credit note" in caught.value.fields["lines"][0]
+    assert below.status == "draft" and below.number is None
+    assert db.session.scalar(select(NumberSequence.last_value).where(
+        NumberSequence.event_id == event.id, NumberSequence.name == "invoice")) == sequence
+
+
 def test_expired_offer_cannot_be_closed(app, make):
     invoice = make.invoice(make.event(), type="proforma", expires_at="2020-01-01T00:00:00Z")
     with pytest.raises(ConflictError, match="expired"):
