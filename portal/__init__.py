@@ -51,6 +51,9 @@ def create_app(config: dict | None = None) -> Flask:
     _register_blueprints(app)
     _register_request_hooks(app)
 
+    from .input_guard import init_input_guard
+    init_input_guard(app)
+
     from .errors import register_error_handlers
     register_error_handlers(app)
 

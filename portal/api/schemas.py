@@ -2,7 +2,9 @@
 
 In: the JSON envelope (content type, syntax, an object at the top), query parameters and the
 small bodies of the lifecycle actions. Every problem is collected before one
-`ValidationError(fields)` is raised, so a client sees all of them at once. The invoice, order
+`ValidationError(fields)` is raised, so a client sees all of them at once. NUL characters and
+lone surrogates never get this far: `portal.input_guard` refuses them for every request (path,
+query and body alike), before any view runs. The invoice, order
 and customer bodies themselves are checked by the shared services (`clean_invoice_input`, …),
 so the back office and the API accept exactly the same things.
 
@@ -86,37 +88,7 @@ def json_body(request: Request) -> dict:
         raise ValidationError({"body": [f"Not valid JSON: {message}"]}) from None
     if not isinstance(data, dict):
         raise ValidationError({"body": ["Send a JSON object."]})
-    problems = _Problems()
-    _reject_nul(problems, data, "")
-    problems.raise_if_any()
     return data
-
-
-def _reject_nul(problems: _Problems, value, path: str) -> None:
-    """No text may hold a NUL character (PostgreSQL cannot store one; nobody means one)."""
-    if isinstance(value, str):
-        if "\x00" in value:
-            problems.add(path or "body", "NUL characters are not allowed.")
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            name = f"{path}.{key}" if path else str(key)
-            if "\x00" in key:
-                problems.add(path or "body", "NUL characters are not allowed in names.")
-            _reject_nul(problems, item, name)
-    elif isinstance(value, list):
-        for i, item in enumerate(value):
-            _reject_nul(problems, item, f"{path}.{i}")
-
-
-def reject_nul_in_url(view_args: dict | None, args) -> None:
-    """A NUL in the path names nothing (404); in the query it is invalid input (400)."""
-    if any("\x00" in str(value) for value in (view_args or {}).values()):
-        raise NotFoundError()
-    problems = _Problems()
-    for name, value in args.items(multi=True):
-        if "\x00" in name or "\x00" in value:
-            problems.add(name.replace("\x00", "") or "query", "NUL characters are not allowed.")
-    problems.raise_if_any()
 
 
 def action_body(request: Request, *, allowed: tuple[str, ...] = ()) -> dict:

@@ -66,11 +66,6 @@ def _page_body(page: api_queries.Page, query: dict, results: list) -> dict:
     }
 
 
-@bp.before_request
-def _no_nul_characters():
-    schemas.reject_nul_in_url(request.view_args, request.args)
-
-
 @bp.after_request
 def _challenge(response: Response) -> Response:
     if response.status_code == 401:
