@@ -41,6 +41,14 @@ def load_config(instance_path: str) -> dict:
         "RATELIMIT_ENABLED": _bool("RATELIMIT_ENABLED", True),
         "CELERY_BROKER_URL": os.environ.get("CELERY_BROKER_URL") or None,
         "CELERY_RESULT_BACKEND": os.environ.get("CELERY_RESULT_BACKEND") or None,
+        "CELERY_QUEUE": os.environ.get("CELERY_QUEUE") or "celery",
+        # The sweep that makes documents of record whose job died (portal/sweeper.py):
+        # every INTERVAL seconds (0: never; tests ask for it), for invoices closed over GRACE
+        # seconds ago, at most BATCH a sweep.
+        "DOCUMENT_SWEEP_INTERVAL": float(os.environ.get(
+            "DOCUMENT_SWEEP_INTERVAL", "0" if env == "testing" else "60")),
+        "DOCUMENT_SWEEP_GRACE": float(os.environ.get("DOCUMENT_SWEEP_GRACE", "120")),
+        "DOCUMENT_SWEEP_BATCH": int(os.environ.get("DOCUMENT_SWEEP_BATCH", "50")),
         "MAIL_SERVER": os.environ.get("MAIL_SERVER") or None,
         "MAIL_PORT": int(os.environ.get("MAIL_PORT", "25")),
         "MAIL_USERNAME": os.environ.get("MAIL_USERNAME") or None,

@@ -2,7 +2,9 @@
 
 Jobs take ids, never ORM objects, and must be idempotent: a retried job may run twice.
 Without `CELERY_BROKER_URL` they run in-process right after the commit (the embedded default);
-with it, they go to Celery workers over the broker (`celery -A portal.worker worker`).
+with it, they go to Celery workers over the broker (`celery -A portal.worker worker -B`).
+A job lost on the way (a killed process, the broker away) is not lost for good: the periodic
+sweep of sweeper.py makes the documents of record it left missing.
 """
 
 from __future__ import annotations
@@ -91,3 +93,6 @@ def init_jobs(app: Flask) -> None:
     if app.config.get("CELERY_BROKER_URL"):
         from .worker_setup import make_celery
         app.extensions["celery"] = make_celery(app, _REGISTRY)
+
+    from .sweeper import init_sweeper
+    init_sweeper(app)

@@ -33,9 +33,10 @@ from babel import Locale
 from babel.numbers import format_decimal
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup, escape
+from sqlalchemy import exists, or_, select
 
 from ..config import ROOT
-from ..domain.lifecycle import InvoiceType
+from ..domain.lifecycle import InvoiceStatus, InvoiceType
 from ..errors import ConflictError
 from ..extensions import db
 from ..formatting import babel_locale, format_date, format_money, format_price
@@ -503,10 +504,38 @@ def store_document_of_record(invoice_id: int) -> InvoiceDocument | None:
     existing = stored_document(invoice)
     if existing is not None:
         return existing
-    context = build_pdf_context(invoice)
-    pdf = render_invoice_pdf(context)
-    pdf = postprocess_pdf(pdf, context)
-    return store_pdf(invoice_id, pdf)
+    return store_pdf(invoice_id, make_pdf(build_pdf_context(invoice)))
+
+
+def missing_document_ids(*, closed_before: dt.datetime, limit: int) -> list[int]:
+    """Closed invoices without a stored document that closed before `closed_before`.
+
+    What a sweep picks up: a job that died (worker killed, process crash, broker away) leaves
+    exactly this. `closed_before` keeps a grace period, so an invoice whose job is merely
+    still queued or rendering is left to it. Oldest first, at most `limit`.
+    """
+    has_document = exists().where(InvoiceDocument.invoice_id == Invoice.id)
+    return list(db.session.scalars(
+        select(Invoice.id)
+        .where(Invoice.status != InvoiceStatus.DRAFT.value, ~has_document,
+               or_(Invoice.closed_at.is_(None), Invoice.closed_at < closed_before))
+        .order_by(Invoice.closed_at, Invoice.id)
+        .limit(limit)
+    ))
+
+
+def pending_document_context(invoice_id: int) -> dict | None:
+    """The PDF context of a closed invoice that has no document yet; None when there is
+    nothing to make (a draft, a missing invoice, a document already stored)."""
+    invoice = db.session.get(Invoice, invoice_id)
+    if invoice is None or invoice.is_draft or stored_document(invoice) is not None:
+        return None
+    return build_pdf_context(invoice)
+
+
+def make_pdf(context: dict) -> bytes:
+    """Render and post-process: the bytes `store_pdf` keeps. No database access."""
+    return postprocess_pdf(render_invoice_pdf(context), context)
 
 
 def ensure_document(invoice: Invoice) -> InvoiceDocument:
@@ -584,8 +613,9 @@ def benchmark_render(n_lines: int, *, repeat: int = 1) -> dict:
 
 __all__ = [
     "DocumentPendingError", "LABELS", "benchmark_render", "build_pdf_context",
-    "context_from_dict", "document_title", "ensure_document", "labels_for", "pdf_filename",
-    "postprocess_pdf", "preview_pdf", "render_invoice_pdf", "store_document_of_record",
-    "store_pdf", "stored_document",
+    "context_from_dict", "document_title", "ensure_document", "labels_for", "make_pdf",
+    "missing_document_ids", "pdf_filename", "pending_document_context", "postprocess_pdf",
+    "preview_pdf", "render_invoice_pdf", "store_document_of_record", "store_pdf",
+    "stored_document",
 ]
 

@@ -1,0 +1,148 @@
+"""No document left behind: a periodic sweep makes the PDFs whose job died.
+
+Closing an invoice queues `portal.render_document` after the commit. If that job is lost — a
+worker killed mid-render, the app process crashing right after the commit, the broker away —
+the invoice is closed without a document of record and stays "being prepared". The sweep
+finds such invoices (closed over `DOCUMENT_SWEEP_GRACE` seconds ago, so it never races the
+normal job) and makes their documents, every `DOCUMENT_SWEEP_INTERVAL` seconds:
+
+- **with Celery**, Celery beat queues the job `portal.sweep_documents` (see worker_setup.py);
+  run beat once per deployment: `celery -A portal.worker beat`, or `-B` on exactly one worker;
+- **in the embedded default**, a daemon thread per app-server process, started by the first
+  request the process serves (so it runs under `flask run` and in each gunicorn worker, never
+  in a CLI command, a Celery worker or a test that does not ask for it).
+
+Safe to run anywhere, any number of times at once: a document is only ever stored by
+`store_pdf`, which locks the invoice row, keeps a document that is there already, and the
+`invoice_documents` primary key (the invoice id) refuses a second row. The worst two sweeps
+at once can do is render the same PDF twice; one is stored.
+
+On SQLite every transaction outside a read request takes the write lock, so the sweep holds
+it only to read and to store, never while rendering: each invoice is read in one short
+transaction, rendered outside any, and stored in another.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import threading
+import time
+from dataclasses import dataclass, field
+
+from flask import Flask
+
+from .extensions import db
+from .models.types import utcnow
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class SweepResult:
+    stored: list[int] = field(default_factory=list)   # documents this sweep made
+    kept: list[int] = field(default_factory=list)     # someone else stored one meanwhile
+    failed: list[int] = field(default_factory=list)   # rendering or storing raised; retried later
+
+    def __bool__(self) -> bool:
+        return bool(self.stored or self.kept or self.failed)
+
+
+def sweep_documents(*, grace: float, limit: int = 50, now: dt.datetime | None = None
+                    ) -> SweepResult:
+    """Make the documents of record of closed invoices that have none; commits per invoice.
+
+    The unit of work of a sweep (like a CLI command): it owns its transactions, so call it
+    with no work pending in the session.
+    """
+    from .jobs import commit
+    from .services import documents
+
+    result = SweepResult()
+    cutoff = (now or utcnow()) - dt.timedelta(seconds=grace)
+    try:
+        invoice_ids = documents.missing_document_ids(closed_before=cutoff, limit=limit)
+    finally:
+        db.session.rollback()
+    for invoice_id in invoice_ids:
+        try:
+            context = documents.pending_document_context(invoice_id)
+            db.session.rollback()  # end the read before rendering: no lock held meanwhile
+            if context is None:
+                continue
+            pdf = documents.make_pdf(context)
+            document = documents.store_pdf(invoice_id, pdf)
+            # store_pdf hands back the row it made from these very bytes, or the one it found.
+            ours = document is not None and document.content is pdf
+            commit()
+        except Exception:
+            db.session.rollback()
+            logger.exception("document sweep: invoice %s failed", invoice_id)
+            result.failed.append(invoice_id)
+            continue
+        (result.stored if ours else result.kept).append(invoice_id)
+    if result.stored:
+        logger.warning("document sweep made the missing PDF of invoice(s) %s",
+                       ", ".join(map(str, result.stored)))
+    return result
+
+
+class EmbeddedSweeper:
+    """One daemon thread per process that sweeps every `interval` seconds.
+
+    Started by `ensure_started`, called before each request: a process that serves requests
+    sweeps, and a forked gunicorn worker starts its own (threads do not survive a fork).
+    """
+
+    def __init__(self, app: Flask, *, interval: float, grace: float, limit: int):
+        self.app, self.interval, self.grace, self.limit = app, interval, grace, limit
+        self._pid: int | None = None
+        self._lock = threading.Lock()
+        self.stopped = threading.Event()
+        self.sweeps = 0  # finished sweeps in this process (for tests and the curious)
+
+    def ensure_started(self) -> None:
+        if self._pid == os.getpid():
+            return
+        with self._lock:
+            if self._pid == os.getpid():
+                return
+            self._pid = os.getpid()
+            self.stopped = threading.Event()
+            threading.Thread(target=self._run, name="portal-document-sweep",
+                             daemon=True).start()
+
+    def stop(self) -> None:
+        self.stopped.set()
+
+    def _run(self) -> None:
+        # A short pause first, so a fresh process answers its first requests unhindered.
+        while not self.stopped.wait(min(self.interval, 5.0) if self.sweeps == 0
+                                    else self.interval):
+            self.sweep_once()
+
+    def sweep_once(self) -> SweepResult | None:
+        started = time.monotonic()
+        with self.app.app_context():
+            try:
+                return sweep_documents(grace=self.grace, limit=self.limit)
+            except Exception:  # the database away: try again next time
+                logger.exception("document sweep failed")
+                return None
+            finally:
+                db.session.remove()
+                self.sweeps += 1
+                logger.debug("document sweep took %.3fs", time.monotonic() - started)
+
+
+def init_sweeper(app: Flask) -> None:
+    """Start the embedded sweeper with the app server (not with Celery: beat sweeps there)."""
+    interval = float(app.config.get("DOCUMENT_SWEEP_INTERVAL") or 0)
+    if interval <= 0 or app.extensions.get("celery") is not None:
+        return
+    sweeper = EmbeddedSweeper(app, interval=interval,
+                              grace=float(app.config.get("DOCUMENT_SWEEP_GRACE") or 0),
+                              limit=int(app.config.get("DOCUMENT_SWEEP_BATCH") or 50))
+    app.extensions["document_sweeper"] = sweeper
+    app.before_request(sweeper.ensure_started)
