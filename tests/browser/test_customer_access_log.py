@@ -11,11 +11,13 @@ from __future__ import annotations
 import http.client
 import re
 import socket
+import time
 from urllib.parse import quote, unquote, urlsplit
 
 from portal import jobs
 from tests.customer.helpers import captured
 from tests.factories import Factory
+from tests.servers import WAIT, Gunicorn
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
@@ -63,19 +65,11 @@ def raw_request(host: str, port: int, request_line: str) -> int:
     return int(answer.split(b" ", 2)[1])
 
 
-def test_no_spelling_of_the_magic_link_puts_the_key_in_the_log(live_server):
-    app, base = live_server
-    with app.app_context():
-        customer = Factory().customer(Factory().organizer())
-        key = customer.plain_key
-        jobs.commit()
-    address = urlsplit(base)
-    host, port = address.hostname, address.port
+def variants(base: str, key: str) -> list[tuple[str, int]]:
+    """(request target, the status it gets): 303 means the magic link itself answered, so
+    the server decoded that spelling to /my/access/<key>; the others carry the key elsewhere."""
     escaped_key = "".join(f"%{ord(c):02X}" for c in key)
-
-    # (request target, the status it gets): 303 means the magic link itself answered, so
-    # werkzeug decoded that spelling to /my/access/<key>; the others carry the key elsewhere.
-    variants = [
+    return [
         (f"/my/%61ccess/{key}", 303),
         (f"/my/access%2F{key}", 303),
         (f"/my/access/{escaped_key}", 303),
@@ -89,18 +83,55 @@ def test_no_spelling_of_the_magic_link_puts_the_key_in_the_log(live_server):
         (f"/my/access/{key}?x=1", 303),
         (f"/?next={quote(f'/my/access/{key}', safe='')}", 200),
     ]
+
+
+def assert_no_key(lines: list[str], key: str, requests: int) -> None:
+    assert len(lines) >= requests, lines
+    for line in lines:
+        for spelling in spellings(line):
+            assert key not in spelling, line
+            assert key[3:] not in spelling, line
+    redacted = [line for line in lines if "/my/access/[redacted]" in line]
+    assert len(redacted) >= requests - 1, lines   # all but the ?next= one
+    assert any('"GET /?[redacted] HTTP/1.1" 200' in line for line in lines), lines
+
+
+def new_customer_key(app) -> str:
+    with app.app_context():
+        customer = Factory().customer(Factory().organizer())
+        key = customer.plain_key
+        jobs.commit()
+    return key
+
+
+def test_no_spelling_of_the_magic_link_puts_the_key_in_the_log(live_server):
+    app, base = live_server
+    key = new_customer_key(app)
+    address = urlsplit(base)
+    host, port = address.hostname, address.port
+    tried = variants(base, key)
     with captured("werkzeug") as messages:
-        for target, status in variants:
+        for target, status in tried:
             assert raw_request(host, port, f"GET {target} HTTP/1.1") == status, target
         # A request line with a space in the path: the server refuses it and logs it whole.
         assert raw_request(host, port, f"GET /my/access/ab {key} HTTP/1.1") == 400
 
-    plain = [ANSI.sub("", m) for m in messages]
-    assert len(plain) >= len(variants) + 1, plain
-    for message in plain:
-        for spelling in spellings(message):
-            assert key not in spelling, message
-            assert key[3:] not in spelling, message
-    redacted = [m for m in plain if "/my/access/[redacted]" in m]
-    assert len(redacted) >= len(variants) - 1, plain   # all but the ?next= one
-    assert any('"GET /?[redacted] HTTP/1.1" 200' in m for m in plain), plain
+    assert_no_key([ANSI.sub("", m) for m in messages], key, len(tried) + 1)
+
+
+def test_gunicorns_access_log_has_no_key_in_any_spelling(committed_app, tmp_path):
+    """The production server: gunicorn's access log writes the request line as sent."""
+    key = new_customer_key(committed_app)
+    url = committed_app.config["SQLALCHEMY_DATABASE_URI"]
+    with Gunicorn(url, tmp_path) as server:
+        tried = variants(server.base, key)
+        for target, status in tried:
+            assert raw_request("127.0.0.1", server.port, f"GET {target} HTTP/1.1") == status, \
+                target
+        deadline = time.monotonic() + WAIT
+        while len(server.access_lines()) < len(tried) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        lines = server.access_lines()
+        errors = server.errors()
+    assert_no_key(lines, key, len(tried))
+    assert key not in errors and key[3:] not in errors
