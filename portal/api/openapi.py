@@ -55,6 +55,18 @@ DECIMAL_IN = {"type": ["string", "number"], "pattern": DECIMAL_PATTERN,
                              "(read exactly, never as a float)."}
 
 
+def _or_empty(schema: dict) -> dict:
+    """A body value where the server reads an empty string as null (the cleaners do, so the
+    back office's blank form fields and the API agree)."""
+    return {"anyOf": [schema, {"const": ""}],
+            "description": (schema.get("description", "") + " An empty string is the same as "
+                            "null.").strip()}
+
+
+# Text the server requires strips surrounding space first: it needs one visible character.
+REQUIRED_TEXT = {"type": "string", "minLength": 1, "pattern": "\\S"}
+
+
 def _enum(values) -> dict:
     return {"type": "string", "enum": [str(v) for v in values]}
 
@@ -140,15 +152,15 @@ def _components() -> dict:
 
     line_in = _object({
         "sku": {"type": ["string", "null"], "maxLength": 40},
-        "description": {"type": "string", "maxLength": 255},
+        "description": {**REQUIRED_TEXT, "maxLength": 255},
         "quantity": {**DECIMAL_IN, "description": "More than 0, at most 2 decimals."},
         "unit": {"type": ["string", "null"], "maxLength": 20},
         "unit_price": {**DECIMAL_IN, "description": "At most 3 decimals, in the entry basis."},
         "tax_code": {"type": ["string", "null"], "maxLength": 32},
         "tax_rate": {**DECIMAL_IN, "description": "Percent, 0 to 100."},
-        "discount_rate": _nullable(DECIMAL_IN),
-        "discount_amount": _nullable(DECIMAL_IN),
-        "weight": _nullable(DECIMAL_IN),
+        "discount_rate": _or_empty(_nullable(DECIMAL_IN)),
+        "discount_amount": _or_empty(_nullable(DECIMAL_IN)),
+        "weight": _or_empty(_nullable(DECIMAL_IN)),
         "request_note": {"type": ["string", "null"], "maxLength": 255},
         "order_line": {"type": ["integer", "null"]},
         "position": {"description": "Ignored (computed)."},
@@ -159,7 +171,7 @@ def _components() -> dict:
 
     def charge_in(amount_key):
         return _nullable(_object({
-            "name": {"type": "string", "maxLength": 80}, amount_key: DECIMAL_IN,
+            "name": {**REQUIRED_TEXT, "maxLength": 80}, amount_key: DECIMAL_IN,
             "tax_rate": DECIMAL_IN, "tax_code": {"type": ["string", "null"], "maxLength": 32},
         }, required=("name", amount_key)))
 
@@ -170,8 +182,8 @@ def _components() -> dict:
         "order": {"type": ["string", "null"], "maxLength": 64,
                   "description": "Create only: copy this order's lines and buyer."},
         "refers": {"type": ["string", "null"], "maxLength": 64},
-        "expires_at": _nullable(DATETIME),
-        "due_date": _nullable(DATE),
+        "expires_at": _or_empty(_nullable(DATETIME)),
+        "due_date": _or_empty(_nullable(DATE)),
         "locale": NSTRING,
         "currency": {"type": "string", "pattern": "^[A-Z]{3}$"},
         "prices_include_tax": {"type": "boolean"},
@@ -187,9 +199,11 @@ def _components() -> dict:
         "shipping_method": charge_in("cost"),
         "payment_method": charge_in("fee"),
         "shipping": _nullable(_object({
-            "shipped_at": _nullable(DATETIME),
-            "number_of_packages": {"type": ["integer", "null"], "minimum": 1, "maximum": 1000},
-            "carriage": {"type": ["string", "null"], "enum": ["paid", "forward", None]},
+            "shipped_at": _or_empty(_nullable(DATETIME)),
+            "number_of_packages": _or_empty({"type": ["integer", "null"], "minimum": 1,
+                                             "maximum": 1000}),
+            "carriage": {"type": ["string", "null"], "enum": ["paid", "forward", "", None],
+                         "description": "An empty string is the same as null."},
             "goods_appearance": {"type": ["string", "null"], "maxLength": 255},
             "tracking_number": {"type": ["string", "null"], "maxLength": 64},
             "transport_reason": {"type": ["string", "null"], "maxLength": 255},
@@ -226,13 +240,13 @@ def _components() -> dict:
                      "placed_at": DATETIME, "created_at": DATETIME,
                      "lines": {"type": "array", "items": order_line}})
     order_write = _object({
-        "code": {"type": "string", "minLength": 1, "maxLength": 32},
+        "code": {**REQUIRED_TEXT, "maxLength": 32},
         "customer": {"type": "string", "minLength": 1, "maxLength": 64,
                      "description": "The buyer's external reference (must exist)."},
-        "placed_at": _nullable(DATETIME),
+        "placed_at": _or_empty(_nullable(DATETIME)),
         "lines": {"type": "array", "minItems": 1, "items": _object({
             "sku": {"type": ["string", "null"], "maxLength": 40},
-            "name": {"type": "string", "minLength": 1, "maxLength": 255},
+            "name": {**REQUIRED_TEXT, "maxLength": 255},
             "quantity": DECIMAL_IN, "unit_price": DECIMAL_IN, "tax_rate": DECIMAL_IN,
             "tax_code": {"type": ["string", "null"], "maxLength": 32},
         }, required=("name", "quantity", "unit_price"))},
@@ -250,7 +264,7 @@ def _components() -> dict:
     customer_with_key = _object({**customer_properties, "key": {
         "type": "string", "description": "The customer key, shown in this answer only."}})
     customer_write = _object({
-        "reference": {"type": "string", "minLength": 1, "maxLength": 64},
+        "reference": {**REQUIRED_TEXT, "maxLength": 64},
         "name": {"type": ["string", "null"], "maxLength": 200},
         "email": {"type": ["string", "null"], "maxLength": 254},
         "locale": NSTRING,
@@ -292,9 +306,10 @@ def _components() -> dict:
         "CustomerWrite": customer_write,
         "CustomerPage": page("Customer"),
         "Empty": _object({}, description="No fields; an empty body is the same."),
-        "SendBody": _object({"to": {"type": ["string", "null"], "format": "email",
-                                    "description": "Defaults to the buyer's e-mail."}},
-                            required=()),
+        "SendBody": _object({"to": {
+            "anyOf": [{"type": "string", "format": "email"}, {"const": ""}, {"type": "null"}],
+            "description": "Where to send it. Absent, null or empty: the buyer's e-mail."}},
+            required=()),
         "DisputeBody": _object({"reason": {"type": ["string", "null"], "maxLength": 2000}},
                                required=()),
         "Error": error,
@@ -339,6 +354,11 @@ def _param(name: str, where: str, schema: dict, description: str,
             "schema": schema, "description": description}
 
 
+def _comma_enum(values) -> dict:
+    names = [str(v) for v in values]
+    return {"type": "string", "pattern": f"^({'|'.join(names)})(,({'|'.join(names)}))*$"}
+
+
 ORGANIZER = _param("organizer", "path", STRING, "The organizer's slug.")
 EVENT = _param("event", "path", STRING, "The event's slug.")
 INVOICE_ID = _param("id", "path", {"type": "integer", "minimum": 1,
@@ -352,8 +372,10 @@ IDEMPOTENCY = _param(IDEMPOTENCY_HEADER, "header",
                      "Makes the POST safe to retry: the same key and body within 24 hours "
                      "replays the first answer (header `Idempotent-Replayed: true`) and does "
                      "nothing twice; the same key with another request is 409.")
-FIELDS = _param("fields", "query", STRING,
-                "Comma list of invoice fields to return, e.g. `id,number,totals`.")
+FIELDS = _param("fields", "query", _comma_enum(schemas.INVOICE_FIELDS),
+                "Only these top-level fields of the invoice object: names joined by commas, "
+                "without spaces, e.g. `id,number,totals`. An empty value or an unknown name is "
+                "a 400.")
 PAGE = _param("page", "query", {"type": "integer", "minimum": 1, "maximum": schemas.MAX_PAGE},
               "Page number, from 1. A page past the last one is 404.")
 PAGE_SIZE = _param("page_size", "query", {"type": "integer", "minimum": 1,
@@ -362,13 +384,11 @@ PAGE_SIZE = _param("page_size", "query", {"type": "integer", "minimum": 1,
                    f"{schemas.MAX_PAGE_SIZE}).")
 
 
-def _comma_enum(values) -> dict:
-    names = [str(v) for v in values]
-    return {"type": "string", "pattern": f"^({'|'.join(names)})(,({'|'.join(names)}))*$"}
-
-
 def _invoice_filters(organizer_wide: bool) -> list[dict]:
-    text = {"type": "string", "maxLength": schemas.MAX_FILTER_LENGTH}
+    # The one lenient case: a text filter left empty filters nothing. A typed parameter (a
+    # number, date, boolean, choice or field list) must hold a valid value; "" is a 400.
+    text = {"type": "string", "maxLength": schemas.MAX_FILTER_LENGTH,
+            "description": "Exact match; an empty value filters nothing."}
     params = [
         PAGE, PAGE_SIZE,
         _param("type", "query", _comma_enum(InvoiceType), "Only these types (comma list)."),

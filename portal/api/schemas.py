@@ -128,18 +128,26 @@ def _integer(problems, name, raw, *, minimum, maximum, default):
     return value
 
 
+def _comma_list(raw: str, choices) -> tuple[list[str], list[str]]:
+    """A comma list exactly as the OpenAPI document's pattern has it: names joined by commas,
+    no spaces, no empty items. Returns (names, the items that are not among `choices`)."""
+    parts = raw.split(",")
+    return parts, [part for part in parts if part not in choices]
+
+
 def _choices(problems, name, raw, choices):
     if raw is None:
         return None
-    values = [part.strip() for part in raw.split(",") if part.strip()]
-    bad = [v for v in values if v not in choices]
-    if bad or not values:
-        problems.add(name, "Choose among: " + ", ".join(choices) + ".")
+    values, bad = _comma_list(raw, choices)
+    if bad:
+        problems.add(name, "Choose among: " + ", ".join(choices) + " (a comma list, no spaces).")
         return None
     return values
 
 
 def _text(problems, name, raw):
+    # A text filter left empty filters nothing (the document says so); every typed parameter
+    # below (date, boolean, number, choice, field list) must hold a valid value, "" included.
     if raw is None or raw == "":
         return None
     if len(raw) > MAX_FILTER_LENGTH:
@@ -149,7 +157,7 @@ def _text(problems, name, raw):
 
 
 def _date(problems, name, raw):
-    if raw is None or raw == "":
+    if raw is None:
         return None
     try:
         if not ISO_DATE.fullmatch(raw):
@@ -161,10 +169,10 @@ def _date(problems, name, raw):
 
 
 def _boolean(problems, name, raw):
-    if raw is None or raw == "":
+    if raw is None:
         return None
-    if raw.lower() in ("true", "false"):
-        return raw.lower() == "true"
+    if raw in ("true", "false"):  # the document's boolean, spelled as JSON spells it
+        return raw == "true"
     problems.add(name, "Enter true or false.")
     return None
 
@@ -172,11 +180,13 @@ def _boolean(problems, name, raw):
 def _fields(problems, raw):
     if raw is None:
         return None
-    names = [part.strip() for part in raw.split(",") if part.strip()]
-    unknown = [n for n in names if n not in INVOICE_FIELDS]
-    if unknown or not names:
-        problems.add("fields", "Unknown field(s): " + ", ".join(unknown) + "."
-                     if unknown else "Name at least one field.")
+    names, unknown = _comma_list(raw, INVOICE_FIELDS)
+    if raw == "":
+        problems.add("fields", "Name at least one field.")
+        return None
+    if unknown:
+        problems.add("fields", "Name invoice fields, comma-separated without spaces; unknown: "
+                     + ", ".join(repr(n) for n in unknown) + ".")
         return None
     return frozenset(names)
 
