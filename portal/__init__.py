@@ -38,6 +38,11 @@ def create_app(config: dict | None = None) -> Flask:
     csrf.init_app(app)
     limiter.init_app(app)
 
+    from .ratelimits import init_rate_limits
+    from .sessions import init_sessions
+    init_sessions(app)
+    init_rate_limits(app)
+
     from .db_setup import configure_engine
     with app.app_context():
         configure_engine(db.engine)

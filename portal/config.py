@@ -39,6 +39,9 @@ def load_config(instance_path: str) -> dict:
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
         "RATELIMIT_HEADERS_ENABLED": True,
         "RATELIMIT_ENABLED": _bool("RATELIMIT_ENABLED", True),
+        # Server-side sessions (portal/sessions.py): Redis when set, else files in the instance
+        # folder.
+        "SESSION_REDIS_URL": os.environ.get("SESSION_REDIS_URL") or None,
         "CELERY_BROKER_URL": os.environ.get("CELERY_BROKER_URL") or None,
         "CELERY_RESULT_BACKEND": os.environ.get("CELERY_RESULT_BACKEND") or None,
         "CELERY_QUEUE": os.environ.get("CELERY_QUEUE") or "celery",

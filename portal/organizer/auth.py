@@ -2,32 +2,41 @@
 
 Passwords are scrypt hashes (services/organizers.hash_password). Every failed login gets the
 same message, whatever the cause, and takes about the same time, so the form tells nobody
-which e-mail addresses have accounts. Attempts are rate limited per client address (all
-attempts) and per account (failed attempts). A session carries the user's session version:
-changing the password bumps it, which ends every other session of that user (the user loader
-in portal/users.py refuses a stale version).
+which e-mail addresses have accounts. Only failed attempts are counted (portal/ratelimits):
+per account and client address, per address, and, more slowly, per account from anywhere; a
+browser that signed in to the account before carries a signed device cookie and counts on a
+budget of its own, so a stranger's failures never lock its user out.
+
+Sessions are kept on the server (portal/sessions): sign-in gives the session a new id,
+sign-out deletes it, "sign out everywhere" also bumps the user's session version, which ends
+every other session of that user (the user loader in portal/users.py refuses a stale
+version), as changing the password does.
 """
 
 from __future__ import annotations
 
+import secrets
 from urllib.parse import urlsplit
 
 from flask import current_app, flash, redirect, render_template, request, session, url_for
-from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, login_user, logout_user
+from itsdangerous import BadData, URLSafeTimedSerializer
 from sqlalchemy import select
 from werkzeug.security import check_password_hash
 
+from .. import ratelimits
 from ..errors import ValidationError
-from ..extensions import db, limiter, login_manager
+from ..extensions import db, login_manager
+from ..i18n import _, _l
 from ..jobs import commit
 from ..models import User
 from ..services import organizers
+from ..sessions import renew_session_id
 from . import bp
 from .forms import LoginForm, PasswordForm
 from .helpers import attach_errors, discard_changes
 
-LOGIN_FAILED = "Wrong e-mail address or password."
+LOGIN_FAILED = _l("Wrong e-mail address or password.")
 # Checked against when the address is unknown, so both paths cost one scrypt verification.
 _DUMMY_HASH = organizers.hash_password("not a real password, only for timing")
 
@@ -60,37 +69,94 @@ def safe_next(target: str | None) -> str | None:
     return target
 
 
-def _account_key() -> str:
-    return "login-account:" + (request.form.get("email") or "").strip().lower()
+# ---------------------------------------------------------------- failed attempts
+
+DEVICE_COOKIE = "portal_login_device"
+DEVICE_COOKIE_DAYS = 180
+DEFAULT_LIMITS = {
+    # failures of one account from one address, or from one known browser
+    "LOGIN_LIMIT_PER_ACCOUNT": "10 per 15 minutes",
+    # failures from one address, whatever the account (one address trying many)
+    "LOGIN_LIMIT_PER_IP": "30 per 10 minutes",
+    # failures of one account from anywhere (many addresses trying one): slower, and never
+    # applied to a browser the user signed in with before
+    "LOGIN_LIMIT_PER_ACCOUNT_GLOBAL": "100 per hour",
+}
 
 
-def _ip_limit() -> str:
-    return current_app.config.get("LOGIN_LIMIT_PER_IP", "30 per 10 minutes")
+def _device_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="login-device")
 
 
-def _account_limit() -> str:
-    return current_app.config.get("LOGIN_LIMIT_PER_ACCOUNT", "10 per 15 minutes")
+def _known_device(email: str) -> str | None:
+    """The id of this browser if it signed in to `email` before (a signed cookie), else None.
+
+    The cookie names the user's session version, so changing the password or signing out
+    everywhere also ends the trust in every browser the user signed in with.
+    """
+    raw = request.cookies.get(DEVICE_COOKIE)
+    if not raw or not email:
+        return None
+    try:
+        data = _device_serializer().loads(raw, max_age=DEVICE_COOKIE_DAYS * 86400)
+    except BadData:
+        return None
+    if not isinstance(data, dict) or data.get("e") != email:
+        return None
+    version = db.session.scalar(select(User.session_version).where(User.email == email))
+    device = data.get("d")
+    if version is None or data.get("v") != version or not isinstance(device, str) or not device:
+        return None
+    return device
 
 
-def _failed(response) -> bool:
-    return response.status_code == 401
+def _remember_device(response, user: User, device: str | None) -> None:
+    value = _device_serializer().dumps({"e": user.email, "v": user.session_version,
+                                        "d": device or secrets.token_urlsafe(16)})
+    response.set_cookie(DEVICE_COOKIE, value, max_age=DEVICE_COOKIE_DAYS * 86400,
+                        path=url_for("organizer.login"), httponly=True,
+                        secure=current_app.config["SESSION_COOKIE_SECURE"], samesite="Lax")
+
+
+def _budgets(email: str, device: str | None) -> list:
+    def item(name):
+        return ratelimits.limit(name, DEFAULT_LIMITS[name])
+
+    if device is not None:
+        return [(item("LOGIN_LIMIT_PER_ACCOUNT"), ("login-device", email, device))]
+    address = request.remote_addr or "unknown"
+    return [(item("LOGIN_LIMIT_PER_ACCOUNT"), ("login-account-address", email, address)),
+            (item("LOGIN_LIMIT_PER_IP"), ("login-address", address)),
+            (item("LOGIN_LIMIT_PER_ACCOUNT_GLOBAL"), ("login-account", email))]
+
+
+# ---------------------------------------------------------------- views
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_ip_limit, key_func=get_remote_address, methods=["POST"])
-@limiter.limit(_account_limit, key_func=_account_key, methods=["POST"], deduct_when=_failed)
 def login():
     target = safe_next(request.values.get("next"))
     if current_user.is_authenticated:
         return redirect(target or url_for("organizer.dashboard"))
     form = LoginForm(next=target or "")
     if request.method == "POST":
-        user = authenticate(form.email.data, form.password.data)
+        email = (form.email.data or "").strip().lower()
+        device = _known_device(email)
+        budgets = _budgets(email, device)
+        # Before the password is checked: once spent, a guess learns nothing.
+        ratelimits.refuse(budgets)
+        user = authenticate(email, form.password.data)
         if user is not None:
-            # A fresh session: nothing from before signing in is carried over.
+            # A fresh session under a new id: nothing from before signing in is carried
+            # over, and an id planted in this browser before is worth nothing.
+            renew_session_id()
             session.clear()
             login_user(user)
-            return redirect(target or url_for("organizer.dashboard"), code=303)
+            response = redirect(target or url_for("organizer.dashboard"), code=303)
+            _remember_device(response, user, device)
+            return response
+        for budget, key in budgets:
+            ratelimits.count_failure(budget, *key)
         form.password.data = ""
         return render_template("organizer/session_login.html", form=form,
                                failure=LOGIN_FAILED), 401
@@ -99,14 +165,25 @@ def login():
 
 @bp.route("/logout", methods=["GET", "POST"])
 def logout():
-    """POST signs out (a CSRF-protected form, so no other site can sign anyone out)."""
+    """POST signs out (a CSRF-protected form, so no other site can sign anyone out).
+
+    The session is deleted from the store, so a copy of its cookie opens nothing afterwards.
+    With `everywhere`, every other session of the user ends too (its session version is
+    bumped); without, the user's other browsers stay signed in.
+    """
     if request.method == "GET":
         if not current_user.is_authenticated:
             return redirect(url_for("organizer.login"))
         return render_template("organizer/session_logout.html")
+    everywhere = bool(request.form.get("everywhere")) and current_user.is_authenticated
+    if everywhere:
+        organizers.end_sessions(current_user._get_current_object())
+        commit()
     logout_user()
     session.clear()
-    flash("You are signed out.", "success")
+    flash(_("You are signed out everywhere.") if everywhere else _("You are signed out."),
+          "success")
+    renew_session_id()
     return redirect(url_for("organizer.login"), code=303)
 
 
@@ -126,6 +203,7 @@ def account():
             return render_template("organizer/account_edit.html", form=form), 400
         commit()
         login_user(current_user._get_current_object())  # this session moves to the new version
+        renew_session_id()  # and to a new id: a copy of its cookie from before is worth nothing
         flash("Your password is changed. Other sessions are signed out.", "success")
         return redirect(url_for("organizer.account"), code=303)
     return render_template("organizer/account_edit.html", form=form)

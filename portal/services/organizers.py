@@ -269,3 +269,10 @@ def change_password(user: User, current: str, new: str) -> User:
     user.session_version += 1
     db.session.flush()
     return user
+
+
+def end_sessions(user: User) -> User:
+    """Sign the user out everywhere: every session carries the old session version."""
+    user.session_version += 1
+    db.session.flush()
+    return user

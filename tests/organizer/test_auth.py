@@ -173,6 +173,7 @@ def test_a_stale_session_version_is_signed_out(client, user):
 
 
 # ---------------------------------------------------------------- rate limits
+# Only failures count; the rules are in portal/ratelimits.py and portal/organizer/auth.py.
 
 ATTACKER = {"REMOTE_ADDR": "203.0.113.9"}
 OFFICE = {"REMOTE_ADDR": "198.51.100.4"}
@@ -181,18 +182,18 @@ OFFICE = {"REMOTE_ADDR": "198.51.100.4"}
 @pytest.fixture
 def limited(app, database_url):
     """A second app on the test's (rolled back) database with rate limiting on and small
-    budgets, as production would have them."""
+    budgets (its counts start empty: each app has its own memory:// store)."""
     limited = make_app(database_url, RATELIMIT_ENABLED=True,
                        LOGIN_LIMIT_PER_IP="6 per 10 minutes",
-                       LOGIN_LIMIT_PER_ACCOUNT="3 per 15 minutes")
+                       LOGIN_LIMIT_PER_ACCOUNT="3 per 15 minutes",
+                       LOGIN_LIMIT_PER_ACCOUNT_GLOBAL="8 per hour")
     with limited.app_context():
-        limiter.reset()
         yield limited
     limiter.enabled = False
 
 
-def _attempt(app, email, password, environ):
-    client = app.test_client()
+def _attempt(app, email, password, environ, client=None):
+    client = client or app.test_client()
     fresh_request_globals()
     token = client.get("/login", environ_base=environ)
     assert token.status_code == 200
@@ -203,30 +204,97 @@ def _attempt(app, email, password, environ):
                                        "password": password}, environ_base=environ)
 
 
-def test_failed_logins_are_limited_per_account(limited, user):
+def test_failures_from_one_address_are_limited_for_that_account(limited, user):
     for _ in range(3):
         assert _attempt(limited, "olivia@acme.example", "guess", ATTACKER).status_code == 401
-    # The account is now locked for a while, even with the right password and from elsewhere.
-    blocked = _attempt(limited, "olivia@acme.example", PASSWORD, OFFICE)
+    # Spent before the password is looked at: from here even the right one learns nothing.
+    blocked = _attempt(limited, "olivia@acme.example", PASSWORD, ATTACKER)
     assert blocked.status_code == 429
     assert int(blocked.headers["Retry-After"]) > 0
     assert "Too many attempts" in text(blocked)
-    # Other accounts are not affected.
-    assert _attempt(limited, "someone@acme.example", "guess", OFFICE).status_code == 401
+    # The same address may still try another account.
+    assert _attempt(limited, "someone@acme.example", "guess", ATTACKER).status_code == 401
 
 
-def test_successful_logins_do_not_spend_the_account_budget(limited, user):
-    for _ in range(4):
+def test_a_strangers_failures_do_not_lock_the_user_out(limited, user):
+    statuses = [_attempt(limited, "olivia@acme.example", "guess", ATTACKER).status_code
+                for _ in range(50)]
+    assert statuses == [401] * 3 + [429] * 47
+    # Olivia, from her own address, signs in with her password at once.
+    response = _attempt(limited, "olivia@acme.example", PASSWORD, OFFICE)
+    assert response.status_code == 303 and response.headers["Location"] == "/org/"
+
+
+def test_successful_logins_spend_no_budget(limited, user):
+    for _ in range(8):
         assert _attempt(limited, "olivia@acme.example", PASSWORD, OFFICE).status_code == 303
+    # Neither the account's budget nor the address's was touched by those.
+    for n in range(3):
+        assert _attempt(limited, "olivia@acme.example", "guess", OFFICE).status_code == 401, n
+    for n in range(3):
+        assert _attempt(limited, f"guess{n}@acme.example", "guess", OFFICE).status_code == 401, n
 
 
-def test_login_attempts_are_limited_per_address(limited, user):
+def test_login_failures_are_limited_per_address(limited, user):
     for n in range(6):
         response = _attempt(limited, f"guess{n}@acme.example", "guess", ATTACKER)
         assert response.status_code == 401
     assert _attempt(limited, "other@acme.example", "guess", ATTACKER).status_code == 429
     # Someone else, from another address, still gets in.
     assert _attempt(limited, "olivia@acme.example", PASSWORD, OFFICE).status_code == 303
+
+
+def test_the_global_account_back_off_needs_many_failures_from_many_addresses(limited, user):
+    # Olivia's own browser signed in once before the attack (it keeps a device cookie).
+    laptop = limited.test_client()
+    assert _attempt(limited, "olivia@acme.example", PASSWORD, OFFICE, laptop).status_code == 303
+    fresh_request_globals()
+    assert laptop.post("/logout", data={"csrf_token": csrf_token(laptop, "/logout")},
+                       environ_base=OFFICE).status_code == 303
+    for n in range(7):
+        address = {"REMOTE_ADDR": f"203.0.113.{100 + n}"}
+        assert _attempt(limited, "olivia@acme.example", "guess", address).status_code == 401
+    # Seven failures from seven addresses: not yet; a new browser still gets in.
+    assert _attempt(limited, "olivia@acme.example", PASSWORD,
+                    {"REMOTE_ADDR": "192.0.2.1"}).status_code == 303
+    assert _attempt(limited, "olivia@acme.example", "guess",
+                    {"REMOTE_ADDR": "203.0.113.200"}).status_code == 401
+    # The eighth engages the back-off for the account from every unknown browser…
+    for address in ("192.0.2.2", "203.0.113.201"):
+        refused = _attempt(limited, "olivia@acme.example", PASSWORD, {"REMOTE_ADDR": address})
+        assert refused.status_code == 429, address
+    # …but not for Olivia's laptop, whichever address it comes from, nor for other accounts.
+    assert _attempt(limited, "olivia@acme.example", PASSWORD, {"REMOTE_ADDR": "192.0.2.3"},
+                    laptop).status_code == 303
+    assert _attempt(limited, "someone@acme.example", "guess",
+                    {"REMOTE_ADDR": "192.0.2.2"}).status_code == 401
+
+
+def test_a_device_cookie_of_another_account_or_forged_earns_nothing(limited, user):
+    laptop = limited.test_client()
+    assert _attempt(limited, "olivia@acme.example", PASSWORD, OFFICE, laptop).status_code == 303
+    cookie = laptop.get_cookie("portal_login_device", path="/login")
+    assert cookie is not None and cookie.http_only
+    for n in range(8):
+        address = {"REMOTE_ADDR": f"203.0.113.{100 + n}"}
+        assert _attempt(limited, "olivia@acme.example", "guess", address).status_code == 401
+    forged = limited.test_client()
+    forged.set_cookie("portal_login_device", cookie.value[:-2] + "xx", path="/login")
+    assert _attempt(limited, "olivia@acme.example", PASSWORD, OFFICE, forged).status_code == 429
+
+
+def test_signing_out_everywhere_ends_the_trust_in_known_browsers(limited, user):
+    lost_laptop = limited.test_client()
+    assert _attempt(limited, "olivia@acme.example", PASSWORD, OFFICE,
+                    lost_laptop).status_code == 303
+    fresh_request_globals()
+    assert lost_laptop.post("/logout", data={"csrf_token": csrf_token(lost_laptop, "/logout"),
+                                             "everywhere": "1"}).status_code == 303
+    for n in range(8):
+        address = {"REMOTE_ADDR": f"203.0.113.{100 + n}"}
+        assert _attempt(limited, "olivia@acme.example", "guess", address).status_code == 401
+    assert _attempt(limited, "olivia@acme.example", PASSWORD, OFFICE,
+                    lost_laptop).status_code == 429
 
 
 def test_the_login_page_itself_is_not_limited(limited):
