@@ -5,20 +5,19 @@ are found by their hash and compared in constant time (services/tokens, services
 Anything of another organizer, or of an event the token is not limited to, is the same 404 as
 something that does not exist; a read-only token asking to write is 403.
 
-Wrong credentials are counted per client address: past the limit every attempt from that
-address is refused with 429 *before* the credential is looked at, so guessing stays pointless.
+Only wrong credentials are counted, per client address (portal/ratelimits, in the store every
+worker shares): past the limit a wrong one is answered 429 instead of 401. A right token or key
+always works: both carry at least 128 random bits, so nobody guesses one, and refusing right
+ones would let anyone behind the same address lock out the integrations there.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import current_app, request
-from limits import parse
-from limits.storage import storage_from_string
-from limits.strategies import MovingWindowRateLimiter
-from werkzeug.exceptions import TooManyRequests
+from flask import request
 
+from .. import ratelimits
 from ..errors import AuthError, ForbiddenError, NotFoundError
 from ..models import ApiToken, Customer, Event, Organizer
 from ..services import customers, permissions, tokens
@@ -45,35 +44,12 @@ class Scope:
 # ---------------------------------------------------------------- failed attempts
 
 
-def _failure_limiter() -> MovingWindowRateLimiter:
-    limiter = current_app.extensions.get("api_auth_failures")
-    if limiter is None:
-        storage = storage_from_string(current_app.config.get("RATELIMIT_STORAGE_URI")
-                                      or "memory://")
-        limiter = current_app.extensions["api_auth_failures"] = MovingWindowRateLimiter(storage)
-    return limiter
-
-
-def _failure_item():
-    return parse(current_app.config.get("API_AUTH_FAILURE_LIMIT", DEFAULT_FAILURE_LIMIT))
-
-
-def _limited() -> bool:
-    return bool(current_app.config.get("RATELIMIT_ENABLED", True))
-
-
-def _refuse_if_too_many_failures(kind: str) -> None:
-    if not _limited():
-        return
-    item = _failure_item()
-    address = request.remote_addr or "unknown"
-    if not _failure_limiter().test(item, kind, address):
-        raise TooManyRequests(retry_after=item.get_expiry())
-
-
-def _count_failure(kind: str) -> None:
-    if _limited():
-        _failure_limiter().hit(_failure_item(), kind, request.remote_addr or "unknown")
+def _wrong_credential(kind: str) -> None:
+    """Count a wrong `kind` of credential from this address; 429 once the budget is spent."""
+    item = ratelimits.limit("API_AUTH_FAILURE_LIMIT", DEFAULT_FAILURE_LIMIT)
+    key = ("api-" + kind, request.remote_addr or "unknown")
+    ratelimits.refuse([(item, key)])
+    ratelimits.count_failure(item, *key)
 
 
 # ---------------------------------------------------------------- tokens
@@ -92,11 +68,10 @@ def current_token() -> ApiToken:
     header = request.headers.get("Authorization", "")
     if not header.strip():
         raise AuthError("Send your API token as `Authorization: Token <token>`.")
-    _refuse_if_too_many_failures("token")
     scheme, _, secret = header.strip().partition(" ")
     token = tokens.token_for_secret(secret.strip()) if scheme.lower() == TOKEN_SCHEME else None
     if token is None:
-        _count_failure("token")
+        _wrong_credential("token")
         raise AuthError("The API token is not valid.", code="invalid_token")
     state["token"], state["token_secret"] = token, secret.strip()
     return token
@@ -126,9 +101,8 @@ def current_customer() -> Customer:
     key = request.headers.get(CUSTOMER_KEY_HEADER, "").strip()
     if not key:
         raise AuthError(f"Send your customer key as `{CUSTOMER_KEY_HEADER}: <key>`.")
-    _refuse_if_too_many_failures("customer_key")
     customer = customers.customer_for_key(key)
     if customer is None:
-        _count_failure("customer_key")
+        _wrong_credential("customer_key")
         raise AuthError("The customer key is not valid.", code="invalid_customer_key")
     return customer

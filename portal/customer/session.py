@@ -3,6 +3,10 @@
 The session keeps the customer's id and the `key_version` of the key it signed in with, never
 the key. Every request re-reads the customer and compares the version, so rotating a key
 (which bumps the version) ends every session opened with the old key at once.
+
+Sessions are kept on the server (portal/sessions): signing in moves the session to a new id
+(no fixation) and signing out deletes the old one, so a copy of the cookie taken before
+opens nothing afterwards.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from sqlalchemy.orm import joinedload
 
 from ..extensions import db
 from ..models import Customer
+from ..sessions import renew_session_id
 
 CUSTOMER_ID = "customer_id"
 KEY_VERSION = "customer_key_version"
@@ -20,7 +25,8 @@ KEY_VERSION = "customer_key_version"
 
 def sign_in(customer: Customer) -> None:
     # Only the customer's own entries are replaced: an organizer signed in in the same
-    # browser stays signed in.
+    # browser stays signed in. The id changes all the same.
+    renew_session_id()
     session[CUSTOMER_ID] = customer.id
     session[KEY_VERSION] = customer.key_version
     session.permanent = True

@@ -7,7 +7,6 @@ another customer's invoice, another organizer's, a draft and a missing id are th
 from __future__ import annotations
 
 from flask import (
-    current_app,
     flash,
     g,
     make_response,
@@ -18,11 +17,11 @@ from flask import (
     url_for,
 )
 
-from .. import jobs
+from .. import jobs, ratelimits
 from ..domain.lifecycle import Action, allowed_actions
 from ..downloads import pdf_response
 from ..errors import ConflictError, ValidationError
-from ..extensions import limiter
+from ..i18n import _
 from ..models import Invoice
 from ..services import customer_queries, invoices
 from ..services.audit import Actor
@@ -30,6 +29,7 @@ from ..services.customers import customer_for_key
 from ..services.documents import PENDING_RETRY_AFTER, DocumentPendingError
 from ..services.permissions import invoice_of_customer
 from ..services.representation import INVOICE_LOAD, invoice_to_dict
+from ..sessions import renew_session_id
 from . import bp
 from .archive import build_invoices_zip, zip_filename
 from .forms import TYPE_LABELS, WRONG_KEY, DisputeForm, InvoiceFilterForm, KeyForm
@@ -45,14 +45,19 @@ def _redact_server_logs(state) -> None:
     install_log_redaction()
 
 
-def _access_limit() -> str:
-    return current_app.config.get("CUSTOMER_ACCESS_RATE_LIMIT", DEFAULT_ACCESS_LIMIT)
+def _access_limit():
+    return ratelimits.limit("CUSTOMER_ACCESS_RATE_LIMIT", DEFAULT_ACCESS_LIMIT)
 
 
-# Only wrong keys count against the per-IP budget (the form and the magic link share it); once
-# it is spent every attempt from that address gets 429 until the window passes, right key or not.
-access_limit = limiter.shared_limit(_access_limit, scope="customer-access",
-                                    deduct_when=lambda response: g.get("wrong_key", False))
+def _wrong_key() -> None:
+    """Count a wrong key against this address (the form and the magic link share one budget);
+    past the budget the answer is 429. A right key is never refused: keys carry at least 128
+    random bits, so the budget only makes scanning visible, and refusing right keys would
+    let anyone behind the same address lock its customers out (portal/ratelimits)."""
+    g.wrong_key = True
+    item, key = _access_limit(), ("customer-access", request.remote_addr or "unknown")
+    ratelimits.refuse([(item, key)])
+    ratelimits.count_failure(item, *key)
 
 
 @bp.before_app_request
@@ -97,7 +102,6 @@ def _customer_context() -> dict:
 
 
 @bp.post("/access")
-@access_limit
 def access_form():
     form = KeyForm()
     if form.validate_on_submit():
@@ -106,18 +110,18 @@ def access_form():
             sign_in(customer)
             return redirect(url_for(".invoice_list"), 303)
         form.key.errors = [WRONG_KEY]
-    g.wrong_key = bool(form.key.data)
-    status = 401 if g.wrong_key else 400
+    if form.key.data:
+        _wrong_key()
+    status = 401 if g.get("wrong_key") else 400
     return render_template("main/index.html", form=form), status
 
 
 @bp.get("/access/<key>")
-@access_limit
 def access_link(key: str):
     """The magic link: sign in, then redirect so the key leaves the address bar."""
     customer = customer_for_key(key)
     if customer is None:
-        g.wrong_key = True
+        _wrong_key()
         flash(WRONG_KEY, "error")
         return redirect(url_for("main.index"), 303)
     sign_in(customer)
@@ -127,7 +131,10 @@ def access_link(key: str):
 @bp.post("/sign-out", endpoint="sign_out")
 def sign_out_view():
     sign_out()
-    flash("You are signed out.", "success")
+    flash(_("You are signed out."), "success")
+    # The old id is deleted from the store: a copy of the cookie opens nothing afterwards. An
+    # organizer signed in in the same browser carries on under the new id.
+    renew_session_id()
     return redirect(url_for("main.index"), 303)
 
 

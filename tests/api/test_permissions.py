@@ -182,25 +182,44 @@ def test_the_token_scheme_is_case_insensitive(client, world):
 def test_wrong_credentials_are_rate_limited_per_address(app, client, world, monkeypatch):
     monkeypatch.setitem(app.config, "RATELIMIT_ENABLED", True)
     monkeypatch.setitem(app.config, "API_AUTH_FAILURE_LIMIT", "3 per minute")
-    monkeypatch.setitem(app.extensions, "api_auth_failures", None)
+    monkeypatch.setitem(app.extensions, "portal.failure_limits", None)  # counts start empty
     bad = {"X-Customer-Key": "ck_wrong"}
     here = {"REMOTE_ADDR": "203.0.113.7"}
     statuses = [client.get("/api/v1/customer/invoices", headers=bad, environ_base=here)
                 .status_code for _ in range(4)]
     assert statuses == [401, 401, 401, 429]
-    # Past the limit even the right key is refused from that address (no oracle for guesses)…
-    right = {"X-Customer-Key": world.customer.plain_key}
-    refused = client.get("/api/v1/customer/invoices", headers=right, environ_base=here)
+    refused = client.get("/api/v1/customer/invoices", headers=bad, environ_base=here)
     assert refused.status_code == 429
     assert refused.get_json()["error"]["code"] == "rate_limited"
     assert int(refused.headers["Retry-After"]) > 0
-    # …while another address is unaffected, and tokens count separately.
-    other = {"REMOTE_ADDR": "203.0.113.8"}
+    # A right key is never refused, not even from that address (keys carry 128+ random bits:
+    # refusing it would only let a neighbour behind the same address lock the customer out)…
+    right = {"X-Customer-Key": world.customer.plain_key}
     assert client.get("/api/v1/customer/invoices", headers=right,
-                      environ_base=other).status_code == 200
+                      environ_base=here).status_code == 200
+    # …another address is unaffected, and tokens count separately.
+    other = {"REMOTE_ADDR": "203.0.113.8"}
+    assert client.get("/api/v1/customer/invoices", headers=bad,
+                      environ_base=other).status_code == 401
     assert client.get(f"{world.base}/invoices/", environ_base=here,
-                      headers={"Authorization": f"Token {world.rw.plain}"}).status_code == 200
+                      headers={"Authorization": "Token wrong"}).status_code == 401
 
+
+def test_a_right_token_works_from_an_address_past_its_budget(app, client, world, monkeypatch):
+    monkeypatch.setitem(app.config, "RATELIMIT_ENABLED", True)
+    monkeypatch.setitem(app.config, "API_AUTH_FAILURE_LIMIT", "2 per minute")
+    monkeypatch.setitem(app.extensions, "portal.failure_limits", None)
+    here = {"REMOTE_ADDR": "203.0.113.9"}
+    url = f"{world.base}/invoices/"
+    statuses = [client.get(url, environ_base=here, headers={"Authorization": f"Token bad{n}"})
+                .status_code for n in range(4)]
+    assert statuses == [401, 401, 429, 429]
+    right = client.get(url, environ_base=here,
+                       headers={"Authorization": f"Token {world.rw.plain}"})
+    assert right.status_code == 200
+    # Right tokens spend nothing: the wrong ones are still refused, no more and no fewer.
+    assert client.get(url, environ_base=here,
+                      headers={"Authorization": "Token bad"}).status_code == 429
 
 def test_every_response_carries_a_request_id(client, api, world):
     echoed = api.get(f"{world.base}/invoices/", headers={"X-Request-ID": "abc-123"})

@@ -1,0 +1,90 @@
+"""Server-side sessions in the customer area: signing out ends that session on the server, so
+a copy of its cookie opens nothing afterwards; other browsers of the customer stay signed in;
+signing in gives the session a new id."""
+
+from __future__ import annotations
+
+from tests.organizer.conftest import fresh_request_globals
+from tests.organizer.conftest import sign_in as organizer_sign_in
+
+from .helpers import csrf_token
+
+COOKIE = "session"
+
+
+def session_id(client) -> str | None:
+    cookie = client.get_cookie(COOKIE)
+    return cookie.value if cookie else None
+
+
+def open_with(app, sid: str):
+    other = app.test_client()
+    other.set_cookie(COOKIE, sid)
+    return other
+
+
+def signed_in(client) -> bool:
+    response = client.get("/my/invoices")
+    assert response.status_code in (200, 303)
+    return response.status_code == 200
+
+
+def sign_in(client, customer) -> None:
+    response = client.get(f"/my/access/{customer.plain_key}")
+    assert response.status_code == 303 and response.headers["Location"] == "/my/invoices"
+
+
+def sign_out(client) -> None:
+    token = csrf_token(client, "/my/invoices")
+    response = client.post("/my/sign-out", data={"csrf_token": token})
+    assert response.status_code == 303 and response.headers["Location"] == "/"
+
+
+def test_a_cookie_copied_before_sign_out_opens_nothing_afterwards(app, client, make):
+    customer = make.customer(make.organizer())
+    sign_in(client, customer)
+    copied = session_id(client)
+    assert copied and "." not in copied
+    assert signed_in(open_with(app, copied))  # the copy works while the session lives…
+    sign_out(client)
+    assert not signed_in(client)
+    assert not signed_in(open_with(app, copied))  # …and not after signing out
+    assert session_id(client) != copied
+
+
+def test_sign_out_leaves_the_customers_other_browsers_signed_in(app, make):
+    customer = make.customer(make.organizer())
+    laptop, phone = app.test_client(), app.test_client()
+    sign_in(laptop, customer)
+    sign_in(phone, customer)
+    sign_out(laptop)
+    assert not signed_in(laptop)
+    assert signed_in(phone)
+
+
+def test_signing_in_gives_the_session_a_new_id(app, client, make):
+    customer = make.customer(make.organizer())
+    csrf_token(client)  # the key form opens a session before signing in
+    before = session_id(client)
+    assert before
+    sign_in(client, customer)
+    assert session_id(client) != before
+    assert not signed_in(open_with(app, before))
+
+
+def test_an_organizer_signed_in_in_the_same_browser_stays_signed_in(app, client, make):
+    organizer = make.organizer()
+    user = make.member(organizer, "owner")
+    customer = make.customer(organizer)
+    organizer_sign_in(client, user)
+    sign_in(client, customer)
+    copied = session_id(client)
+    sign_out(client)
+    assert not signed_in(client)
+    fresh_request_globals()
+    assert client.get("/org/").status_code == 200
+    # The copy taken before opens neither area now.
+    thief = open_with(app, copied)
+    assert not signed_in(thief)
+    fresh_request_globals()
+    assert thief.get("/org/").status_code == 302
