@@ -10,7 +10,8 @@ normal job) and makes their documents, every `DOCUMENT_SWEEP_INTERVAL` seconds:
   run beat once per deployment: `celery -A portal.worker beat`, or `-B` on exactly one worker;
 - **in the embedded default**, a daemon thread per app-server process, started by the first
   request the process serves (so it runs under `flask run` and in each gunicorn worker, never
-  in a CLI command, a Celery worker or a test that does not ask for it).
+  in a CLI command, a Celery worker or a test that does not ask for it); the workers of one
+  host take turns through a file lock in the instance folder.
 
 Safe to run anywhere, any number of times at once: a document is only ever stored by
 `store_pdf`, which locks the invoice row, keeps a document that is there already, and the
@@ -29,7 +30,10 @@ import logging
 import os
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from flask import Flask
 
@@ -124,8 +128,10 @@ class EmbeddedSweeper:
 
     def sweep_once(self) -> SweepResult | None:
         started = time.monotonic()
-        with self.app.app_context():
+        with self.app.app_context(), _host_lock(self.lock_path) as ours:
             try:
+                if not ours:  # another process on this host is sweeping right now
+                    return None
                 return sweep_documents(grace=self.grace, limit=self.limit)
             except Exception:  # the database away: try again next time
                 logger.exception("document sweep failed")
@@ -134,6 +140,32 @@ class EmbeddedSweeper:
                 db.session.remove()
                 self.sweeps += 1
                 logger.debug("document sweep took %.3fs", time.monotonic() - started)
+
+    @property
+    def lock_path(self) -> Path:
+        return Path(self.app.instance_path) / "document-sweep.lock"
+
+
+@contextmanager
+def _host_lock(path: Path) -> Iterator[bool]:
+    """An advisory file lock, not waited for: the gunicorn workers of one host take turns
+    instead of rendering the same missing PDFs side by side. Correctness does not rest on it
+    (store_pdf stores once); where there is no fcntl, every process sweeps."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not POSIX
+        yield True
+        return
+    with path.open("a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def init_sweeper(app: Flask) -> None:

@@ -29,12 +29,15 @@ class Gunicorn:
         self.port = free_port()
         self.access_log = tmp_path / "gunicorn-access.log"
         self.error_log = tmp_path / "gunicorn-error.log"
+        self.output = tmp_path / "gunicorn-output.log"  # stderr: the app's own log records
         self.env = {**os.environ, "PORTAL_ENV": "testing", "DATABASE_URL": database_url,
                     "PORTAL_INSTANCE_PATH": str(tmp_path / "instance"),
                     **{key: str(value) for key, value in settings.items()}}
         self.args = [sys.executable, "-m", "gunicorn", "-w", str(workers),
                      "-b", f"127.0.0.1:{self.port}", "--access-logfile", str(self.access_log),
-                     "--error-logfile", str(self.error_log), "wsgi:app"]
+                     "--error-logfile", str(self.error_log),
+                     # No control socket in $HOME: runs side by side must not share one.
+                     "--no-control-socket", "wsgi:app"]
         self.process: subprocess.Popen | None = None
 
     @property
@@ -42,9 +45,9 @@ class Gunicorn:
         return f"http://127.0.0.1:{self.port}"
 
     def __enter__(self) -> Gunicorn:
-        self.process = subprocess.Popen(self.args, cwd=ROOT, env=self.env,
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                        start_new_session=True)
+        with self.output.open("wb") as output:
+            self.process = subprocess.Popen(self.args, cwd=ROOT, env=self.env, stdout=output,
+                                            stderr=subprocess.STDOUT, start_new_session=True)
         deadline = time.monotonic() + WAIT
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -68,8 +71,9 @@ class Gunicorn:
             self.process.wait(timeout=WAIT)
 
     def errors(self) -> str:
-        return self.error_log.read_text(errors="replace")[-4000:] if self.error_log.exists() \
-            else ""
+        """gunicorn's error log and the processes' output (where the app's records go)."""
+        return "\n".join(path.read_text(errors="replace")[-8000:]
+                         for path in (self.error_log, self.output) if path.exists())
 
     def access_lines(self) -> list[str]:
         if not self.access_log.exists():

@@ -27,6 +27,7 @@ from portal.sweeper import sweep_documents
 
 from ..conftest import make_app
 from ..factories import ACTOR, Factory
+from ..servers import Gunicorn
 
 GRACE = 120  # seconds
 WAIT = 60  # the bound on every wait, in seconds
@@ -282,3 +283,38 @@ def test_the_embedded_sweeper_starts_with_the_server_and_recovers_a_lost_documen
         with app.app_context():
             db.session.remove()
             db.engine.dispose()
+
+
+def test_under_gunicorn_each_worker_sweeps_and_the_document_is_stored_once(committed_app,
+                                                                         tmp_path):
+    """The production server with two forked workers, each with its own sweeper thread."""
+    url = committed_app.config["SQLALCHEMY_DATABASE_URI"]
+    with committed_app.app_context():
+        make = Factory()
+        event_ = make.event()
+        lost = [close_with_lost_job(make.invoice(event_)) for _ in range(3)]
+        db.session.remove()
+    with Gunicorn(url, tmp_path, workers=2, DOCUMENT_SWEEP_INTERVAL=0.3,
+                  DOCUMENT_SWEEP_GRACE=0.5) as server:
+        started = time.monotonic()
+        for _ in range(4):  # a request or two reaches each worker
+            with urllib.request.urlopen(f"{server.base}/", timeout=10) as response:
+                assert response.status == 200
+        deadline = time.monotonic() + WAIT
+        with committed_app.app_context():
+            while time.monotonic() < deadline and not all(snapshot(i) for i in lost):
+                time.sleep(0.1)
+            recovered = time.monotonic() - started
+            found = {i: snapshot(i) for i in lost}
+            assert all(found.values()), server.errors()
+            time.sleep(1.0)  # a few more sweeps in both workers
+            assert {i: snapshot(i) for i in lost} == found
+            assert all(document_rows(i) == 1 for i in lost)
+            db.session.remove()
+        errors = server.errors()
+    for content, sha, invoice_sha in found.values():
+        assert hashlib.sha256(content).hexdigest() == sha == invoice_sha
+    assert "document sweep made the missing PDF" in errors
+    assert "Traceback" not in errors, errors
+    print(f"gunicorn sweepers recovered {len(lost)} documents {recovered:.2f}s after the "
+          "first request")
