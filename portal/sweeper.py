@@ -53,8 +53,40 @@ class SweepResult:
         return bool(self.stored or self.kept or self.failed)
 
 
-def sweep_documents(*, grace: float, limit: int = 50, now: dt.datetime | None = None
-                    ) -> SweepResult:
+class Failures:
+    """The invoices whose document failed to render or store in this process, and when.
+
+    A sweep leaves them out for `retry_after` seconds, so an invoice that always fails (a
+    renderer bug on its data) cannot fill every batch and starve the others; it is logged
+    each time it is tried, and retried later.
+    """
+
+    def __init__(self, retry_after: float = 900.0):
+        self.retry_after = retry_after
+        self._at: dict[int, float] = {}
+        self._lock = threading.Lock()
+
+    def resting(self) -> list[int]:
+        now = time.monotonic()
+        with self._lock:
+            self._at = {i: t for i, t in self._at.items() if now - t < self.retry_after}
+            return sorted(self._at)
+
+    def failed(self, invoice_id: int) -> None:
+        with self._lock:
+            self._at[invoice_id] = time.monotonic()
+
+    def succeeded(self, invoice_id: int) -> None:
+        with self._lock:
+            self._at.pop(invoice_id, None)
+
+
+# A Celery worker process's memory of failed invoices (its sweeps run one after another).
+WORKER_FAILURES = Failures()
+
+
+def sweep_documents(*, grace: float, limit: int = 50, now: dt.datetime | None = None,
+                    failures: Failures | None = None) -> SweepResult:
     """Make the documents of record of closed invoices that have none; commits per invoice.
 
     The unit of work of a sweep (like a CLI command): it owns its transactions, so call it
@@ -66,7 +98,8 @@ def sweep_documents(*, grace: float, limit: int = 50, now: dt.datetime | None = 
     result = SweepResult()
     cutoff = (now or utcnow()) - dt.timedelta(seconds=grace)
     try:
-        invoice_ids = documents.missing_document_ids(closed_before=cutoff, limit=limit)
+        invoice_ids = documents.missing_document_ids(
+            closed_before=cutoff, limit=limit, excluding=failures.resting() if failures else ())
     finally:
         db.session.rollback()
     for invoice_id in invoice_ids:
@@ -84,7 +117,11 @@ def sweep_documents(*, grace: float, limit: int = 50, now: dt.datetime | None = 
             db.session.rollback()
             logger.exception("document sweep: invoice %s failed", invoice_id)
             result.failed.append(invoice_id)
+            if failures is not None:
+                failures.failed(invoice_id)
             continue
+        if failures is not None:
+            failures.succeeded(invoice_id)
         (result.stored if ours else result.kept).append(invoice_id)
     if result.stored:
         logger.warning("document sweep made the missing PDF of invoice(s) %s",
@@ -105,6 +142,7 @@ class EmbeddedSweeper:
         self._lock = threading.Lock()
         self.stopped = threading.Event()
         self.sweeps = 0  # finished sweeps in this process (for tests and the curious)
+        self.failures = Failures()
 
     def ensure_started(self) -> None:
         if self._pid == os.getpid():
@@ -132,7 +170,8 @@ class EmbeddedSweeper:
             try:
                 if not ours:  # another process on this host is sweeping right now
                     return None
-                return sweep_documents(grace=self.grace, limit=self.limit)
+                return sweep_documents(grace=self.grace, limit=self.limit,
+                                       failures=self.failures)
             except Exception:  # the database away: try again next time
                 logger.exception("document sweep failed")
                 return None

@@ -24,7 +24,8 @@ def sweep_documents() -> None:
     """Make the documents of record whose job died (Celery beat runs it; see sweeper.py)."""
     from flask import current_app
 
+    from .sweeper import WORKER_FAILURES
     from .sweeper import sweep_documents as sweep
     config = current_app.config
     sweep(grace=float(config["DOCUMENT_SWEEP_GRACE"]),
-          limit=int(config["DOCUMENT_SWEEP_BATCH"]))
+          limit=int(config["DOCUMENT_SWEEP_BATCH"]), failures=WORKER_FAILURES)

@@ -27,6 +27,7 @@ import hashlib
 import io
 import re
 import time
+from collections.abc import Collection
 from decimal import Decimal
 
 from babel import Locale
@@ -507,21 +508,24 @@ def store_document_of_record(invoice_id: int) -> InvoiceDocument | None:
     return store_pdf(invoice_id, make_pdf(build_pdf_context(invoice)))
 
 
-def missing_document_ids(*, closed_before: dt.datetime, limit: int) -> list[int]:
+def missing_document_ids(*, closed_before: dt.datetime, limit: int,
+                         excluding: Collection[int] = ()) -> list[int]:
     """Closed invoices without a stored document that closed before `closed_before`.
 
     What a sweep picks up: a job that died (worker killed, process crash, broker away) leaves
     exactly this. `closed_before` keeps a grace period, so an invoice whose job is merely
-    still queued or rendering is left to it. Oldest first, at most `limit`.
+    still queued or rendering is left to it. Oldest first, at most `limit`, none of
+    `excluding` (those that failed a moment ago).
     """
     has_document = exists().where(InvoiceDocument.invoice_id == Invoice.id)
-    return list(db.session.scalars(
-        select(Invoice.id)
-        .where(Invoice.status != InvoiceStatus.DRAFT.value, ~has_document,
-               or_(Invoice.closed_at.is_(None), Invoice.closed_at < closed_before))
-        .order_by(Invoice.closed_at, Invoice.id)
-        .limit(limit)
-    ))
+    query = (select(Invoice.id)
+             .where(Invoice.status != InvoiceStatus.DRAFT.value, ~has_document,
+                    or_(Invoice.closed_at.is_(None), Invoice.closed_at < closed_before))
+             .order_by(Invoice.closed_at, Invoice.id)
+             .limit(limit))
+    if excluding:
+        query = query.where(Invoice.id.not_in(list(excluding)))
+    return list(db.session.scalars(query))
 
 
 def pending_document_context(invoice_id: int) -> dict | None:

@@ -23,7 +23,7 @@ from portal.models import Invoice, InvoiceDocument
 from portal.models.types import utcnow
 from portal.services import documents
 from portal.services import invoices as svc
-from portal.sweeper import sweep_documents
+from portal.sweeper import Failures, sweep_documents
 
 from ..conftest import make_app
 from ..factories import ACTOR, Factory
@@ -133,6 +133,37 @@ def test_a_sweep_never_changes_a_stored_document(sweep_app):
     assert kept.sha256 == before[invoice_ids[0]][1]
     assert snapshot(invoice_ids[0]) == before[invoice_ids[0]]
     assert document_rows(invoice_ids[0]) == 1
+
+
+def test_an_invoice_that_fails_to_render_is_retried_later_and_starves_no_other(
+        sweep_app, monkeypatch):
+    make = Factory()
+    event_ = make.event()
+    broken = close_with_lost_job(make.invoice(event_), closed_ago=GRACE + 120)
+    other = close_with_lost_job(make.invoice(event_), closed_ago=GRACE + 60)
+    broken_number = db.session.get(Invoice, broken).number
+    db.session.rollback()
+    make_pdf = documents.make_pdf
+
+    def fails_for_one(context):
+        if context["number"] == broken_number:
+            raise RuntimeError("the invoice PDF could not be rendered (1 errors)")
+        return make_pdf(context)
+
+    monkeypatch.setattr(documents, "make_pdf", fails_for_one)
+    failures = Failures(retry_after=60)
+    first = sweep_documents(grace=GRACE, limit=1, failures=failures)
+    assert first.failed == [broken] and first.stored == []
+    assert snapshot(broken) is None
+    second = sweep_documents(grace=GRACE, limit=1, failures=failures)   # the oldest rests
+    assert second.stored == [other] and second.failed == []
+    assert sweep_documents(grace=GRACE, limit=1, failures=failures).stored == []
+
+    # Once it has rested (and the renderer is fixed), it is made.
+    monkeypatch.setattr(documents, "make_pdf", make_pdf)
+    assert sweep_documents(grace=GRACE, limit=1, failures=Failures(retry_after=0)).stored == [
+        broken]
+    assert snapshot(broken) is not None
 
 
 def test_the_invoice_id_is_the_documents_primary_key_so_a_second_row_is_refused(sweep_app):
