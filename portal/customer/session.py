@@ -2,7 +2,8 @@
 
 The session keeps the customer's id and the `key_version` of the key it signed in with, never
 the key. Every request re-reads the customer and compares the version, so rotating a key
-(which bumps the version) ends every session opened with the old key at once.
+(which bumps the version) ends every session opened with the old key at once; "sign out
+everywhere" bumps the customer's session version, which ends every session but keeps the key.
 
 Sessions are kept on the server (portal/sessions): signing in moves the session to a new id
 (no fixation) and signing out deletes the old one, so a copy of the cookie taken before
@@ -21,6 +22,10 @@ from ..sessions import renew_session_id
 
 CUSTOMER_ID = "customer_id"
 KEY_VERSION = "customer_key_version"
+SESSION_VERSION = "customer_session_version"
+# Why a session ended (`g.session_ended`): the key was rotated, or "sign out everywhere".
+ENDED_KEY_CHANGED = "key_changed"
+ENDED_EVERYWHERE = "signed_out_everywhere"
 
 
 def sign_in(customer: Customer) -> None:
@@ -29,6 +34,7 @@ def sign_in(customer: Customer) -> None:
     renew_session_id()
     session[CUSTOMER_ID] = customer.id
     session[KEY_VERSION] = customer.key_version
+    session[SESSION_VERSION] = customer.session_version
     session.permanent = True
     g.customer = customer
 
@@ -36,22 +42,26 @@ def sign_in(customer: Customer) -> None:
 def sign_out() -> None:
     session.pop(CUSTOMER_ID, None)
     session.pop(KEY_VERSION, None)
+    session.pop(SESSION_VERSION, None)
     g.customer = None
 
 
 def current_customer() -> Customer | None:
-    """The signed-in customer, or None; a session whose key was rotated is ended here."""
+    """The signed-in customer, or None; a session whose key was rotated, or whose customer
+    signed out everywhere, is ended here."""
     if "customer" in g:
         return g.customer
-    customer = None
+    customer, ended = None, ENDED_KEY_CHANGED
     customer_id, version = session.get(CUSTOMER_ID), session.get(KEY_VERSION)
     if isinstance(customer_id, int) and isinstance(version, int):
         customer = db.session.scalar(select(Customer).where(Customer.id == customer_id)
                                      .options(joinedload(Customer.organizer)))
         if customer is None or customer.key_version != version:
             customer = None
+        elif customer.session_version != session.get(SESSION_VERSION):
+            customer, ended = None, ENDED_EVERYWHERE
     if customer is None and CUSTOMER_ID in session:
-        g.session_ended = True
+        g.session_ended = ended
         sign_out()
     g.customer = customer
     return customer

@@ -25,7 +25,7 @@ from ..i18n import _
 from ..models import Invoice
 from ..services import customer_queries, invoices
 from ..services.audit import Actor
-from ..services.customers import customer_for_key
+from ..services.customers import customer_for_key, end_sessions
 from ..services.documents import PENDING_RETRY_AFTER, DocumentPendingError
 from ..services.permissions import invoice_of_customer
 from ..services.representation import INVOICE_LOAD, invoice_to_dict
@@ -34,7 +34,7 @@ from . import bp
 from .archive import build_invoices_zip, zip_filename
 from .forms import TYPE_LABELS, WRONG_KEY, DisputeForm, InvoiceFilterForm, KeyForm
 from .redaction import install_log_redaction
-from .session import current_customer, sign_in, sign_out
+from .session import ENDED_EVERYWHERE, current_customer, sign_in, sign_out
 
 DEFAULT_ACCESS_LIMIT = "10 per minute;100 per day"
 OPEN_ENDPOINTS = {"customer.access_form", "customer.access_link", "customer.sign_out"}
@@ -73,7 +73,10 @@ def _require_customer():
     customer = current_customer()
     g.html_lang = customer.locale if customer else "en"
     if customer is None and request.endpoint not in OPEN_ENDPOINTS:
-        if g.get("session_ended"):
+        if g.get("session_ended") == ENDED_EVERYWHERE:
+            flash(_("You were signed out on every device. Enter your key to sign in again."),
+                  "info")
+        elif g.get("session_ended"):
             flash("Your access has ended because your customer key was changed. "
                   "Enter your new key.", "error")
         else:
@@ -130,8 +133,16 @@ def access_link(key: str):
 
 @bp.post("/sign-out", endpoint="sign_out")
 def sign_out_view():
+    """Sign out this browser; with `everywhere`, every session of the customer ends too (the
+    key keeps working)."""
+    customer = g.get("customer")
+    everywhere = bool(request.form.get("everywhere")) and customer is not None
+    if everywhere:
+        end_sessions(customer)
+        jobs.commit()
     sign_out()
-    flash(_("You are signed out."), "success")
+    flash(_("You are signed out everywhere.") if everywhere else _("You are signed out."),
+          "success")
     # The old id is deleted from the store: a copy of the cookie opens nothing afterwards. An
     # organizer signed in in the same browser carries on under the new id.
     renew_session_id()

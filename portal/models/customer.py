@@ -29,6 +29,9 @@ class Customer(db.Model):
     # Bumped on every rotation; customer sessions carry it and end when it moves.
     key_version: Mapped[int] = mapped_column(default=1)
     key_rotated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Bumped by "sign out everywhere": customer sessions carry it too and end when it moves,
+    # while the key itself keeps working.
+    session_version: Mapped[int] = mapped_column(default=1, server_default="1")
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     organizer = relationship("Organizer")

@@ -90,6 +90,14 @@ def rotate_key(customer: Customer, *, actor: Actor) -> str:
     return key
 
 
+def end_sessions(customer: Customer) -> Customer:
+    """Sign the customer out everywhere: every session carries the old session version.
+    The key keeps working (rotate it when it is the key that leaked)."""
+    customer.session_version += 1
+    db.session.flush()
+    return customer
+
+
 def customer_for_key(key: str | None) -> Customer | None:
     """The customer holding `key`, or None. Unknown and malformed keys look the same."""
     if not key or len(key) > 200:

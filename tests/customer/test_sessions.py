@@ -4,6 +4,8 @@ signing in gives the session a new id."""
 
 from __future__ import annotations
 
+from portal.services.customers import rotate_key
+from tests.factories import ACTOR
 from tests.organizer.conftest import fresh_request_globals
 from tests.organizer.conftest import sign_in as organizer_sign_in
 
@@ -88,3 +90,33 @@ def test_an_organizer_signed_in_in_the_same_browser_stays_signed_in(app, client,
     assert not signed_in(thief)
     fresh_request_globals()
     assert thief.get("/org/").status_code == 302
+
+
+def test_sign_out_everywhere_ends_every_session_of_the_customer(app, make):
+    customer = make.customer(make.organizer())
+    bystander = make.customer(customer.organizer)
+    laptop, phone, other = app.test_client(), app.test_client(), app.test_client()
+    sign_in(laptop, customer)
+    sign_in(phone, customer)
+    sign_in(other, bystander)
+    page = laptop.get("/my/invoices").get_data(as_text=True)
+    assert 'name="everywhere"' in page and "Sign out everywhere" in page
+    token = csrf_token(laptop, "/my/invoices")
+    response = laptop.post("/my/sign-out", data={"csrf_token": token, "everywhere": "1"})
+    assert response.status_code == 303 and response.headers["Location"] == "/"
+    assert "You are signed out everywhere." in laptop.get("/").get_data(as_text=True)
+    assert not signed_in(laptop)
+    assert not signed_in(phone)
+    assert "You were signed out on every device" in phone.get("/").get_data(as_text=True)
+    assert signed_in(other)  # another customer is not touched
+    # The key keeps working.
+    sign_in(phone, customer)
+    assert signed_in(phone)
+
+
+def test_rotating_the_key_still_says_the_key_changed(client, make):
+    customer = make.customer(make.organizer())
+    sign_in(client, customer)
+    rotate_key(customer, actor=ACTOR)
+    assert not signed_in(client)
+    assert "your customer key was changed" in client.get("/").get_data(as_text=True)
