@@ -143,3 +143,20 @@ def test_beat_sweeps_and_the_worker_makes_the_pdf_whose_job_died(beat_portal):
         rows = db.session.scalar(db.select(db.func.count()).select_from(InvoiceDocument)
                                  .where(InvoiceDocument.invoice_id.in_([lost_id, present_id])))
     assert rows == 2
+
+
+def test_the_worker_settings_redeliver_a_killed_job_and_schedule_the_sweep(database_url):
+    app = make_app(database_url, CELERY_BROKER_URL=REDIS_URL, DOCUMENT_SWEEP_INTERVAL=60,
+                   CELERY_VISIBILITY_TIMEOUT=900)
+    conf = app.extensions["celery"].conf
+    assert conf.task_acks_late is True and conf.task_reject_on_worker_lost is True
+    assert conf.worker_prefetch_multiplier == 1
+    assert conf.broker_transport_options["visibility_timeout"] == 900
+    assert conf.beat_schedule == {"sweep-documents": {
+        "task": "portal.sweep_documents", "schedule": 60.0,
+        "options": {"queue": "celery", "expires": 60.0}}}
+    assert "portal.sweep_documents" in app.extensions["celery"].tasks
+
+    quiet = make_app(database_url, CELERY_BROKER_URL=REDIS_URL, DOCUMENT_SWEEP_INTERVAL=0)
+    assert not quiet.extensions["celery"].conf.beat_schedule
+    assert "document_sweeper" not in quiet.extensions
