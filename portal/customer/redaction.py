@@ -9,13 +9,14 @@ All run in the process that imports this app, so a filter on those loggers rewri
 to `/my/access/[redacted]` before any handler sees it.
 
 The server logs the path as the client sent it (werkzeug decodes some escapes first), while
-routing sees it decoded: `/my/%61ccess/<key>`, `/my/access%2F<key>`, `//my//access/<key>` and
-`/my/./access/<key>` all reach the magic link, and `/MY/ACCESS/<key>` still carries a key into
-a 404 line. So the check does not look for the literal text: every word of a log line that
-could be a path or URL is percent-decoded (repeatedly, for double encodings), its empty, `.`
-and `..` segments resolved, and compared without regard to case. A word that names
-`my/access/<anything>` in any such spelling is rewritten to `/my/access/[redacted]` (its
-query kept); a query that names one (`?next=%2Fmy%2Faccess%2F…`) is redacted whole.
+routing sees it decoded: `/my/%61ccess/<key>` and `/my/access%2F<key>` reach the magic link,
+`//my//access//<key>` is redirected to it, and `/MY/ACCESS/<key>` or `/my/./access/<key>`
+still carry a key into a 404 line. So the check does not look for the literal text: every
+word of a log line that could be a path or URL is percent-decoded (repeatedly, for double
+encodings), its empty, `.` and `..` segments dropped or resolved, and compared regardless of
+case and width (`ａｃｃｅｓｓ`). A word that names `my/access/<anything>` in any such spelling
+is rewritten to `/my/access/[redacted]` (its query kept); a query that names one
+(`?next=%2Fmy%2Faccess%2F…`) is redacted whole.
 
 A reverse proxy in front (nginx, a load balancer) keeps its own logs: redact there as well.
 """
@@ -24,6 +25,7 @@ from __future__ import annotations
 
 import logging
 import re
+import unicodedata
 from urllib.parse import unquote
 
 SERVER_LOGGERS = ("werkzeug", "gunicorn.access", "gunicorn.error")
@@ -56,7 +58,7 @@ def _segments(spelling: str, *, resolve: bool) -> list[str]:
             if segments:
                 segments.pop()
             continue
-        segments.append(segment.casefold())
+        segments.append(unicodedata.normalize("NFKC", segment).casefold())
     return segments
 
 
@@ -76,7 +78,7 @@ def _names_magic_link(text: str) -> bool:
 
 
 def _worth_a_look(word: str) -> bool:
-    return "%" in word or "access" in word.casefold()
+    return "%" in word or "access" in unicodedata.normalize("NFKC", word).casefold()
 
 
 def _redact_word(word: str) -> str | None:

@@ -79,6 +79,7 @@ def variants(base: str, key: str) -> list[tuple[str, int]]:
         (f"/MY/ACCESS/{key}", 404),
         (f"/my/./access/{key}", 404),
         (f"/my/%2561ccess/{key}", 404),                    # double encoded
+        (f"/my/%EF%BD%81ccess/{key}", 404),                # fullwidth a
         (f"/my/access/{key}/..", 404),
         (f"/my/access/{key}?x=1", 303),
         (f"/?next={quote(f'/my/access/{key}', safe='')}", 200),

@@ -100,6 +100,7 @@ KEY = "ck_Zm9vYmFyYmF6cXV4cXV1eDEyMzQ1Njc4"
     (f'"GET /My/Access/{KEY}?lang=de HTTP/1.1" 404', '"GET /my/access/[redacted]?lang=de HTTP/1.1" 404'),
     (f'"GET /my/access%252F{KEY} HTTP/1.1" 404', '"GET /my/access/[redacted] HTTP/1.1" 404'),
     (f'"GET /my/x/../access/{KEY} HTTP/1.1" 404', '"GET /my/access/[redacted] HTTP/1.1" 404'),
+    (f'"GET /my/%EF%BD%81ccess/{KEY} HTTP/1.1" 404', '"GET /my/access/[redacted] HTTP/1.1" 404'),
     (f'"GET /login?next=%2Fmy%2Faccess%2F{KEY} HTTP/1.1" 302', '"GET /login?[redacted] HTTP/1.1" 302'),
     # gunicorn's error log quotes a request line it could not parse, spaces and all.
     (f"Invalid request line: 'GET /my/access/a b {KEY} HTTP/1.1'",
@@ -111,3 +112,9 @@ KEY = "ck_Zm9vYmFyYmF6cXV4cXV1eDEyMzQ1Njc4"
 ])
 def test_every_spelling_of_the_magic_link_is_redacted(line, expected):
     assert redact(line) == expected
+
+
+def test_a_wide_spelling_decoded_by_the_dev_server_is_redacted():
+    # werkzeug logs the path as an IRI: %EF%BD%81 arrives in the line as "ａ".
+    assert redact(f'"GET /my/\uff41ccess/{KEY} HTTP/1.1" 404') == \
+        '"GET /my/access/[redacted] HTTP/1.1" 404'
