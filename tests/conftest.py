@@ -8,7 +8,10 @@ commits become savepoints. Tests that need real commits across threads use `comm
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
+import tempfile
 import uuid
 
 os.environ["PORTAL_ENV"] = "testing"
@@ -23,6 +26,9 @@ from portal.extensions import db
 
 from .factories import Factory
 
+# Server-side sessions of this test process live in a throw-away folder, not in instance/.
+SESSION_DIR = tempfile.mkdtemp(prefix="portal-test-sessions-")
+atexit.register(shutil.rmtree, SESSION_DIR, True)
 PG_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 
@@ -60,6 +66,7 @@ def make_app(url: str, **overrides):
         "JOBS_RAISE": True,
         "SESSION_COOKIE_SECURE": False,
         "REMEMBER_COOKIE_SECURE": False,
+        "SESSION_FILE_DIR": SESSION_DIR,
     }
     config.update(overrides)
     return create_app(config)
