@@ -9,14 +9,32 @@ instead. Read-only requests (GET/HEAD) stay deferred so they never queue behind 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+
 from flask import has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+_READING = ContextVar("portal_reading", default=False)
+
+
+@contextmanager
+def reading() -> Iterator[None]:
+    """Transactions begun inside only read: on SQLite they start deferred, so a background
+    reader (the document sweep) never holds the write lock while it looks."""
+    token = _READING.set(True)
+    try:
+        yield
+    finally:
+        _READING.reset(token)
 
 
 def _may_write() -> bool:
+    if _READING.get():
+        return False
     if has_request_context():
         return request.method not in READ_METHODS
     return True

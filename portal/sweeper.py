@@ -18,9 +18,9 @@ Safe to run anywhere, any number of times at once: a document is only ever store
 `invoice_documents` primary key (the invoice id) refuses a second row. The worst two sweeps
 at once can do is render the same PDF twice; one is stored.
 
-On SQLite every transaction outside a read request takes the write lock, so the sweep holds
-it only to read and to store, never while rendering: each invoice is read in one short
-transaction, rendered outside any, and stored in another.
+On SQLite every transaction outside a read request takes the write lock; the sweep's reads
+are marked as reads (`db_setup.reading`), so it holds the write lock only to store: each
+invoice is read in one short transaction, rendered outside any, and stored in another.
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ from pathlib import Path
 
 from flask import Flask
 
+from .db_setup import reading
 from .extensions import db
 from .models.types import utcnow
 
@@ -98,13 +99,16 @@ def sweep_documents(*, grace: float, limit: int = 50, now: dt.datetime | None = 
     result = SweepResult()
     cutoff = (now or utcnow()) - dt.timedelta(seconds=grace)
     try:
-        invoice_ids = documents.missing_document_ids(
-            closed_before=cutoff, limit=limit, excluding=failures.resting() if failures else ())
+        with reading():
+            invoice_ids = documents.missing_document_ids(
+                closed_before=cutoff, limit=limit,
+                excluding=failures.resting() if failures else ())
     finally:
         db.session.rollback()
     for invoice_id in invoice_ids:
         try:
-            context = documents.pending_document_context(invoice_id)
+            with reading():
+                context = documents.pending_document_context(invoice_id)
             db.session.rollback()  # end the read before rendering: no lock held meanwhile
             if context is None:
                 continue

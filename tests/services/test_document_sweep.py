@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.serving import make_server
 
 from portal import jobs
+from portal.db_setup import reading
 from portal.extensions import db
 from portal.models import Invoice, InvoiceDocument
 from portal.models.types import utcnow
@@ -263,6 +264,26 @@ def test_no_lock_is_held_while_the_sweep_renders(sweep_app, monkeypatch):
     assert result.stored == [invoice_id]
     assert len(waits) == 1 and waits[0] < 1.0
     assert snapshot(invoice_id) is not None
+
+
+def test_the_sweeps_reads_wait_for_no_writer(sweep_app):
+    """While another transaction writes (SQLite: holds the write lock; PostgreSQL: the
+    invoice's row), the sweep still finds and reads the invoice at once."""
+    make = Factory()
+    invoice_id = close_with_lost_job(make.invoice(make.event()), closed_ago=GRACE + 60)
+    db.session.remove()
+    with db.engine.connect() as writer:
+        writer.execute(update(Invoice).where(Invoice.id == invoice_id)
+                       .values(updated_at=utcnow()))
+        started = time.monotonic()
+        with reading():
+            found = documents.missing_document_ids(closed_before=utcnow(), limit=10)
+            context = documents.pending_document_context(invoice_id)
+        db.session.rollback()
+        waited = time.monotonic() - started
+        writer.rollback()
+    assert found == [invoice_id] and context["number"]
+    assert waited < 2.0, waited
 
 
 def test_the_embedded_sweeper_starts_with_the_server_and_recovers_a_lost_document(
