@@ -114,9 +114,10 @@ def refuse_unusable_text() -> None:
     problems: dict[str, list[str]] = {}
 
     def merge(found: dict[str, list[str]]) -> None:
+        # The query and the form share one namespace of names: say each thing once per name.
         for name, messages in found.items():
-            problems.setdefault(name, []).extend(m for m in messages
-                                                 if m not in problems.get(name, []))
+            known = problems.setdefault(name, [])
+            known.extend(message for message in messages if message not in known)
 
     for name, value in _pairs(request.args):
         merge(unusable_fields({name: value}))
