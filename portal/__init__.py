@@ -50,8 +50,8 @@ def create_app(config: dict | None = None) -> Flask:
     from .i18n import init_i18n
     init_i18n(app)
 
-    from .jobs import init_jobs
-    init_jobs(app)
+    from .wiring import init_background
+    init_background(app)
 
     _register_blueprints(app)
     _register_request_hooks(app)

@@ -1,5 +1,9 @@
 """Background jobs: queued inside a unit of work, dispatched only after it commits.
 
+This module is the queue only and imports no job: the job functions register themselves
+(tasks.py, `@job`), and portal/wiring.py connects the queue to them, to mail, to Celery and to
+the sweep when the app is made.
+
 Jobs take ids, never ORM objects, and must be idempotent: a retried job may run twice.
 Without `CELERY_BROKER_URL` they run in-process right after the commit (the embedded default);
 with it, they go to Celery workers over the broker (`celery -A portal.worker worker -B`).
@@ -78,21 +82,17 @@ def run_now(name: str, *args):
         return None
 
 
+def registered_jobs() -> dict[str, Callable]:
+    """The job functions by name (tasks.py registers them; the Celery wiring reads them)."""
+    return dict(_REGISTRY)
+
+
 def init_jobs(app: Flask) -> None:
+    """Drop the jobs of a rolled-back unit of work. The job functions, mail, Celery and the
+    sweep are wired by portal/wiring.py: this module imports none of them."""
     from sqlalchemy import event
 
     @event.listens_for(db.session, "after_soft_rollback")
     def _drop_jobs_on_rollback(session, previous_transaction):
         if previous_transaction.parent is None:
             session.info.pop("pending_jobs", None)
-
-    from . import tasks  # noqa: F401 - registers the job functions
-    from .services.mail import init_mail
-    init_mail(app)
-
-    if app.config.get("CELERY_BROKER_URL"):
-        from .worker_setup import make_celery
-        app.extensions["celery"] = make_celery(app, _REGISTRY)
-
-    from .sweeper import init_sweeper
-    init_sweeper(app)
