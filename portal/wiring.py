@@ -11,7 +11,7 @@ from flask import Flask
 
 from . import tasks  # noqa: F401 - registers the job functions
 from .jobs import init_jobs, registered_jobs
-from .services.mail import init_mail
+from .services.mail_transports import init_mail
 from .sweeper import init_sweeper
 
 

@@ -1,7 +1,8 @@
 """E-mail delivery of invoices: the document of record attached, in the invoice's locale.
 
 Where mail goes: with `MAIL_SERVER` set, to that SMTP server through Flask-Mailman; without it
-(the embedded default), each message is written as an `.eml` file to `MAIL_FOLDER`.
+(the embedded default), each message is written as an `.eml` file to `MAIL_FOLDER`. The two
+transports live in mail_transports.py; this module composes the mail and runs the job.
 
 Why a delivery job never sends twice
 ------------------------------------
@@ -32,15 +33,11 @@ header, so the recorded id is the one the recipient's mail system sees.
 from __future__ import annotations
 
 import datetime as dt
-import os
 import secrets
-import smtplib
-import tempfile
 from email.utils import formataddr
-from pathlib import Path
 
-from flask import Flask, current_app
-from flask_mailman import EmailMultiAlternatives, Mail
+from flask import current_app
+from flask_mailman import EmailMultiAlternatives
 from sqlalchemy import update
 
 from ..extensions import db
@@ -48,8 +45,7 @@ from ..formatting import format_date, format_money
 from ..models import Invoice, Sending
 from .documents import ensure_document, labels_for, pdf_filename, render_template_file
 from .invoices import complete_sending, fail_sending
-
-mailman = Mail()
+from .mail_transports import describe_failure, transport
 
 MAIL_TEXTS: dict[str, dict[str, str]] = {
     "en": {"subject": "{title} {number} from {seller}", "greeting": "Hello {name},",
@@ -73,11 +69,6 @@ MAIL_TEXTS: dict[str, dict[str, str]] = {
 
 INTERRUPTED = ("The delivery was interrupted before the mail server confirmed it; the message "
                "may or may not have arrived. Send the invoice again if the buyer did not get it.")
-
-
-def init_mail(app: Flask) -> None:
-    """Bind Flask-Mailman (used for SMTP) to the app."""
-    mailman.init_app(app)
 
 
 # ---------------------------------------------------------------- composing
@@ -151,93 +142,6 @@ def compose_invoice_mail(invoice: Invoice, to: str, pdf: bytes,
                                "text/html")
     message.attach(pdf_filename(invoice), pdf, "application/pdf")
     return message
-
-
-# ---------------------------------------------------------------- transports
-
-
-class MailFolderError(RuntimeError):
-    pass
-
-
-class FolderTransport:
-    """The embedded default: each message becomes `<MAIL_FOLDER>/<message id>.eml`.
-
-    Written to a temporary file and renamed, so a file is there whole or not at all, and its
-    name comes from the message id: whether a message went out is a question it can answer.
-    """
-
-    def __init__(self, folder: str):
-        self.folder = Path(folder)
-
-    def path_for(self, message_id: str) -> Path:
-        local = message_id.strip("<>").split("@", 1)[0]
-        safe = "".join(ch if ch.isalnum() or ch in ".-_" else "-" for ch in local)
-        return self.folder / f"{safe}.eml"
-
-    def send(self, message: EmailMultiAlternatives, message_id: str) -> None:
-        self.folder.mkdir(parents=True, exist_ok=True)
-        target = self.path_for(message_id)
-        content = message.message().as_bytes()
-        try:
-            fd, temp = tempfile.mkstemp(dir=self.folder, prefix=".sending-", suffix=".tmp")
-            try:
-                with os.fdopen(fd, "wb") as handle:
-                    handle.write(content)
-                os.replace(temp, target)
-            except BaseException:
-                Path(temp).unlink(missing_ok=True)
-                raise
-        except OSError as exc:
-            raise MailFolderError(f"The mail folder could not be written: {exc}") from exc
-
-    def delivered(self, message_id: str) -> bool | None:
-        return self.path_for(message_id).exists()
-
-
-class SmtpTransport:
-    """SMTP through Flask-Mailman (MAIL_SERVER, MAIL_PORT, MAIL_USE_TLS, … in the config)."""
-
-    def send(self, message: EmailMultiAlternatives, message_id: str) -> None:
-        config = current_app.config
-        connection = mailman.get_connection(
-            backend="smtp", fail_silently=False, host=config["MAIL_SERVER"],
-            port=config["MAIL_PORT"], username=config.get("MAIL_USERNAME"),
-            password=config.get("MAIL_PASSWORD"), use_tls=config.get("MAIL_USE_TLS"),
-            use_ssl=config.get("MAIL_USE_SSL"), timeout=config.get("MAIL_TIMEOUT"))
-        # As a context manager so the connection is closed when the server refuses, too.
-        with connection:
-            if connection.send_messages([message]) != 1:
-                raise smtplib.SMTPException("the mail server did not accept the message")
-
-    def delivered(self, message_id: str) -> bool | None:
-        return None  # a mail server cannot be asked what it received
-
-
-def transport() -> FolderTransport | SmtpTransport:
-    if current_app.config.get("MAIL_SERVER"):
-        return SmtpTransport()
-    return FolderTransport(current_app.config["MAIL_FOLDER"])
-
-
-def describe_failure(exc: BaseException) -> str:
-    """A reason an organizer can read: the server's answer where there is one."""
-    if isinstance(exc, MailFolderError):
-        return str(exc)
-    if isinstance(exc, smtplib.SMTPRecipientsRefused):
-        answers = [f"{addr}: {code} {_text(msg)}" for addr, (code, msg) in exc.recipients.items()]
-        return "The mail server refused the recipient (" + "; ".join(answers) + ")."
-    if isinstance(exc, smtplib.SMTPResponseException):
-        return f"The mail server refused the message: {exc.smtp_code} {_text(exc.smtp_error)}"
-    if isinstance(exc, smtplib.SMTPException):
-        return f"The mail server failed: {exc}"
-    if isinstance(exc, OSError):
-        return f"The mail server could not be reached: {exc}"
-    return f"{type(exc).__name__}: {exc}"
-
-
-def _text(value) -> str:
-    return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
 
 
 # ---------------------------------------------------------------- the job

@@ -18,6 +18,7 @@ from portal.extensions import db
 from portal.models import Invoice, Sending
 from portal.services import documents, mail
 from portal.services import invoices as svc
+from portal.services.mail_transports import FolderTransport
 
 from ..factories import ACTOR, line
 
@@ -120,7 +121,7 @@ def test_the_embedded_default_writes_the_mail_to_the_folder_in_the_invoice_local
     assert sending.outcome == "sent" and sending.error is None
     assert sending.to == "juergen@example.com" and sending.delivered_at is not None
     assert invoice.status == "sent"
-    path = mail.FolderTransport(app.config["MAIL_FOLDER"]).path_for(sending.message_id)
+    path = FolderTransport(app.config["MAIL_FOLDER"]).path_for(sending.message_id)
     message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
     assert message["Message-ID"] == sending.message_id
     assert message["To"] == "juergen@example.com"
@@ -150,7 +151,7 @@ def test_the_embedded_default_writes_the_mail_to_the_folder_in_the_invoice_local
 
 def test_an_interrupted_folder_delivery_is_settled_by_what_is_in_the_folder(app, make):
     invoice = closed_invoice(make, "en", TURKISH_BUYER)
-    folder = mail.FolderTransport(app.config["MAIL_FOLDER"])
+    folder = FolderTransport(app.config["MAIL_FOLDER"])
 
     # Claimed (committed), then the worker died before writing: it is written now, once.
     lost = svc.send_invoice(invoice, actor=ACTOR)
