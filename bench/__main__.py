@@ -230,7 +230,7 @@ def scale_check(kind: str, sizes: list[int], args) -> list[dict]:
 def render_benchmark() -> dict | None:
     os.environ.setdefault("PORTAL_ENV", "production")
     try:
-        from portal.services.documents import benchmark_render
+        from .pdf import benchmark_render
     except ImportError:
         return None
     return {n: benchmark_render(n) for n in (5, 150)}

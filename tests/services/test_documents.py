@@ -19,6 +19,7 @@ import pytest
 from pypdf import PdfReader
 from sqlalchemy import func, select
 
+from bench.pdf import benchmark_render, sample_invoice_dict
 from portal import jobs
 from portal.downloads import pdf_response
 from portal.extensions import db
@@ -266,7 +267,7 @@ def test_free_text_is_escaped_and_cannot_reach_files(app, make):
             "Genel toplam"]),
 ])
 def test_labels_dates_and_amounts_follow_the_invoice_locale(locale, words):
-    data = documents.sample_invoice_dict(1, locale=locale)
+    data = sample_invoice_dict(1, locale=locale)
     data["number"] = "SAMPLE-1"
     data["totals"]["gross"] = "1234.50"
     context = documents.context_from_dict(data)
@@ -279,7 +280,7 @@ def test_labels_dates_and_amounts_follow_the_invoice_locale(locale, words):
 
 
 def test_the_benchmark_hook_reports_time_per_page_and_bytes():
-    result = documents.benchmark_render(2)
+    result = benchmark_render(2)
     assert result["pages"] == 1
     assert result["bytes"] > 1000
     assert result["ms_per_page"] > 0
