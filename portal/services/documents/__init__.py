@@ -35,12 +35,12 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from markupsafe import Markup, escape
 from sqlalchemy import exists, or_, select
 
-from ..config import ROOT
-from ..domain.lifecycle import InvoiceStatus, InvoiceType
-from ..errors import ConflictError
-from ..extensions import db
-from ..formatting import babel_locale, format_date, format_money, format_price
-from ..models import Invoice, InvoiceDocument
+from ...config import ROOT
+from ...domain.lifecycle import InvoiceStatus, InvoiceType
+from ...errors import ConflictError
+from ...extensions import db
+from ...formatting import babel_locale, format_date, format_money, format_price
+from ...models import Invoice, InvoiceDocument
 
 STATIC_DIR = (ROOT / "static").resolve()
 FONT_DIR = STATIC_DIR / "fonts"
@@ -209,7 +209,7 @@ def pdf_filename(invoice: Invoice) -> str:
 
 def build_pdf_context(invoice: Invoice) -> dict:
     """The plain dict the PDF template renders, from the invoice object of SPEC §6."""
-    from .representation import invoice_to_dict
+    from ..representation import invoice_to_dict
 
     return context_from_dict(invoice_to_dict(invoice), draft=invoice.is_draft)
 
@@ -473,7 +473,7 @@ def store_pdf(invoice_id: int, pdf: bytes) -> InvoiceDocument | None:
     The invoice row is locked first, so of two jobs racing for one invoice the first to store
     wins and the second gets the stored document back: a document of record never changes.
     """
-    from .invoices import lock_invoice
+    from ..invoices import lock_invoice
 
     invoice = db.session.get(Invoice, invoice_id)
     if invoice is None or invoice.is_draft:
