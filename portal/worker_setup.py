@@ -15,7 +15,7 @@ second and xhtml2pdf stops at 300 seconds, a mail gives up after MAIL_TIMEOUT, a
 at most DOCUMENT_SWEEP_BATCH renders). A job handed out again while the first run still works
 would run twice, so the timeout must not be shorter than that. Every job is idempotent, so
 running one twice is harmless (see services/mail.py for how a mail is never sent twice, and
-services/documents.py `store_pdf` for how a document is never stored twice).
+services/documents/store.py `store_pdf` for how a document is never stored twice).
 """
 
 from __future__ import annotations

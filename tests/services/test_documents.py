@@ -26,7 +26,7 @@ from portal.extensions import db
 from portal.models import Invoice, InvoiceDocument
 from portal.services import documents
 from portal.services import invoices as svc
-from portal.services.documents import DocumentPendingError
+from portal.services.documents import DocumentPendingError, render
 from portal.services.representation import invoice_to_dict
 
 from ..factories import ACTOR, line
@@ -252,10 +252,10 @@ def test_free_text_is_escaped_and_cannot_reach_files(app, make):
     (text,) = pdf_text(documents.render_invoice_pdf(context))
     assert hostile in text
     # The fetch callback hands out only the shipped fonts.
-    assert documents._link_callback("fonts/DejaVuSans.ttf", None) == \
+    assert render._link_callback("fonts/DejaVuSans.ttf", None) == \
         str(documents.FONT_DIR / "DejaVuSans.ttf")
-    assert documents._link_callback("/etc/passwd", None) == "/etc/passwd"
-    assert documents._link_callback("fonts/../../portal/config.py", None) == \
+    assert render._link_callback("/etc/passwd", None) == "/etc/passwd"
+    assert render._link_callback("fonts/../../portal/config.py", None) == \
         "fonts/../../portal/config.py"
 
 
