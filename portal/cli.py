@@ -36,13 +36,9 @@ def _events(organizer: Organizer, slugs) -> list[Event]:
     return found
 
 
-def magic_link(key: str) -> str:
-    return current_app.config["PUBLIC_BASE_URL"].rstrip("/") + f"/my/access/{key}"
-
-
 def register_cli(app: Flask) -> None:
     from .services.audit import Actor
-    from .services.customers import create_customer
+    from .services.customers import create_customer, magic_link
     from .services.organizers import (
         add_membership,
         create_event,

@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 
-from flask import current_app
 from sqlalchemy import select
 
 from .extensions import db
@@ -95,13 +94,12 @@ def load_demo() -> dict:
     if fresh:
         _demo_invoices(event, actor)
     commit()
-    base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
     return {
         "organizer": organizer.slug,
         "event": event.slug,
         "user": {"email": OWNER_EMAIL, "password": password},
         "token": token_secret,
-        "customers": [{"reference": ref, "key": key, "magic_link": f"{base}/my/access/{key}"}
+        "customers": [{"reference": ref, "key": key, "magic_link": customer_service.magic_link(key)}
                       for ref, key in keys.items()],
     }
 

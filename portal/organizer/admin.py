@@ -12,12 +12,12 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from .. import jobs
-from ..cli import magic_link
 from ..errors import NotFoundError, ValidationError
 from ..extensions import db
 from ..models import ApiToken, Customer, Invoice, Membership, Role
 from ..models.organizer import SELLER_FIELDS
 from ..services import customers, organizers, permissions, queries, tokens
+from ..services.customers import magic_link
 from ..services.invoice_input import ADDRESS_FIELDS
 from . import bp
 from .access import Scope, scoped

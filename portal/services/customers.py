@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
+from flask import current_app
 from sqlalchemy import select
 
 from ..errors import ValidationError
@@ -106,3 +109,17 @@ def customer_for_key(key: str | None) -> Customer | None:
     if customer is None or not matches(key, customer.key_hash):
         return None
     return customer
+
+
+def magic_link(key: str) -> str:
+    """The link that signs the customer holding `key` in, on the public address.
+
+    Built on `PUBLIC_BASE_URL` (scheme, host and any path prefix), not on the address of the
+    request at hand: the link is handed out (shown in the back office, printed by a CLI
+    command) and must work from outside. `url_for` would need a request or SERVER_NAME, and
+    take the request's host; this is the same URL map build on the public address instead.
+    """
+    base = urlsplit(current_app.config["PUBLIC_BASE_URL"])
+    urls = current_app.url_map.bind(base.netloc, script_name=base.path or "/",
+                                    url_scheme=base.scheme)
+    return urls.build("customer.access_link", {"key": key}, force_external=True)
