@@ -54,6 +54,8 @@ def create_app(config: dict | None = None) -> Flask:
     init_background(app)
 
     _register_blueprints(app)
+    from .unit_of_work import init_unit_of_work
+    init_unit_of_work(app)
     _register_request_hooks(app)
 
     from .input_guard import init_input_guard

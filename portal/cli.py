@@ -9,14 +9,13 @@ import click
 from flask import Flask, current_app
 from sqlalchemy import func, select
 
+from . import unit_of_work
 from .errors import ValidationError
 from .extensions import db
-from .jobs import commit
 from .models import Event, Organizer, User
 
 
 def _fail(error: ValidationError):
-    db.session.rollback()
     lines = [f"  {field}: {'; '.join(msgs)}" for field, msgs in error.fields.items()]
     raise click.ClickException("\n".join([error.message, *lines]))
 
@@ -52,19 +51,20 @@ def register_cli(app: Flask) -> None:
     @app.cli.command("create-organizer")
     @click.argument("slug")
     @click.argument("name")
+    @unit_of_work.command
     def create_organizer_cmd(slug, name):
         """Create an organizer."""
         try:
             organizer = create_organizer(slug, name, actor=actor)
         except ValidationError as exc:
             _fail(exc)
-        commit()
         click.echo(f"Organizer {organizer.slug} ({organizer.name}) created, id {organizer.id}.")
 
     @app.cli.command("create-user")
     @click.argument("email")
     @click.option("--name", default="")
     @click.option("--password", default=None, help="Omit to generate one (printed once).")
+    @unit_of_work.command
     def create_user_cmd(email, name, password):
         """Create a back-office user."""
         password = password or pysecrets.token_urlsafe(12)
@@ -72,7 +72,6 @@ def register_cli(app: Flask) -> None:
             user = create_user(email, password, name=name)
         except ValidationError as exc:
             _fail(exc)
-        commit()
         click.echo(f"User {user.email} created. Password: {password}")
 
     @app.cli.command("create-membership")
@@ -80,6 +79,7 @@ def register_cli(app: Flask) -> None:
     @click.argument("organizer")
     @click.argument("role", type=click.Choice(["owner", "manager", "viewer"]))
     @click.option("--event", "events", multiple=True, help="Limit to these event slugs.")
+    @unit_of_work.command
     def create_membership_cmd(email, organizer, role, events):
         """Make a user a member of an organizer."""
         org = _organizer(organizer)
@@ -90,7 +90,6 @@ def register_cli(app: Flask) -> None:
             add_membership(user, org, role, events=_events(org, events), actor=actor)
         except ValidationError as exc:
             _fail(exc)
-        commit()
         scope = ", ".join(events) if events else "all events"
         click.echo(f"{user.email} is now {role} of {org.slug} ({scope}).")
 
@@ -101,6 +100,7 @@ def register_cli(app: Flask) -> None:
     @click.option("--currency", default="EUR")
     @click.option("--locale", default="en")
     @click.option("--prefix", default=None, help="Invoice number prefix, e.g. SC2026-.")
+    @unit_of_work.command
     def create_event_cmd(organizer, slug, name, currency, locale, prefix):
         """Create an event of an organizer."""
         org = _organizer(organizer)
@@ -112,7 +112,6 @@ def register_cli(app: Flask) -> None:
             event = create_event(org, slug, name, actor=actor, **settings)
         except ValidationError as exc:
             _fail(exc)
-        commit()
         click.echo(f"Event {org.slug}/{event.slug} created ({event.currency}, "
                    f"numbers {event.invoice_prefix}00001).")
 
@@ -121,6 +120,7 @@ def register_cli(app: Flask) -> None:
     @click.argument("name")
     @click.option("--read-only", is_flag=True)
     @click.option("--event", "events", multiple=True, help="Limit to these event slugs.")
+    @unit_of_work.command
     def create_token_cmd(organizer, name, read_only, events):
         """Create an API token (printed once)."""
         org = _organizer(organizer)
@@ -129,7 +129,6 @@ def register_cli(app: Flask) -> None:
                                          events=_events(org, events), actor=actor)
         except ValidationError as exc:
             _fail(exc)
-        commit()
         click.echo(f"Token {token.name} ({'read-only' if read_only else 'read-write'}): {secret}")
 
     @app.cli.command("create-customer")
@@ -138,6 +137,7 @@ def register_cli(app: Flask) -> None:
     @click.option("--name", default="")
     @click.option("--email", default="")
     @click.option("--locale", default="en")
+    @unit_of_work.command
     def create_customer_cmd(organizer, reference, name, email, locale):
         """Create a customer; prints its key and magic link once."""
         org = _organizer(organizer)
@@ -147,13 +147,13 @@ def register_cli(app: Flask) -> None:
                 actor=actor)
         except ValidationError as exc:
             _fail(exc)
-        commit()
         click.echo(f"Customer {customer.reference} created.\nKey: {key}\n"
                    f"Magic link: {magic_link(key)}")
 
     @app.cli.command("demo")
     @click.option("--json", "as_json", is_flag=True, help="Print the credentials as JSON.")
     @click.option("--if-empty", is_flag=True, help="Do nothing if the database has data.")
+    @unit_of_work.command
     def demo_cmd(as_json, if_empty):
         """Load the demo organizer `bigevents` / `sampleconf` and print how to sign in.
 
@@ -193,7 +193,7 @@ def register_cli(app: Flask) -> None:
                 continue
             line = (f"Invoice {invoice_id}: stored {document.size} bytes, "
                     f"{document.pages} page(s), sha256 {document.sha256}.")
-            commit()
+            unit_of_work.commit()  # each document its own unit of work, as in the sweep
             made += 1
             click.echo(line)
         click.echo(f"{made} PDF(s) made; existing documents were left as they are.")

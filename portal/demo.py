@@ -12,7 +12,6 @@ import secrets
 from sqlalchemy import select
 
 from .extensions import db
-from .jobs import commit
 from .models import ApiToken, Customer, Event, Organizer, User
 from .services import customers as customer_service
 from .services import invoices as inv
@@ -93,7 +92,6 @@ def load_demo() -> dict:
             keys[data["reference"]] = customer_service.rotate_key(customer, actor=actor)
     if fresh:
         _demo_invoices(event, actor)
-    commit()
     return {
         "organizer": organizer.slug,
         "event": event.slug,

@@ -9,6 +9,7 @@ commits become savepoints. Tests that need real commits across threads use `comm
 from __future__ import annotations
 
 import atexit
+import contextvars
 import os
 import shutil
 import tempfile
@@ -18,6 +19,8 @@ os.environ["PORTAL_ENV"] = "testing"
 os.environ.setdefault("RATELIMIT_STORAGE_URI", "memory://")
 
 import pytest
+from flask import has_app_context
+from flask_sqlalchemy.session import _app_ctx_id
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.orm import Session, scoped_session, sessionmaker
 
@@ -57,6 +60,30 @@ def _new_database(kind: str, tmp_path_factory) -> tuple[str, callable]:
     return url, drop
 
 
+class ServerLikeRequests:
+    """WSGI middleware of the test app: every request runs as on a server, in an app context
+    of its own, so with its own database session and its own `g`, torn down when the request
+    ends (whatever the request flushed but did not commit is lost, as in production). It wraps
+    the app itself, so the test client and Schemathesis alike go through it.
+
+    The test's own session shares the test's connection: it is flushed before each request,
+    so the request sees what the test made, and expired after it, so the test reads what the
+    request committed.
+    """
+
+    def __init__(self, wsgi_app):
+        self.wsgi_app = wsgi_app
+
+    def __call__(self, environ, start_response):
+        if has_app_context():
+            db.session.flush()
+        # A fresh context has no app context, so Flask pushes (and tears down) one per request.
+        response = contextvars.Context().run(self.wsgi_app, environ, start_response)
+        if has_app_context():
+            db.session.expire_all()
+        return response
+
+
 def make_app(url: str, **overrides):
     config = {
         "TESTING": True,
@@ -69,7 +96,9 @@ def make_app(url: str, **overrides):
         "SESSION_FILE_DIR": SESSION_DIR,
     }
     config.update(overrides)
-    return create_app(config)
+    app = create_app(config)
+    app.wsgi_app = ServerLikeRequests(app.wsgi_app)
+    return app
 
 
 def upgrade(app) -> None:
@@ -102,14 +131,19 @@ def _session_app(database_url, tmp_path_factory):
 
 @pytest.fixture
 def app(_session_app):
-    """The app, with every database change of the test rolled back afterwards."""
+    """The app, with every database change of the test rolled back afterwards.
+
+    Every app context (the test's, and each request's) gets its own session on one connection
+    inside one outer transaction; a session's commit releases a savepoint of it.
+    """
     app = _session_app
     with app.app_context():
         connection = db.engine.connect()
         outer = connection.begin()
         original = db.session
         db.session = scoped_session(sessionmaker(
-            bind=connection, class_=Session, join_transaction_mode="create_savepoint"))
+            bind=connection, class_=Session, join_transaction_mode="create_savepoint"),
+            scopefunc=_app_ctx_id)
         _watch_jobs(db.session)
         try:
             yield app

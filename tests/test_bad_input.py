@@ -35,7 +35,6 @@ from portal.services import invoices
 from tests.factories import ACTOR, line
 from tests.organizer.conftest import (
     csrf_token,
-    fresh_request_globals,
     invoice_form,
     line_row,
     sign_in,
@@ -280,7 +279,6 @@ class Walker:
         self.s = s
         # The customer signs in the real way, once (the magic link); the organizer before every
         # request, so a step that signs out (before the fix) cannot hide later routes.
-        fresh_request_globals()
         client.get(f"/my/access/{s.customer.plain_key}").close()
         self.token = csrf_token(client)
         db.session.rollback()
@@ -290,7 +288,6 @@ class Walker:
 
     def send(self, method: str, url: str, kwargs: dict):
         self._sign_in()
-        fresh_request_globals()
         kwargs = dict(kwargs)
         if isinstance(kwargs.get("data"), dict):
             kwargs["data"] = {"csrf_token": self.token, **kwargs["data"]}
@@ -393,7 +390,6 @@ def test_an_html_form_with_a_nul_is_a_400_page_naming_the_field(client, make, ap
     with client.session_transaction() as session:
         session["_user_id"] = owner.get_id()
         session["_fresh"] = True
-    fresh_request_globals()
     before = _snapshot()
     response = client.post(f"/org/{organizer.slug}/customers/new", data={
         "csrf_token": token, "reference": "R-1", "name": "Jane\x00Doe"})

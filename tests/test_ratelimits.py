@@ -11,7 +11,7 @@ from redis import Redis
 
 from tests.conftest import make_app
 from tests.factories import PASSWORD
-from tests.organizer.conftest import commit_fixtures, fresh_request_globals
+from tests.organizer.conftest import commit_fixtures
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 ATTACKER = {"REMOTE_ADDR": "203.0.113.50"}
@@ -37,10 +37,8 @@ def _worker(database_url, prefix):
 
 def _login(app, email, password, environ):
     client = app.test_client()
-    fresh_request_globals()
     html = client.get("/login", environ_base=environ).get_data(as_text=True)
     token = html.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
-    fresh_request_globals()
     return client.post("/login", data={"csrf_token": token, "email": email,
                                        "password": password}, environ_base=environ)
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import request
+from flask import g, request
 
 from .. import ratelimits
 from ..errors import AuthError, ForbiddenError, NotFoundError
@@ -56,8 +56,8 @@ def _wrong_credential(kind: str) -> None:
 
 
 def request_state() -> dict:
-    """Per-request state of the API (not `g`: an app context may outlive one request)."""
-    return request.environ.setdefault("portal.api", {})
+    """Per-request state of the API: the token, its secret, an idempotency claim."""
+    return g.setdefault("api_state", {})
 
 
 def current_token() -> ApiToken:

@@ -6,8 +6,10 @@ How a keyed POST runs (records are per token and kept for at least `TTL`):
    short transaction. The unique constraint on (token_id, key) makes the claim race-safe: of
    two concurrent requests only one inserts; the other sees the committed claim.
 2. *Work*: the view runs its one service and, in the **same** transaction as the work, writes
-   its answer into the record (`remember`) before `jobs.commit()`. The work and the answer
-   therefore commit together or not at all, and a replay can never miss work that was done.
+   its answer into the record (`remember`); the request's unit of work (portal/unit_of_work.py)
+   commits the work and the answer together or not at all, so a replay can never miss work
+   that was done. The claim's commit and the refusal's (`_settle`) are the two commits of
+   their own that this module makes.
 3. *Errors*: a refusal (4xx) is rolled back and then stored the same way, so a retry gets the
    same refusal. A crash (5xx, an unexpected exception) rolls back and deletes the claim, so
    the client may simply retry. A process that dies mid-request leaves a claim whose status
@@ -104,7 +106,8 @@ def _replay(record: IdempotencyRecord, seal_key: bytes) -> Response:
     return response
 
 
-def _claim(token_id: int, key: str, fingerprint: str, seal_key: bytes) -> Claim | Response:
+def _claim(token_id: int, key: str, fingerprint: str, seal_key: bytes, *,
+           retried: bool = False) -> Claim | Response:
     """Claim the key (committed at once), or answer from an earlier request with it."""
     now = utcnow()
     db.session.execute(delete(IdempotencyRecord).where(
@@ -119,9 +122,12 @@ def _claim(token_id: int, key: str, fingerprint: str, seal_key: bytes) -> Claim 
     if record is None:
         existing = db.session.scalar(select(IdempotencyRecord).where(
             IdempotencyRecord.token_id == token_id, IdempotencyRecord.key == key))
-        if existing is None:  # expired and purged by a concurrent request: claim anew
+        if existing is None and not retried:  # purged by a concurrent request: claim anew
             db.session.rollback()
-            return _claim(token_id, key, fingerprint, seal_key)
+            return _claim(token_id, key, fingerprint, seal_key, retried=True)
+        if existing is None:
+            raise ConflictError(f"This {HEADER} could not be claimed; retry.",
+                                code="idempotency_key_in_use", retry_after=1)
         if not hmac.compare_digest(existing.request_hash, fingerprint):
             raise ConflictError(f"This {HEADER} was already used for another request.",
                                 code="idempotency_key_reused")

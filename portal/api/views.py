@@ -2,7 +2,8 @@
 
 Every view is thin: it loads through the owner (`auth` scopes, `permissions`), checks the
 token's right to write, calls one service, and answers through `respond`, which keeps the answer
-for an `Idempotency-Key` retry and commits (`jobs.commit`) in one go. Every POST is wrapped in
+for an `Idempotency-Key` retry; the unit of work commits the answer and the work together.
+Every POST is wrapped in
 `idempotent`. Errors are raised, never built here: `errors.py` renders them as JSON under /api/.
 """
 
@@ -12,7 +13,6 @@ import json
 
 from flask import Response, request, url_for
 
-from .. import jobs
 from ..config import ROOT
 from ..downloads import pdf_response
 from ..errors import NotFoundError
@@ -40,10 +40,10 @@ def json_response(payload, status: int = 200, headers: dict | None = None) -> Re
 
 
 def respond(payload, status: int = 200, headers: dict | None = None) -> Response:
-    """Answer a write: keep the answer for an idempotent retry, then commit both at once."""
+    """Answer a write, keeping the answer for an idempotent retry in the same unit of work
+    (which commits both at once)."""
     response = json_response(payload, status, headers)
     remember(response)
-    jobs.commit()
     return response
 
 
@@ -135,7 +135,6 @@ def invoice_delete(organizer, event, id):
     scope, invoice = _invoice(organizer, event, id, write=True)
     schemas.no_query(request.args)
     invoices.delete_draft(invoice, actor=scope.actor)
-    jobs.commit()
     return Response(status=204)
 
 

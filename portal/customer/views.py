@@ -17,7 +17,7 @@ from flask import (
     url_for,
 )
 
-from .. import jobs, ratelimits
+from .. import ratelimits
 from ..domain.lifecycle import Action, allowed_actions
 from ..downloads import pdf_response
 from ..errors import ConflictError, ValidationError
@@ -30,6 +30,7 @@ from ..services.documents import PENDING_RETRY_AFTER, DocumentPendingError
 from ..services.permissions import invoice_of_customer
 from ..services.representation import INVOICE_LOAD, invoice_to_dict
 from ..sessions import renew_session_id
+from ..unit_of_work import RefusedError
 from . import bp
 from .archive import build_invoices_zip, zip_filename
 from .forms import TYPE_LABELS, WRONG_KEY, DisputeForm, InvoiceFilterForm, KeyForm
@@ -58,14 +59,6 @@ def _wrong_key() -> None:
     item, key = _access_limit(), ("customer-access", request.remote_addr or "unknown")
     ratelimits.refuse([(item, key)])
     ratelimits.count_failure(item, *key)
-
-
-@bp.before_app_request
-def _forget_previous_request() -> None:
-    # `g` belongs to the app context, which a test (or any caller that pushes one around
-    # several requests) may keep across requests: per-request state must start empty.
-    for name in ("customer", "session_ended", "wrong_key"):
-        g.pop(name, None)
 
 
 @bp.before_request
@@ -139,7 +132,6 @@ def sign_out_view():
     everywhere = bool(request.form.get("everywhere")) and customer is not None
     if everywhere:
         end_sessions(customer)
-        jobs.commit()
     sign_out()
     flash(_("You are signed out everywhere.") if everywhere else _("You are signed out."),
           "success")
@@ -188,12 +180,11 @@ def invoice_dispute(invoice_id: int):
             invoices.dispute_invoice(invoice, actor=Actor.customer(g.customer),
                                      reason=form.reason.data)
         except ConflictError as exc:
-            flash(f"{exc.message} Nothing was changed.", "error")
-            return redirect(url_for(".invoice_detail", invoice_id=invoice.id), 303)
+            raise RefusedError(f"{exc.message} Nothing was changed.",
+                          to=url_for(".invoice_detail", invoice_id=invoice.id)) from None
         except ValidationError as exc:
             form.reason.errors = [m for msgs in exc.fields.values() for m in msgs]
         else:
-            jobs.commit()
             flash("Thank you. The invoice is now marked as disputed and the organizer has been "
                   "told why.", "success")
             return redirect(url_for(".invoice_detail", invoice_id=invoice.id), 303)

@@ -11,7 +11,6 @@ from flask import flash, make_response, redirect, render_template, request, url_
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from .. import jobs
 from ..errors import NotFoundError, ValidationError
 from ..extensions import db
 from ..models import ApiToken, Customer, Invoice, Membership, Role
@@ -19,10 +18,11 @@ from ..models.organizer import SELLER_FIELDS
 from ..services import customers, organizers, permissions, queries, tokens
 from ..services.customers import magic_link
 from ..services.invoice_input import ADDRESS_FIELDS
+from ..unit_of_work import RefusedError, rollback
 from . import bp
 from .access import Scope, scoped
 from .forms import CustomerForm, EventSettingsForm, MemberForm, MembershipForm, TokenForm
-from .helpers import attach_errors, chosen_events, discard_changes, event_choices
+from .helpers import attach_errors, chosen_events, event_choices
 from .views import EVENT, ORG
 
 SETTING_FIELDS = ("name", "currency", "locale", "due_days", "invoice_prefix", "proforma_prefix",
@@ -74,10 +74,9 @@ def customer_new(scope: Scope):
         customer, key = customers.create_customer(scope.organizer, _customer_data(form),
                                                   actor=scope.actor)
     except ValidationError as error:
-        discard_changes()
+        rollback()  # show the form again on what is stored
         attach_errors(form, error.fields)
         return render_template("organizer/customer_form.html", form=form, customer=None), 400
-    jobs.commit()
     return _secret_page("organizer/customer_key.html", customer=customer, key=key,
                         link=magic_link(key), fresh=True)
 
@@ -105,12 +104,11 @@ def customer_detail(scope: Scope, customer_id: int):
         try:
             customers.update_customer(customer, _customer_data(form), actor=scope.actor)
         except ValidationError as error:
-            discard_changes()
+            rollback()  # show the form again on what is stored
             customer = _customer(scope, customer_id)
             attach_errors(form, error.fields)
             status = 400
         else:
-            jobs.commit()
             flash("The customer is saved.", "success")
             return redirect(_org_url("organizer.customer_detail", scope,
                                      customer_id=customer.id), code=303)
@@ -127,7 +125,6 @@ def customer_detail(scope: Scope, customer_id: int):
 def customer_rotate_key(scope: Scope, customer_id: int):
     customer = _customer(scope, customer_id)
     key = customers.rotate_key(customer, actor=scope.actor)
-    jobs.commit()
     return _secret_page("organizer/customer_key.html", customer=customer, key=key,
                         link=magic_link(key), fresh=False)
 
@@ -151,11 +148,10 @@ def event_settings(scope: Scope):
         try:
             organizers.update_event(event, changes, actor=scope.actor)
         except ValidationError as error:
-            discard_changes()
+            rollback()  # show the form again on what is stored
             attach_errors(form, error.fields)
             status = 400
         else:
-            jobs.commit()
             flash("The event settings are saved.", "success")
             return redirect(url_for("organizer.event_settings", organizer=scope.organizer.slug,
                                     event=event.slug), code=303)
@@ -186,10 +182,9 @@ def token_list(scope: Scope):
             scope.organizer, name=form.name.data or "", read_only=form.access.data == "read_only",
             events=chosen_events(scope.organizer, form.events.data), actor=scope.actor)
     except ValidationError as error:
-        discard_changes()
+        rollback()  # show the form again on what is stored
         attach_errors(form, error.fields)
         return _token_page(scope, form, 400)
-    jobs.commit()
     return _secret_page("organizer/token_created.html", token=token, secret=secret)
 
 
@@ -202,7 +197,6 @@ def token_revoke(scope: Scope, token_id: int):
         raise NotFoundError()
     if token.active:
         tokens.revoke_token(token, actor=scope.actor)
-        jobs.commit()
         flash(f"The token “{token.name}” is revoked; it no longer works.", "success")
     return redirect(_org_url("organizer.token_list", scope), code=303)
 
@@ -248,10 +242,9 @@ def member_list(scope: Scope):
             scope.organizer, form.email.data or "", form.role.data, name=form.name.data or "",
             events=chosen_events(scope.organizer, form.events.data), actor=scope.actor)
     except ValidationError as error:
-        discard_changes()
+        rollback()  # show the form again on what is stored
         attach_errors(form, error.fields)
         return _member_page(scope, form, 400)
-    jobs.commit()
     if password:
         return _secret_page("organizer/member_created.html", membership=membership,
                             password=password)
@@ -270,12 +263,11 @@ def member_edit(scope: Scope, membership_id: int):
                                      events=chosen_events(scope.organizer, form.events.data),
                                      actor=scope.actor)
     except ValidationError as error:
-        discard_changes()
+        rollback()  # show the form again on what is stored
         attach_errors(form, error.fields)
         new = MemberForm(formdata=None)
         new.events.choices = event_choices(scope.organizer)
         return _member_page(scope, new, 400, edits={membership_id: form})
-    jobs.commit()
     flash(f"{membership.user.email}: the membership is changed.", "success")
     return redirect(_org_url("organizer.member_list", scope), code=303)
 
@@ -288,9 +280,7 @@ def member_remove(scope: Scope, membership_id: int):
     try:
         organizers.remove_membership(membership, actor=scope.actor)
     except ValidationError as error:
-        discard_changes()
-        flash(" ".join(m for msgs in error.fields.values() for m in msgs), "error")
-        return redirect(_org_url("organizer.member_list", scope), code=303)
-    jobs.commit()
+        raise RefusedError(" ".join(m for msgs in error.fields.values() for m in msgs),
+                      to=_org_url("organizer.member_list", scope)) from None
     flash(f"{email} is no longer a member.", "success")
     return redirect(_org_url("organizer.member_list", scope), code=303)

@@ -28,13 +28,13 @@ from .. import ratelimits
 from ..errors import ValidationError
 from ..extensions import db, login_manager
 from ..i18n import _, _l
-from ..jobs import commit
 from ..models import User
 from ..services import organizers
 from ..sessions import renew_session_id
+from ..unit_of_work import rollback
 from . import bp
 from .forms import LoginForm, PasswordForm
-from .helpers import attach_errors, discard_changes
+from .helpers import attach_errors
 
 LOGIN_FAILED = _l("Wrong e-mail address or password.")
 # Checked against when the address is unknown, so both paths cost one scrypt verification.
@@ -178,7 +178,6 @@ def logout():
     everywhere = bool(request.form.get("everywhere")) and current_user.is_authenticated
     if everywhere:
         organizers.end_sessions(current_user._get_current_object())
-        commit()
     logout_user()
     session.clear()
     flash(_("You are signed out everywhere.") if everywhere else _("You are signed out."),
@@ -198,10 +197,9 @@ def account():
             organizers.change_password(current_user, form.current_password.data,
                                        form.new_password.data)
         except ValidationError as error:
-            discard_changes()
+            rollback()  # show the form again on what is stored
             attach_errors(form, error.fields)
             return render_template("organizer/account_edit.html", form=form), 400
-        commit()
         login_user(current_user._get_current_object())  # this session moves to the new version
         renew_session_id()  # and to a new id: a copy of its cookie from before is worth nothing
         flash("Your password is changed. Other sessions are signed out.", "success")

@@ -19,8 +19,6 @@ from wtforms import FieldList, FormField
 from wtforms.form import BaseForm
 
 from ..errors import ValidationError
-from ..extensions import db
-from ..jobs import discard_pending
 from ..services.invoice_input import ADDRESS_FIELDS, SHIPPING_FIELDS, TEXT_FIELDS
 from .forms import options
 
@@ -28,12 +26,6 @@ MAX_ROWS = {"lines": 1000, "discounts": 5}
 _COMMAND = re.compile(r"^(add|remove):([a-z_]+)(?::(\d+))?$")
 # Line fields that do not make a row count as filled in (they come prefilled).
 _LINE_DEFAULTS = ("tax_code", "tax_rate")
-
-
-def discard_changes() -> None:
-    """Undo what a refused service call may have changed, and drop the jobs it queued."""
-    db.session.rollback()
-    discard_pending()
 
 
 # ---------------------------------------------------------------- errors

@@ -1,8 +1,9 @@
 """Back-office pages: the dashboard, an event's invoices and its orders.
 
 Every view goes through `@scoped(role)` (access.py), loads what it shows through the event it
-belongs to, calls one service and commits once with `jobs.commit()`. Refused lifecycle steps
-flash the reason and change nothing.
+belongs to and calls one service; the unit of work (portal/unit_of_work.py) commits the
+request when it answers below 400. Refused steps raise `RefusedError`, which rolls back,
+flashes the reason and redirects, so they change nothing.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from .. import jobs
 from ..domain.lifecycle import allowed_actions
 from ..downloads import pdf_response
 from ..errors import ConflictError, NotFoundError, ValidationError
@@ -23,6 +23,7 @@ from ..models import AuditEntry, Customer, Invoice, Membership, Order, Organizer
 from ..services import invoices, orders, permissions, queries
 from ..services.documents import DocumentPendingError
 from ..services.representation import INVOICE_LOAD, invoice_to_dict
+from ..unit_of_work import RefusedError, rollback
 from . import bp
 from .access import Scope, scoped
 from .forms import (
@@ -36,7 +37,6 @@ from .forms import (
 )
 from .helpers import (
     attach_errors,
-    discard_changes,
     editor_command,
     invoice_form_data,
     invoice_input,
@@ -151,10 +151,9 @@ def invoice_new(scope: Scope):
     try:
         invoice = invoices.create_draft(scope.event, data, actor=scope.actor)
     except ValidationError as error:
-        discard_changes()
+        rollback()  # show the form again on what is stored, not on the failed attempt
         attach_errors(form, error.fields, positions)
         return _render_invoice_form(scope, form, status=400)
-    jobs.commit()
     flash("The draft is saved. Check it, then close it to give it a number.", "success")
     return redirect(_invoice_url(scope, invoice), code=303)
 
@@ -166,10 +165,8 @@ def invoice_from_order(scope: Scope):
     try:
         invoice = invoices.create_draft(scope.event, {"order": code}, actor=scope.actor)
     except ValidationError as error:
-        discard_changes()
-        flash(refusal_message(error), "error")
-        return redirect(_event_url("organizer.invoice_new", scope), code=303)
-    jobs.commit()
+        raise RefusedError(refusal_message(error),
+                      to=_event_url("organizer.invoice_new", scope)) from None
     flash(f"A draft with the lines and buyer of order {code} is ready.", "success")
     return redirect(_invoice_url(scope, invoice, "organizer.invoice_edit"), code=303)
 
@@ -190,15 +187,12 @@ def invoice_edit(scope: Scope, invoice_id: int):
     try:
         invoices.update_draft(invoice, data, actor=scope.actor)
     except ConflictError as error:
-        discard_changes()
-        flash(refusal_message(error), "error")
-        return redirect(_invoice_url(scope, invoice), code=303)
+        raise RefusedError(refusal_message(error), to=_invoice_url(scope, invoice)) from None
     except ValidationError as error:
-        discard_changes()
+        rollback()  # show the form again on what is stored, not on the failed attempt
         attach_errors(form, error.fields, positions)
         invoice = permissions.invoice_in_event(scope.event, invoice_id)
         return _render_invoice_form(scope, form, invoice, status=400)
-    jobs.commit()
     flash("The draft is saved.", "success")
     return redirect(_invoice_url(scope, invoice), code=303)
 
@@ -279,11 +273,8 @@ def invoice_action(scope: Scope, invoice_id: int, action: str):
     try:
         message = LIFECYCLE[action](invoice, scope)
     except (ConflictError, ValidationError) as error:
-        discard_changes()
-        flash(refusal_message(error), "error")
-        return redirect(_event_url("organizer.invoice_detail", scope, invoice_id=invoice_id),
-                        code=303)
-    jobs.commit()
+        raise RefusedError(refusal_message(error), to=_event_url(
+            "organizer.invoice_detail", scope, invoice_id=invoice_id)) from None
     flash(message, "success")
     if action == "delete":
         return redirect(_event_url("organizer.invoice_list", scope), code=303)
@@ -358,10 +349,9 @@ def order_new(scope: Scope):
     try:
         order = orders.create_order(scope.event, data, actor=scope.actor)
     except ValidationError as error:
-        discard_changes()
+        rollback()  # show the form again on what is stored, not on the failed attempt
         attach_errors(form, error.fields, {"lines": rows})
         return _render_order_form(form, 400)
-    jobs.commit()
     flash(f"Order {order.code} is saved.", "success")
     return redirect(_event_url("organizer.order_detail", scope, order_id=order.id), code=303)
 

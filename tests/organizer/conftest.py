@@ -8,7 +8,6 @@ import re
 from dataclasses import dataclass
 
 import pytest
-from flask import g
 from werkzeug.security import generate_password_hash
 
 from portal.extensions import db
@@ -21,7 +20,6 @@ CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
 def csrf_token(client, url: str = "/login") -> str:
-    fresh_request_globals()
     html = client.get(url).get_data(as_text=True)
     match = CSRF.search(html)
     assert match, f"no CSRF token on {url}"
@@ -42,14 +40,6 @@ def commit_fixtures() -> None:
     discard_pending()
 
 
-def fresh_request_globals() -> None:
-    """The test app keeps one app context for the whole test, so `g` outlives a request:
-    forget what a request cached there (the signed-in user, the scope, Flask-WTF's token of
-    this session), as a real server does."""
-    for name in ("_login_user", "scope", "csrf_token"):
-        g.pop(name, None)
-
-
 class Browser:
     """A test client that signs in and posts forms with their CSRF token."""
 
@@ -60,11 +50,9 @@ class Browser:
             sign_in(client, user)
 
     def get(self, url: str, **kwargs):
-        fresh_request_globals()
         return self.client.get(url, **kwargs)
 
     def post(self, url: str, data: dict | None = None, **kwargs):
-        fresh_request_globals()
         return self.client.post(url, data={"csrf_token": self.token, **(data or {})}, **kwargs)
 
     def follow(self, response):

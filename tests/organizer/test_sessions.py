@@ -13,7 +13,7 @@ from portal.models import User
 from tests.conftest import make_app
 from tests.factories import PASSWORD
 
-from .conftest import commit_fixtures, csrf_token, fresh_request_globals, text
+from .conftest import commit_fixtures, csrf_token, text
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 COOKIE = "session"
@@ -29,7 +29,6 @@ def user(make):
 
 def login(client) -> None:
     token = csrf_token(client)
-    fresh_request_globals()
     response = client.post("/login", data={"csrf_token": token, "email": "olivia@acme.example",
                                            "password": PASSWORD})
     assert response.status_code == 303
@@ -37,15 +36,12 @@ def login(client) -> None:
 
 def logout(client, **data) -> str:
     token = csrf_token(client, "/logout")
-    fresh_request_globals()
     response = client.post("/logout", data={"csrf_token": token, **data})
     assert response.status_code == 303 and response.headers["Location"] == "/login"
-    fresh_request_globals()
     return text(client.get("/login"))
 
 
 def signed_in(client) -> bool:
-    fresh_request_globals()
     response = client.get("/org/")
     assert response.status_code in (200, 302)
     return response.status_code == 200
@@ -78,7 +74,6 @@ def test_a_cookie_copied_before_logout_opens_nothing_afterwards(app, client, use
     assert not signed_in(client)
     thief = replay(app, copied)
     assert not signed_in(thief)  # …and not after the logout
-    fresh_request_globals()
     assert "Please sign in" in text(thief.get("/org/", follow_redirects=True))
 
 
@@ -101,11 +96,9 @@ def test_sign_out_everywhere_ends_every_session_of_the_user(app, make, user):
     other = make.member(make.organizer(slug="other"), "owner", email="oscar@other.example")
     commit_fixtures()
     token = csrf_token(someone_else)
-    fresh_request_globals()
     assert someone_else.post("/login", data={"csrf_token": token, "email": other.email,
                                              "password": PASSWORD}).status_code == 303
 
-    fresh_request_globals()
     page = text(laptop.get("/logout"))
     assert "Sign out everywhere" in page and 'name="everywhere"' in page
     assert "You are signed out everywhere." in logout(laptop, everywhere="1")
@@ -119,7 +112,6 @@ def test_sign_out_everywhere_ends_every_session_of_the_user(app, make, user):
 
 
 def test_login_gives_the_session_a_new_id(app, client, user):
-    fresh_request_globals()
     client.get("/login")  # the form's CSRF token opens a session before signing in
     before = session_id(client)
     assert before
@@ -135,7 +127,6 @@ def test_login_gives_the_session_a_new_id(app, client, user):
 def test_logout_with_a_get_or_without_csrf_ends_nothing(app, client, user):
     login(client)
     copied = session_id(client)
-    fresh_request_globals()
     assert client.post("/logout", data={"everywhere": "1"}).status_code == 400
     assert signed_in(client) and signed_in(replay(app, copied))
 
@@ -174,7 +165,6 @@ def test_changing_the_password_moves_this_session_to_a_new_id(app, client, user)
     login(client)
     copied = session_id(client)
     token = csrf_token(client, "/org/account")
-    fresh_request_globals()
     response = client.post("/org/account", data={
         "csrf_token": token, "current_password": PASSWORD,
         "new_password": "a brand new secret", "confirm_password": "a brand new secret"})

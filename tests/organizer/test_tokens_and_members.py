@@ -94,9 +94,8 @@ def test_add_a_new_person_shows_their_first_password_once(app, as_owner, world):
     assert added.role == "manager" and [e.id for e in added.events] == [world.event2.id]
     # The new person can sign in with it.
     client = app.test_client()
-    from .conftest import csrf_token, fresh_request_globals
+    from .conftest import csrf_token
     token = csrf_token(client)
-    fresh_request_globals()
     signed_in = client.post("/login", data={"csrf_token": token, "email": "newbie@acme.example",
                                             "password": password})
     assert signed_in.status_code == 303
