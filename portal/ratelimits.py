@@ -64,19 +64,39 @@ def _key(key: tuple[str, ...]) -> tuple[str, ...]:
     return (current_app.config.get("RATELIMIT_KEY_PREFIX") or "portal", *key)
 
 
+def _store_away(error: Exception) -> None:
+    # The store being away (Redis down) must not turn sign-ins into 500s, nor lock everybody
+    # out: the budgets are not applied meanwhile, and every such request says so in the log.
+    current_app.logger.warning("rate-limit store unreachable, limits not applied: %s", error)
+
+
 def spent(item: RateLimitItem, *key: str) -> bool:
     """Whether the failures counted under `key` have used up `item`."""
-    return enabled() and not _limiter().test(item, *_key(key))
+    if not enabled():
+        return False
+    try:
+        return not _limiter().test(item, *_key(key))
+    except Exception as error:  # noqa: BLE001 - any storage failure
+        _store_away(error)
+        return False
 
 
 def count_failure(item: RateLimitItem, *key: str) -> None:
-    if enabled():
+    if not enabled():
+        return
+    try:
         _limiter().hit(item, *_key(key))
+    except Exception as error:  # noqa: BLE001 - any storage failure
+        _store_away(error)
 
 
 def retry_after(item: RateLimitItem, *key: str) -> int:
     """Seconds until the oldest counted failure under `key` leaves the window."""
-    stats = _limiter().get_window_stats(item, *_key(key))
+    try:
+        stats = _limiter().get_window_stats(item, *_key(key))
+    except Exception as error:  # noqa: BLE001 - any storage failure
+        _store_away(error)
+        return 60
     return max(1, math.ceil(stats.reset_time - time.time()))
 
 

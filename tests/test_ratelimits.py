@@ -121,3 +121,19 @@ def test_memory_storage_in_production_is_logged_at_start_up(database_url, portal
     make_app(database_url, PORTAL_ENV=env, RATELIMIT_ENABLED=True, RATELIMIT_STORAGE_URI=uri)
     found = [m for m in portal_log if "RATELIMIT_STORAGE_URI is memory://" in m]
     assert bool(found) is warned
+
+
+def test_a_store_that_is_away_neither_fails_nor_locks_out(app, database_url, make, caplog):
+    """Redis down: sign-ins still answer (right 303, wrong 401), never 500, and the log says
+    the limits are not applied."""
+    make.member(make.organizer(), "owner", email=EMAIL)
+    commit_fixtures()
+    away = make_app(database_url, RATELIMIT_ENABLED=True,
+                    RATELIMIT_STORAGE_URI="redis://127.0.0.1:1/0",
+                    RATELIMIT_STORAGE_OPTIONS={"socket_connect_timeout": 0.2})
+    with away.app_context(), caplog.at_level(logging.WARNING):
+        assert _login(away, EMAIL, "guess", ATTACKER).status_code == 401
+        assert _login(away, EMAIL, PASSWORD, ATTACKER).status_code == 303
+        client = away.test_client()
+        assert client.get("/my/access/ck_wrong", environ_base=ATTACKER).status_code == 303
+    assert "rate-limit store unreachable" in caplog.text
