@@ -1,18 +1,16 @@
-"""Cleaning invoice input: one place that turns a JSON body or a form into typed values.
+"""The invoice's input: one small cleaner per section, composed by `clean_invoice_input`.
 
 Both the API and the HTML forms call `clean_invoice_input`, so a rule written here holds in
 both. It collects every problem before raising one `ValidationError`, with dotted field names
-(`lines.2.quantity`). Computed fields are ignored on input; unknown fields are errors.
+(`lines.2.quantity`). Computed fields are ignored on input; unknown fields are errors. The field
+cleaners themselves (text, decimal, date, e-mail, …) are `services.input`'s, shared with orders,
+customers, organizers and the list queries; that module's docstring says why they are not
+pydantic models.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import re
-from decimal import Decimal, InvalidOperation
-
-from babel import Locale, UnknownLocaleError
-from email_validator import EmailNotValidError, validate_email
+from decimal import Decimal
 
 from ..domain.lifecycle import InvoiceType
 from ..domain.money import (
@@ -23,6 +21,24 @@ from ..domain.money import (
     RoundingRule,
 )
 from ..errors import ValidationError
+from .input import (  # re-exported: callers import the shared cleaners from here too
+    FieldErrors,
+    clean_bool,
+    clean_choice,
+    clean_country,
+    clean_date,
+    clean_datetime,
+    clean_decimal,
+    clean_email,
+    clean_int,
+    clean_locale,
+    clean_sub_object,
+    clean_text,
+)
+
+__all__ = ["FieldErrors", "clean_address", "clean_country", "clean_date", "clean_datetime",
+           "clean_decimal", "clean_email", "clean_int", "clean_invoice_input", "clean_locale",
+           "clean_text"]
 
 MAX_LINES = 1000
 ADDRESS_FIELDS = ("company", "first_name", "last_name", "street1", "street2", "city",
@@ -44,164 +60,6 @@ WRITABLE = ("type", "customer", "order", "refers", "expires_at", "due_date", "lo
 COMPUTED = ("id", "number", "status", "organizer", "event", "is_cancellation", "issue_date",
             "seller", "totals", "taxes", "pdf_sha256", "created_at", "closed_at", "updated_at")
 CREATE_ONLY = ("order",)
-_COUNTRY_CODES = frozenset(code for code in Locale("en").territories
-                           if len(code) == 2 and code.isalpha())
-
-
-class FieldErrors(dict):
-    def add(self, field: str, message: str) -> None:
-        self.setdefault(field, []).append(message)
-
-
-def clean_decimal(errors, field, value, *, places, minimum=None, maximum=None, exclusive_min=False,
-             allow_none=False):
-    if value is None or value == "":
-        if allow_none:
-            return None
-        errors.add(field, "This field is required.")
-        return None
-    if isinstance(value, bool):
-        errors.add(field, "Enter a number.")
-        return None
-    try:
-        number = Decimal(str(value).strip()) if not isinstance(value, Decimal) else value
-    except (InvalidOperation, ValueError):
-        errors.add(field, "Enter a number.")
-        return None
-    if not number.is_finite():
-        errors.add(field, "Enter a number.")
-        return None
-    try:
-        too_precise = (number.as_tuple().exponent < -places
-                       and number != number.quantize(Decimal(1).scaleb(-places)))
-    except InvalidOperation:  # more digits than the decimal context holds: far out of range
-        errors.add(field, "Enter a smaller number.")
-        return None
-    if too_precise:
-        errors.add(field, f"Use at most {places} decimal places.")
-        return None
-    if minimum is not None and (number <= minimum if exclusive_min else number < minimum):
-        errors.add(field, f"Must be greater than {minimum}." if exclusive_min
-                   else f"Must be at least {minimum}.")
-        return None
-    if maximum is not None and number > maximum:
-        errors.add(field, f"Must be at most {maximum}.")
-        return None
-    return number.quantize(Decimal(1).scaleb(-places)) if places >= 0 else number
-
-
-def clean_text(errors, field, value, *, max_length, required=False, allow_none=True):
-    if value is None or value == "":
-        if required:
-            errors.add(field, "This field is required.")
-        return None if allow_none and value is None else ""
-    if not isinstance(value, str):
-        errors.add(field, "Enter text.")
-        return None
-    value = value.strip()
-    if len(value) > max_length:
-        errors.add(field, f"Use at most {max_length} characters.")
-        return None
-    if required and not value:
-        errors.add(field, "This field is required.")
-    return value
-
-
-def _bool(errors, field, value):
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.lower() in {"true", "false", "1", "0", "on", "yes", "no"}:
-        return value.lower() in {"true", "1", "on", "yes"}
-    errors.add(field, "Enter true or false.")
-    return None
-
-
-def _choice(errors, field, value, choices):
-    if value not in choices:
-        errors.add(field, "Choose one of: " + ", ".join(choices) + ".")
-        return None
-    return value
-
-
-def clean_date(errors, field, value):
-    if value is None or value == "":
-        return None
-    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
-        return value
-    try:
-        return dt.date.fromisoformat(str(value))
-    except ValueError:
-        errors.add(field, "Enter a date as YYYY-MM-DD.")
-        return None
-
-
-def clean_datetime(errors, field, value):
-    if value is None or value == "":
-        return None
-    if isinstance(value, dt.datetime):
-        parsed = value
-    else:
-        try:
-            parsed = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-        except ValueError:
-            errors.add(field, "Enter a date and time in ISO 8601 form.")
-            return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
-
-
-def clean_int(errors, field, value, *, minimum, maximum):
-    if value is None or value == "":
-        return None
-    if isinstance(value, bool):
-        errors.add(field, "Enter a whole number.")
-        return None
-    try:
-        number = int(str(value).strip())
-    except ValueError:
-        errors.add(field, "Enter a whole number.")
-        return None
-    if not minimum <= number <= maximum:
-        errors.add(field, f"Must be between {minimum} and {maximum}.")
-        return None
-    return number
-
-
-def clean_locale(errors, field, value):
-    if value is None or value == "":
-        return None
-    if not isinstance(value, str) or not re.fullmatch(r"[A-Za-z]{2,3}([-_][A-Za-z]{2})?", value):
-        errors.add(field, "Enter a locale such as en, de or en-GB.")
-        return None
-    try:
-        Locale.parse(value.replace("-", "_"))
-    except (UnknownLocaleError, ValueError):
-        errors.add(field, "Unknown locale.")
-        return None
-    return value.replace("_", "-")
-
-
-def clean_country(errors, field, value):
-    if value in (None, ""):
-        return ""
-    if not isinstance(value, str) or value.upper() not in _COUNTRY_CODES:
-        errors.add(field, "Enter a two-letter ISO country code, e.g. DE.")
-        return None
-    return value.upper()
-
-
-def clean_email(errors, field, value, *, required=False):
-    if value in (None, ""):
-        if required:
-            errors.add(field, "This field is required.")
-        return ""
-    if not isinstance(value, str):
-        errors.add(field, "Enter an e-mail address.")
-        return None
-    try:
-        return validate_email(value.strip(), check_deliverability=False).normalized
-    except EmailNotValidError:
-        errors.add(field, "Enter a valid e-mail address.")
-        return None
 
 
 def clean_address(errors, prefix: str, raw) -> dict | None:
@@ -217,7 +75,7 @@ def clean_address(errors, prefix: str, raw) -> dict | None:
     for key in ADDRESS_FIELDS:
         field, value = f"{prefix}.{key}", raw.get(key)
         if key == "is_corporate":
-            address[key] = bool(_bool(errors, field, value)) if value is not None else False
+            address[key] = bool(clean_bool(errors, field, value)) if value is not None else False
         elif key == "country":
             address[key] = clean_country(errors, field, value)
         elif key == "email":
@@ -290,21 +148,12 @@ def _clean_charge(errors, field, raw, amount_key, currency_places):
     }
 
 
-def _sub_object(errors, field, raw, allowed):
-    if not isinstance(raw, dict):
-        errors.add(field, "Enter an object.")
-        return {}
-    for key in raw:
-        if key not in allowed:
-            errors.add(f"{field}.{key}", "Unknown field.")
-    return raw
+# ---------------------------------------------------------------- sections
+# Each section reads the keys it owns that are present in `raw` and returns the cleaned values;
+# absent keys stay absent, so a partial update changes only what it names.
 
 
-def clean_invoice_input(raw, *, creating: bool, currency: str) -> dict:
-    """Typed, checked values for the fields present in `raw` (absent fields stay absent)."""
-    errors = FieldErrors()
-    if not isinstance(raw, dict):
-        raise ValidationError({"body": ["Send a JSON object."]})
+def _clean_keys(errors, raw, *, creating: bool) -> None:
     for key in raw:
         if key in COMPUTED:
             continue
@@ -312,109 +161,177 @@ def clean_invoice_input(raw, *, creating: bool, currency: str) -> dict:
             errors.add(key, "Unknown field.")
         elif key in CREATE_ONLY and not creating:
             errors.add(key, "Can only be given when the invoice is created.")
-    if "currency" in raw:
-        currency = raw["currency"] if isinstance(raw["currency"], str) else ""
-        if currency not in CURRENCY_MINOR_UNITS:
-            errors.add("currency", "Unknown ISO 4217 currency code.")
-            currency = "EUR"
-    places = CURRENCY_MINOR_UNITS.get(currency, 2)
-    out: dict = {}
 
-    def present(key):
-        return key in raw
 
-    if present("currency") and "currency" not in errors:
-        out["currency"] = currency
-    if present("type"):
-        out["type"] = _choice(errors, "type", raw["type"], [t.value for t in InvoiceType])
-    for key in ("customer", "order", "refers"):
-        if present(key):
-            out[key] = clean_text(errors, key, raw[key], max_length=64)
-    if present("expires_at"):
-        out["expires_at"] = clean_datetime(errors, "expires_at", raw["expires_at"])
-    if present("due_date"):
-        out["due_date"] = clean_date(errors, "due_date", raw["due_date"])
-    if present("locale"):
-        out["locale"] = clean_locale(errors, "locale", raw["locale"])
-    for key in ("prices_include_tax", "discounts_include_tax"):
-        if present(key):
-            out[key] = _bool(errors, key, raw[key])
-    if present("rounding"):
-        rounding = _sub_object(errors, "rounding", raw["rounding"], ("mode", "rule"))
-        if "mode" in rounding:
-            out["rounding_mode"] = _choice(errors, "rounding.mode", rounding["mode"],
-                                           [m.value for m in RoundingMode])
-        if "rule" in rounding:
-            out["rounding_rule"] = _choice(errors, "rounding.rule", rounding["rule"],
-                                           [r.value for r in RoundingRule])
-    for key in ("billing_address", "shipping_address"):
-        if present(key):
-            out[key] = clean_address(errors, key, raw[key])
-    if present("lines"):
-        lines = raw["lines"]
-        if not isinstance(lines, list):
-            errors.add("lines", "Enter a list of lines.")
-        elif len(lines) > MAX_LINES:
-            errors.add("lines", f"At most {MAX_LINES} lines.")
-        else:
-            out["lines"] = [_clean_line(errors, i, line, places) for i, line in enumerate(lines)]
-    if present("discounts"):
-        discounts = raw["discounts"]
-        if not isinstance(discounts, list):
-            errors.add("discounts", "Enter a list of discounts.")
-        elif len(discounts) > MAX_DISCOUNTS:
-            errors.add("discounts", f"At most {MAX_DISCOUNTS} discounts.")
-        else:
-            cleaned = []
-            for i, item in enumerate(discounts):
-                item = _sub_object(errors, f"discounts.{i}", item, ("type", "value", "amount"))
-                kind = _choice(errors, f"discounts.{i}.type", item.get("type"),
-                               [d.value for d in DiscountType])
-                maximum = Decimal(100) if kind == DiscountType.PERCENT_OFF else None
-                value = clean_decimal(errors, f"discounts.{i}.value", item.get("value"), places=3,
-                                 minimum=Decimal(0), exclusive_min=True,
-                                 maximum=maximum or Decimal("99999999.999"))
-                cleaned.append({"type": kind, "value": value})
-            out["discounts"] = cleaned
-    if present("shipping_method"):
-        out["shipping_method"] = _clean_charge(errors, "shipping_method", raw["shipping_method"],
-                                               "cost", places)
-    if present("payment_method"):
-        out["payment_method"] = _clean_charge(errors, "payment_method", raw["payment_method"],
-                                              "fee", places)
-    if present("shipping"):
-        if raw["shipping"] is None:
-            out["shipping"] = None
-        else:
-            ship = _sub_object(errors, "shipping", raw["shipping"], SHIPPING_FIELDS)
-            out["shipping"] = {
-                "shipped_at": clean_datetime(errors, "shipping.shipped_at", ship.get("shipped_at")),
-                "number_of_packages": clean_int(errors, "shipping.number_of_packages",
-                                           ship.get("number_of_packages"), minimum=1,
-                                           maximum=1000),
-                "carriage": None if ship.get("carriage") in (None, "") else _choice(
-                    errors, "shipping.carriage", ship.get("carriage"), ["paid", "forward"]),
-                "goods_appearance": clean_text(errors, "shipping.goods_appearance",
-                                          ship.get("goods_appearance"), max_length=255),
-                "tracking_number": clean_text(errors, "shipping.tracking_number",
-                                         ship.get("tracking_number"), max_length=64),
-                "transport_reason": clean_text(errors, "shipping.transport_reason",
-                                          ship.get("transport_reason"), max_length=255),
-            }
-    if present("texts"):
-        texts = _sub_object(errors, "texts", raw["texts"], TEXT_FIELDS)
-        out["texts"] = {k: clean_text(errors, f"texts.{k}", texts[k], max_length=65535) or ""
-                        for k in TEXT_FIELDS if k in texts}
-    if present("reference"):
-        ref = raw["reference"] if raw["reference"] is not None else {}
-        ref = _sub_object(errors, "reference", ref, ("type", "number"))
-        out["reference"] = {
-            "type": clean_text(errors, "reference.type", ref.get("type"), max_length=32),
-            "number": clean_text(errors, "reference.number", ref.get("number"), max_length=64),
-        }
-    for key in ("package_number", "channel"):
-        if present(key):
-            out[key] = clean_text(errors, key, raw[key], max_length=64)
-    if errors:
-        raise ValidationError(dict(errors))
+def _clean_currency(errors, raw, currency: str) -> tuple[dict, int]:
+    """The cleaned currency (if given) and its minor-unit places, which the amounts follow."""
+    if "currency" not in raw:
+        return {}, CURRENCY_MINOR_UNITS.get(currency, 2)
+    currency = raw["currency"] if isinstance(raw["currency"], str) else ""
+    if currency not in CURRENCY_MINOR_UNITS:
+        errors.add("currency", "Unknown ISO 4217 currency code.")
+        return {}, CURRENCY_MINOR_UNITS["EUR"]
+    return {"currency": currency}, CURRENCY_MINOR_UNITS[currency]
+
+
+def _reference_text(errors, field, value):
+    return clean_text(errors, field, value, max_length=64)
+
+
+def _invoice_type(errors, field, value):
+    return clean_choice(errors, field, value, [t.value for t in InvoiceType])
+
+
+# Plain header fields: key -> the field cleaner for its value, in the order of the output.
+HEADER_CLEANERS = {
+    "type": _invoice_type,
+    "customer": _reference_text,
+    "order": _reference_text,
+    "refers": _reference_text,
+    "expires_at": clean_datetime,
+    "due_date": clean_date,
+    "locale": clean_locale,
+    "prices_include_tax": clean_bool,
+    "discounts_include_tax": clean_bool,
+}
+TRAILER_CLEANERS = {"package_number": _reference_text, "channel": _reference_text}
+
+
+def _clean_plain(errors, raw, cleaners) -> dict:
+    return {key: clean(errors, key, raw[key]) for key, clean in cleaners.items() if key in raw}
+
+
+def _clean_header(errors, raw, places) -> dict:
+    return _clean_plain(errors, raw, HEADER_CLEANERS)
+
+
+def _clean_rounding(errors, raw, places) -> dict:
+    if "rounding" not in raw:
+        return {}
+    rounding = clean_sub_object(errors, "rounding", raw["rounding"], ("mode", "rule"))
+    out = {}
+    if "mode" in rounding:
+        out["rounding_mode"] = clean_choice(errors, "rounding.mode", rounding["mode"],
+                                            [m.value for m in RoundingMode])
+    if "rule" in rounding:
+        out["rounding_rule"] = clean_choice(errors, "rounding.rule", rounding["rule"],
+                                            [r.value for r in RoundingRule])
+    return out
+
+
+def _clean_addresses(errors, raw, places) -> dict:
+    return {key: clean_address(errors, key, raw[key])
+            for key in ("billing_address", "shipping_address") if key in raw}
+
+
+def _clean_lines(errors, raw, places) -> dict:
+    if "lines" not in raw:
+        return {}
+    lines = raw["lines"]
+    if not isinstance(lines, list):
+        errors.add("lines", "Enter a list of lines.")
+    elif len(lines) > MAX_LINES:
+        errors.add("lines", f"At most {MAX_LINES} lines.")
+    else:
+        return {"lines": [_clean_line(errors, i, line, places) for i, line in enumerate(lines)]}
+    return {}
+
+
+def _clean_discount(errors, i: int, raw) -> dict:
+    item = clean_sub_object(errors, f"discounts.{i}", raw, ("type", "value", "amount"))
+    kind = clean_choice(errors, f"discounts.{i}.type", item.get("type"),
+                        [d.value for d in DiscountType])
+    maximum = Decimal(100) if kind == DiscountType.PERCENT_OFF else None
+    value = clean_decimal(errors, f"discounts.{i}.value", item.get("value"), places=3,
+                          minimum=Decimal(0), exclusive_min=True,
+                          maximum=maximum or Decimal("99999999.999"))
+    return {"type": kind, "value": value}
+
+
+def _clean_discounts(errors, raw, places) -> dict:
+    if "discounts" not in raw:
+        return {}
+    discounts = raw["discounts"]
+    if not isinstance(discounts, list):
+        errors.add("discounts", "Enter a list of discounts.")
+    elif len(discounts) > MAX_DISCOUNTS:
+        errors.add("discounts", f"At most {MAX_DISCOUNTS} discounts.")
+    else:
+        return {"discounts": [_clean_discount(errors, i, item)
+                              for i, item in enumerate(discounts)]}
+    return {}
+
+
+def _clean_charges(errors, raw, places) -> dict:
+    """The shipping and payment methods: a named charge with its amount under its own key."""
+    return {key: _clean_charge(errors, key, raw[key], amount_key, places)
+            for key, amount_key in (("shipping_method", "cost"), ("payment_method", "fee"))
+            if key in raw}
+
+
+def _clean_carriage(errors, field, value):
+    if value in (None, ""):
+        return None
+    return clean_choice(errors, field, value, ["paid", "forward"])
+
+
+def _clean_shipping(errors, raw, places) -> dict:
+    if "shipping" not in raw:
+        return {}
+    if raw["shipping"] is None:
+        return {"shipping": None}
+    ship = clean_sub_object(errors, "shipping", raw["shipping"], SHIPPING_FIELDS)
+    return {"shipping": {
+        "shipped_at": clean_datetime(errors, "shipping.shipped_at", ship.get("shipped_at")),
+        "number_of_packages": clean_int(errors, "shipping.number_of_packages",
+                                        ship.get("number_of_packages"), minimum=1,
+                                        maximum=1000),
+        "carriage": _clean_carriage(errors, "shipping.carriage", ship.get("carriage")),
+        "goods_appearance": clean_text(errors, "shipping.goods_appearance",
+                                       ship.get("goods_appearance"), max_length=255),
+        "tracking_number": clean_text(errors, "shipping.tracking_number",
+                                      ship.get("tracking_number"), max_length=64),
+        "transport_reason": clean_text(errors, "shipping.transport_reason",
+                                       ship.get("transport_reason"), max_length=255),
+    }}
+
+
+def _clean_texts(errors, raw, places) -> dict:
+    if "texts" not in raw:
+        return {}
+    texts = clean_sub_object(errors, "texts", raw["texts"], TEXT_FIELDS)
+    return {"texts": {k: clean_text(errors, f"texts.{k}", texts[k], max_length=65535) or ""
+                      for k in TEXT_FIELDS if k in texts}}
+
+
+def _clean_reference(errors, raw, places) -> dict:
+    if "reference" not in raw:
+        return {}
+    ref = raw["reference"] if raw["reference"] is not None else {}
+    ref = clean_sub_object(errors, "reference", ref, ("type", "number"))
+    return {"reference": {
+        "type": clean_text(errors, "reference.type", ref.get("type"), max_length=32),
+        "number": clean_text(errors, "reference.number", ref.get("number"), max_length=64),
+    }}
+
+
+def _clean_trailer(errors, raw, places) -> dict:
+    return _clean_plain(errors, raw, TRAILER_CLEANERS)
+
+
+# The sections in the order of the output (and of the messages within it).
+SECTIONS = (_clean_header, _clean_rounding, _clean_addresses, _clean_lines, _clean_discounts,
+            _clean_charges, _clean_shipping, _clean_texts, _clean_reference, _clean_trailer)
+
+
+def clean_invoice_input(raw, *, creating: bool, currency: str) -> dict:
+    """Typed, checked values for the fields present in `raw` (absent fields stay absent)."""
+    if not isinstance(raw, dict):
+        raise ValidationError({"body": ["Send a JSON object."]})
+    errors = FieldErrors()
+    _clean_keys(errors, raw, creating=creating)
+    out, places = _clean_currency(errors, raw, currency)
+    for section in SECTIONS:
+        out.update(section(errors, raw, places))
+    errors.raise_if_any()
     return out
