@@ -6,7 +6,9 @@ small bodies of the lifecycle actions. Every problem is collected before one
 lone surrogates never get this far: `portal.input_guard` refuses them for every request (path,
 query and body alike), before any view runs. The invoice, order
 and customer bodies themselves are checked by the shared services (`clean_invoice_input`, …),
-so the back office and the API accept exactly the same things.
+so the back office and the API accept exactly the same things; the field cleaners and the
+problem collector are `services.input`'s. What stays here is API glue: reading the body,
+the query strings, `fields=` projection and `no_query`.
 
 JSON numbers are parsed as `Decimal`, never `float`: money may come as `"56.33"` or `56.33`
 and stays exact either way.
@@ -27,6 +29,7 @@ from flask import Request
 from ..domain.lifecycle import InvoiceStatus, InvoiceType
 from ..errors import NotFoundError, ValidationError
 from ..models import Customer, Order
+from ..services.input import FieldErrors
 from ..services.representation import fixed
 
 MAX_BODY_BYTES = 2 * 1024 * 1024
@@ -54,13 +57,8 @@ INVOICE_FILTERS = ("type", "status", "is_cancellation", "order", "refers", "loca
 PAGING = ("page", "page_size")
 
 
-class _Problems(dict):
-    def add(self, field: str, message: str) -> None:
-        self.setdefault(field, []).append(message)
-
-    def raise_if_any(self) -> None:
-        if self:
-            raise ValidationError(dict(self))
+# The one collector of field problems (services.input), under the name this module has used.
+_Problems = FieldErrors
 
 
 # ---------------------------------------------------------------- bodies

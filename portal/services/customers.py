@@ -13,7 +13,8 @@ from ..models import Customer, Organizer
 from ..models.types import utcnow
 from . import audit
 from .audit import Actor
-from .invoice_input import FieldErrors, clean_address, clean_email, clean_locale, clean_text
+from .input import FieldErrors, clean_email, clean_locale, clean_text
+from .invoice_input import clean_address
 from .secrets import hash_secret, matches, new_secret
 
 KEY_PREFIX = "ck_"

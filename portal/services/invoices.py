@@ -40,13 +40,8 @@ from ..models import (
 from ..models.types import utcnow
 from . import audit, numbering
 from .audit import Actor
-from .invoice_input import (
-    SHIPPING_FIELDS,
-    TEXT_FIELDS,
-    FieldErrors,
-    clean_email,
-    clean_invoice_input,
-)
+from .input import FieldErrors, clean_email
+from .invoice_input import SHIPPING_FIELDS, TEXT_FIELDS, clean_invoice_input
 
 # Address fields copied from a customer's billing address into an invoice.
 BUYER_KEYS = ("company", "first_name", "last_name", "street1", "street2", "city", "postal_code",

@@ -9,10 +9,42 @@ from ..extensions import db
 from ..models import Customer, Event, Order, OrderLine
 from . import audit
 from .audit import Actor
-from .invoice_input import FieldErrors, clean_datetime, clean_decimal, clean_text
+from .input import FieldErrors, clean_datetime, clean_decimal, clean_text
 
 ORDER_FIELDS = ("code", "customer", "placed_at", "lines")
 LINE_FIELDS = ("sku", "name", "quantity", "unit_price", "tax_rate", "tax_code")
+
+
+def _clean_order_line(errors: FieldErrors, i: int, raw) -> OrderLine | None:
+    prefix = f"lines.{i}"
+    if not isinstance(raw, dict):
+        errors.add(prefix, "Enter an object.")
+        return None
+    for key in raw:
+        if key not in LINE_FIELDS:
+            errors.add(f"{prefix}.{key}", "Unknown field.")
+    return OrderLine(
+        position=i + 1,
+        sku=clean_text(errors, f"{prefix}.sku", raw.get("sku"), max_length=40) or "",
+        name=clean_text(errors, f"{prefix}.name", raw.get("name"), max_length=255,
+                        required=True) or "",
+        quantity=clean_decimal(errors, f"{prefix}.quantity", raw.get("quantity"), places=2,
+                               minimum=0, exclusive_min=True, maximum=99999999),
+        unit_price=clean_decimal(errors, f"{prefix}.unit_price", raw.get("unit_price"),
+                                 places=3, minimum=0, maximum=999999999999),
+        tax_rate=clean_decimal(errors, f"{prefix}.tax_rate", raw.get("tax_rate", "0"),
+                               places=2, minimum=0, maximum=100),
+        tax_code=clean_text(errors, f"{prefix}.tax_code", raw.get("tax_code"),
+                            max_length=32) or "VAT",
+    )
+
+
+def _clean_order_lines(errors: FieldErrors, raw_lines) -> list[OrderLine]:
+    if not isinstance(raw_lines, list) or not raw_lines:
+        errors.add("lines", "Give at least one line.")
+        return []
+    lines = (_clean_order_line(errors, i, raw) for i, raw in enumerate(raw_lines))
+    return [line for line in lines if line is not None]
 
 
 def create_order(event: Event, data: dict, *, actor: Actor) -> Order:
@@ -34,33 +66,7 @@ def create_order(event: Event, data: dict, *, actor: Actor) -> Order:
         if customer is None:
             errors.add("customer", "No customer with this reference.")
     placed_at = clean_datetime(errors, "placed_at", data.get("placed_at"))
-    raw_lines = data.get("lines")
-    lines = []
-    if not isinstance(raw_lines, list) or not raw_lines:
-        errors.add("lines", "Give at least one line.")
-    else:
-        for i, raw in enumerate(raw_lines):
-            prefix = f"lines.{i}"
-            if not isinstance(raw, dict):
-                errors.add(prefix, "Enter an object.")
-                continue
-            for key in raw:
-                if key not in LINE_FIELDS:
-                    errors.add(f"{prefix}.{key}", "Unknown field.")
-            lines.append(OrderLine(
-                position=i + 1,
-                sku=clean_text(errors, f"{prefix}.sku", raw.get("sku"), max_length=40) or "",
-                name=clean_text(errors, f"{prefix}.name", raw.get("name"), max_length=255,
-                           required=True) or "",
-                quantity=clean_decimal(errors, f"{prefix}.quantity", raw.get("quantity"), places=2,
-                                  minimum=0, exclusive_min=True, maximum=99999999),
-                unit_price=clean_decimal(errors, f"{prefix}.unit_price", raw.get("unit_price"),
-                                    places=3, minimum=0, maximum=999999999999),
-                tax_rate=clean_decimal(errors, f"{prefix}.tax_rate", raw.get("tax_rate", "0"),
-                                  places=2, minimum=0, maximum=100),
-                tax_code=clean_text(errors, f"{prefix}.tax_code", raw.get("tax_code"),
-                               max_length=32) or "VAT",
-            ))
+    lines = _clean_order_lines(errors, data.get("lines"))
     if errors:
         raise ValidationError(dict(errors))
     order = Order(event_id=event.id, customer=customer, code=code, lines=lines)

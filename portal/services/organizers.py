@@ -15,7 +15,7 @@ from ..models import Event, Membership, Organizer, Role, User
 from ..models.organizer import SELLER_FIELDS
 from . import audit, numbering
 from .audit import Actor
-from .invoice_input import FieldErrors, clean_country, clean_email, clean_locale
+from .input import FieldErrors, clean_country, clean_email, clean_locale
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,49}$")
 MIN_PASSWORD = 10
