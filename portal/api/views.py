@@ -15,10 +15,10 @@ from flask import Response, request, url_for
 
 from ..config import ROOT
 from ..downloads import pdf_response
-from ..errors import NotFoundError
 from ..models import Invoice
-from ..services import api_queries, customers, invoices, orders, permissions
-from ..services.representation import INVOICE_LOAD, invoice_to_dict
+from ..services import customers, invoice_queries, invoices, listings, orders, permissions
+from ..services.invoice_queries import INVOICE_LOAD, InvoiceFilter, Match, PastEnd
+from ..services.representation import invoice_to_dict
 from . import auth, bp, schemas
 from .idempotency import idempotent, remember
 from .openapi import openapi_document
@@ -53,10 +53,9 @@ def _page_link(page: int, page_size: int) -> str:
     return url_for(request.endpoint, _external=True, **request.view_args, **args)
 
 
-def _page_body(page: api_queries.Page, query: dict, results: list) -> dict:
+def _page_body(page: invoice_queries.Page, query: dict, results: list) -> dict:
+    """The list envelope; the page was read with `PastEnd.NOT_FOUND` (SPEC §6)."""
     number, size = query["page"], query["page_size"]
-    if number > 1 and (number - 1) * size >= page.count:
-        raise NotFoundError("This page does not exist.", code="invalid_page")
     has_next = number * size < page.count
     return {
         "count": page.count,
@@ -77,9 +76,12 @@ def _challenge(response: Response) -> Response:
 
 
 def _invoice_list(scope_query, query: dict) -> Response:
-    page = api_queries.invoice_page(scope_query, filters=query["filters"],
-                                    ordering=query["ordering"], page=query["page"],
-                                    page_size=query["page_size"])
+    filters = query["filters"]
+    if not isinstance(filters, InvoiceFilter):
+        filters = InvoiceFilter(**filters, match=Match.EXACT)
+    page = invoice_queries.invoice_page(scope_query, filters, ordering=query["ordering"],
+                                        page=query["page"], page_size=query["page_size"],
+                                        past_end=PastEnd.NOT_FOUND)
     results = [schemas.project(invoice_to_dict(i), query["fields"]) for i in page.items]
     return json_response(_page_body(page, query, results))
 
@@ -88,14 +90,14 @@ def _invoice_list(scope_query, query: dict) -> Response:
 def organizer_invoice_list(organizer):
     scope = auth.organizer_scope(organizer)
     query = schemas.invoice_list_query(request.args, organizer_wide=True)
-    return _invoice_list(api_queries.organizer_invoices(scope.token), query)
+    return _invoice_list(invoice_queries.organizer_invoices(scope.token), query)
 
 
 @bp.get(f"{EVENT}/invoices/")
 def invoice_list(organizer, event):
     scope = auth.event_scope(organizer, event)
     query = schemas.invoice_list_query(request.args)
-    return _invoice_list(api_queries.event_invoices(scope.event), query)
+    return _invoice_list(invoice_queries.event_invoices(scope.event), query)
 
 
 @bp.post(f"{EVENT}/invoices/")
@@ -211,7 +213,7 @@ def invoice_pdf(organizer, event, id):
 def order_list(organizer, event):
     scope = auth.event_scope(organizer, event)
     query = schemas.simple_list_query(request.args, filters=("customer",))
-    page = api_queries.event_orders(scope.event, customer=query["filters"]["customer"],
+    page = listings.event_orders(scope.event, customer=query["filters"]["customer"],
                                     page=query["page"], page_size=query["page_size"])
     return json_response(_page_body(page, query, [schemas.order_to_dict(o) for o in page.items]))
 
@@ -231,7 +233,7 @@ def order_create(organizer, event):
 def order_detail(organizer, event, code):
     scope = auth.event_scope(organizer, event)
     schemas.no_query(request.args)
-    return json_response(schemas.order_to_dict(api_queries.order_in_event(scope.event, code)))
+    return json_response(schemas.order_to_dict(listings.order_in_event(scope.event, code)))
 
 
 # ---------------------------------------------------------------- customers
@@ -241,7 +243,7 @@ def order_detail(organizer, event, code):
 def customer_list(organizer, event):
     scope = auth.event_scope(organizer, event)
     query = schemas.simple_list_query(request.args, filters=("reference", "email"))
-    page = api_queries.organizer_customers(scope.organizer.id, page=query["page"],
+    page = listings.organizer_customers(scope.organizer.id, page=query["page"],
                                            page_size=query["page_size"], **query["filters"])
     results = [schemas.customer_to_dict(c) for c in page.items]
     return json_response(_page_body(page, query, results))
@@ -298,7 +300,7 @@ def customer_rotate_key(organizer, event, id):
 def customer_invoice_list():
     customer = auth.current_customer()
     query = schemas.customer_list_query(request.args)
-    page = api_queries.customer_invoice_slice(customer, ids=query["ids"], type=query["type"],
+    page = invoice_queries.customer_invoice_slice(customer, ids=query["ids"], type=query["type"],
                                               after=query["after"], first=query["first"],
                                               limit=query["limit"])
     return json_response({"count": page.count, "invoices": [

@@ -10,7 +10,7 @@ from werkzeug.utils import secure_filename
 
 from ..extensions import db
 from ..models import Customer
-from ..services import customer_queries, documents
+from ..services import documents, invoice_queries
 
 # Archives up to this size stay in memory; larger ones spill to a temporary file.
 IN_MEMORY_LIMIT = 16 * 1024 * 1024
@@ -31,7 +31,7 @@ def build_invoices_zip(customer: Customer) -> IO[bytes] | None:
     pending: list[str] = []
     buffer = tempfile.SpooledTemporaryFile(max_size=IN_MEMORY_LIMIT)  # noqa: SIM115 - returned
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_STORED) as archive:
-        for invoice in customer_queries.customer_invoices_with_documents(customer):
+        for invoice in invoice_queries.customer_invoices_with_documents(customer):
             document = documents.stored_document(invoice)
             if document is None:
                 pending.append(invoice.number)

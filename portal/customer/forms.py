@@ -14,7 +14,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from ..domain.lifecycle import InvoiceType
-from ..services.customer_queries import VISIBLE_STATUSES
+from ..services.invoice_queries import VISIBLE_STATUSES
 
 TYPE_LABELS = {
     InvoiceType.INVOICE.value: "Invoice",

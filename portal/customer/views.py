@@ -23,12 +23,13 @@ from ..downloads import pdf_response
 from ..errors import ConflictError, ValidationError
 from ..i18n import _
 from ..models import Invoice
-from ..services import customer_queries, invoices
+from ..services import invoice_queries, invoices
 from ..services.audit import Actor
 from ..services.customers import customer_for_key, end_sessions
 from ..services.documents import PENDING_RETRY_AFTER, DocumentPendingError
+from ..services.invoice_queries import INVOICE_LOAD
 from ..services.permissions import invoice_of_customer
-from ..services.representation import INVOICE_LOAD, invoice_to_dict
+from ..services.representation import invoice_to_dict
 from ..sessions import renew_session_id
 from ..unit_of_work import RefusedError
 from . import bp
@@ -155,7 +156,7 @@ def invoice_list():
     if not form.validate():
         raise ValidationError(form.errors, "These filters are not valid.")
     filters = form.filters()
-    page = customer_queries.customer_invoice_page(g.customer, **filters)
+    page = invoice_queries.customer_invoice_page(g.customer, **filters)
     kept = {k: v for k, v in filters.items() if v and k != "page"}
 
     def url_with(**changes) -> str:
@@ -195,7 +196,7 @@ def _render_detail(invoice: Invoice, form: DisputeForm):
     return render_template(
         "customer/invoice_detail.html", invoice=invoice, data=invoice_to_dict(invoice), form=form,
         can_dispute=Action.DISPUTE in allowed_actions(invoice.status, invoice.type),
-        credit_notes=customer_queries.credit_notes_of(g.customer, invoice))
+        credit_notes=invoice_queries.credit_notes_of(g.customer, invoice))
 
 
 @bp.get("/invoices/<int:invoice_id>/pdf")

@@ -15,7 +15,7 @@ from ..errors import NotFoundError, ValidationError
 from ..extensions import db
 from ..models import ApiToken, Customer, Invoice, Membership, Role
 from ..models.organizer import SELLER_FIELDS
-from ..services import customers, organizers, permissions, queries, tokens
+from ..services import customers, invoice_queries, organizers, permissions, tokens
 from ..services.customers import magic_link
 from ..services.invoice_input import ADDRESS_FIELDS
 from ..unit_of_work import RefusedError, rollback
@@ -53,8 +53,9 @@ def customer_list(scope: Scope):
         statement = statement.where(or_(func.lower(Customer.reference).like(like),
                                         func.lower(Customer.name).like(like),
                                         func.lower(Customer.email).like(like)))
-    page = queries.paginate(statement.order_by(Customer.name, Customer.id),
-                            queries.page_number(request.args), 25)
+    page = invoice_queries.paginate(statement.order_by(Customer.name, Customer.id),
+                                    invoice_queries.page_number(request.args), 25,
+                                    past_end=invoice_queries.PastEnd.LAST)
     return render_template("organizer/customer_list.html", page=page, search=search)
 
 

@@ -20,9 +20,10 @@ from ..downloads import pdf_response
 from ..errors import ConflictError, NotFoundError, ValidationError
 from ..extensions import db
 from ..models import AuditEntry, Customer, Invoice, Membership, Order, Organizer, Role
-from ..services import invoices, orders, permissions, queries
+from ..services import invoice_queries, invoices, orders, permissions
 from ..services.documents import DocumentPendingError
-from ..services.representation import INVOICE_LOAD, invoice_to_dict
+from ..services.invoice_queries import INVOICE_LOAD, PastEnd
+from ..services.representation import invoice_to_dict
 from ..unit_of_work import RefusedError, rollback
 from . import bp
 from .access import Scope, scoped
@@ -91,15 +92,18 @@ def event_home(scope: Scope):
 @bp.get(EVENT + "/invoices")
 @scoped()
 def invoice_list(scope: Scope):
-    query = queries.clean_invoice_query(request.args)
-    page = queries.invoice_page(scope.event, query)
+    query = invoice_queries.clean_invoice_query(request.args)
+    page = invoice_queries.invoice_page(
+        invoice_queries.event_invoices(scope.event), query.filters, ordering=query.ordering,
+        page=query.page, page_size=query.page_size, past_end=PastEnd.LAST,
+        options=invoice_queries.ROW_LOAD)
     totals: dict[str, Decimal] = {}
     for invoice in page.items:
         totals[invoice.currency] = totals.get(invoice.currency, Decimal(0)) + invoice.gross_total
     return render_template(
         "organizer/invoice_list.html", page=page, query=query, totals=totals,
-        counts=queries.status_counts(scope.event), page_sizes=PAGE_SIZES,
-        orderings=queries.ORDERINGS)
+        counts=invoice_queries.status_counts(scope.event), page_sizes=PAGE_SIZES,
+        orderings=invoice_queries.BACK_OFFICE_ORDERINGS)
 
 
 def _customer_choices(scope: Scope, blank: str = "— no customer —") -> list:
@@ -311,7 +315,8 @@ def order_list(scope: Scope):
     search = (request.args.get("q") or "").strip()
     if search:
         statement = statement.where(Order.code == search)
-    page = queries.paginate(statement, queries.page_number(request.args), 25)
+    page = invoice_queries.paginate(statement, invoice_queries.page_number(request.args), 25,
+                                    past_end=PastEnd.LAST)
     invoiced: dict[int, list] = {}
     if page.items:
         rows = db.session.execute(

@@ -13,6 +13,7 @@ from ..errors import ForbiddenError, NotFoundError
 from ..extensions import db
 from ..models import Customer, Event, Invoice, Membership, Organizer, Role
 from ..models.organizer import ROLE_RANK
+from .invoice_queries import visible_to
 
 
 def membership_for(user, organizer_slug: str) -> Membership:
@@ -68,8 +69,7 @@ def invoice_of_customer(customer: Customer, invoice_id, *options) -> Invoice:
     except (TypeError, ValueError):
         raise NotFoundError() from None
     invoice = db.session.scalar(select(Invoice).where(
-        Invoice.customer_id == customer.id, Invoice.organizer_id == customer.organizer_id,
-        Invoice.id == invoice_id, Invoice.status != "draft").options(*options))
+        *visible_to(customer), Invoice.id == invoice_id).options(*options))
     if invoice is None:
         raise NotFoundError()
     return invoice

@@ -1,23 +1,16 @@
 """The invoice object of SPEC §6 as a plain dict: the API, the customer API and the PDF
 context all start from this one shape. Amounts are strings with the currency's decimals.
 
-Callers listing many invoices load the relationships used here eagerly (`INVOICE_LOAD`).
+Callers listing many invoices load the relationships used here eagerly
+(`invoice_queries.INVOICE_LOAD`).
 """
 
 from __future__ import annotations
 
 from decimal import Decimal
 
-from sqlalchemy.orm import joinedload, selectinload
-
 from ..domain.money import minor_units
 from ..models import Invoice
-
-INVOICE_LOAD = (
-    joinedload(Invoice.organizer), joinedload(Invoice.event), joinedload(Invoice.customer),
-    joinedload(Invoice.refers), selectinload(Invoice.lines), selectinload(Invoice.discounts),
-    selectinload(Invoice.taxes),
-)
 
 
 def fixed(value: Decimal | None, places: int) -> str | None:

@@ -1,0 +1,411 @@
+"""THE read path for invoices: one filter object, one ordering table, one paginator, one
+visibility rule, and the loader options, shared by the back office, the customer area and
+the JSON API.
+
+The audiences differ on purpose in three declared ways, each chosen by the caller:
+- text filters (`number`, `customer`) match `Match.CONTAINS` in the back office (a fuzzy
+  search) and `Match.EXACT` in the API (SPEC §6);
+- each audience exposes its own subset of `ORDERINGS`;
+- a page past the end is the last page (`PastEnd.LAST`, the HTML lists) or a 404
+  (`PastEnd.NOT_FOUND`, the API, SPEC §6).
+
+A page costs a fixed number of queries whatever its size: one count, one page (with its
+many-to-one relations joined) and one `selectin` query per child collection, never one query
+per row. Every ordering ends with the primary key, so equal dates or numbers never make a row
+appear on two pages or on none. The filters lean on the invoice indexes: (event_id, status),
+(event_id, issue_date), (event_id, order_code), (customer_id, id).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from sqlalchemy import Select, case, cast, func, or_, select
+from sqlalchemy.orm import aliased, contains_eager, joinedload, load_only, selectinload
+from sqlalchemy.types import Numeric
+
+from ..domain.lifecycle import InvoiceStatus, InvoiceType
+from ..errors import NotFoundError
+from ..extensions import db
+from ..models import ApiToken, Customer, Event, Invoice, token_events
+from .input import FieldErrors, clean_date, clean_int
+
+DEFAULT_PAGE_SIZE = 25
+MAX_PAGE_SIZE = 200
+FILTER_KEYS = ("type", "status", "customer", "order", "number", "issued_after",
+               "issued_before", "is_cancellation", "refers", "locale")
+DEFAULT_ORDERING = "-created"
+
+# ---------------------------------------------------------------- loader options
+
+# Everything `representation.invoice_to_dict` reads, for lists and details of whole invoices.
+INVOICE_LOAD = (
+    joinedload(Invoice.organizer), joinedload(Invoice.event), joinedload(Invoice.customer),
+    joinedload(Invoice.refers), selectinload(Invoice.lines), selectinload(Invoice.discounts),
+    selectinload(Invoice.taxes),
+)
+# What a back-office list row shows besides the invoice's own columns.
+ROW_LOAD = (joinedload(Invoice.customer), joinedload(Invoice.refers))
+
+# What a customer list row shows. Loading only these skips the JSON snapshots and the other
+# money columns, which were half the cost of the page (measured in bench/).
+LIST_COLUMNS = (Invoice.id, Invoice.number, Invoice.type, Invoice.status, Invoice.currency,
+                Invoice.issue_date, Invoice.due_date, Invoice.expires_at, Invoice.gross_total,
+                Invoice.event_id, Invoice.refers_id, Invoice.customer_id, Invoice.organizer_id,
+                Invoice.is_cancellation)
+
+
+# ---------------------------------------------------------------- pages
+
+
+class PastEnd(enum.Enum):
+    """What a page number past the last page gives."""
+
+    LAST = "last"            # the last page (HTML lists: a stale link still shows something)
+    NOT_FOUND = "not_found"  # NotFoundError, except page 1 of an empty list (the API)
+
+
+@dataclass
+class Page:
+    items: list
+    count: int
+    page: int = 1
+    page_size: int = DEFAULT_PAGE_SIZE
+
+    @property
+    def pages(self) -> int:
+        return max(1, math.ceil(self.count / self.page_size))
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+    @property
+    def has_previous(self) -> bool:
+        return self.page > 1
+
+    @property
+    def first_index(self) -> int:
+        return (self.page - 1) * self.page_size + 1 if self.count else 0
+
+    @property
+    def last_index(self) -> int:
+        return min(self.page * self.page_size, self.count)
+
+
+def paginate(statement: Select, page: int, page_size: int, *, past_end: PastEnd,
+             count: Select | None = None) -> Page:
+    """Any ordered SELECT as a page: a count query and a page query."""
+    if count is None:
+        count = select(func.count()).select_from(statement.order_by(None).subquery())
+    count = db.session.scalar(count) or 0
+    page = max(1, page)
+    if (page - 1) * page_size >= count and page > 1:
+        if past_end is PastEnd.NOT_FOUND:
+            raise NotFoundError("This page does not exist.", code="invalid_page")
+        page = max(1, math.ceil(count / page_size))
+    items = list(db.session.scalars(
+        statement.limit(page_size).offset((page - 1) * page_size)).unique()) if count else []
+    return Page(items=items, count=count, page=page, page_size=page_size)
+
+
+def page_number(args: Mapping) -> int:
+    """The `page` query argument, 1 when missing or not a positive number."""
+    try:
+        return max(1, min(int(args.get("page") or 1), 10**9))
+    except ValueError:
+        return 1
+
+
+# ---------------------------------------------------------------- filters
+
+
+class Match(enum.Enum):
+    """How the text filters `number` and `customer` compare."""
+
+    EXACT = "exact"        # number == value; customer by its reference (the API)
+    CONTAINS = "contains"  # case-insensitive part of the number; customer by exact reference
+    #                        or part of its name (the back office and the customer area)
+
+
+@dataclass
+class InvoiceFilter:
+    """Which invoices a list shows. Empty values do not filter."""
+
+    type: tuple[str, ...] = ()
+    status: tuple[str, ...] = ()
+    customer: str | None = None
+    order: str | None = None
+    number: str | None = None
+    refers: str | None = None
+    locale: str | None = None
+    event: str | None = None
+    issued_after: dt.date | None = None
+    issued_before: dt.date | None = None
+    is_cancellation: bool | None = None
+    match: Match = Match.EXACT
+
+    def conditions(self) -> list:
+        """WHERE clauses; the caller adds the scope (event, organizer, customer)."""
+        conditions = []
+        if self.type:
+            conditions.append(Invoice.type.in_(self.type))
+        if self.status:
+            conditions.append(Invoice.status.in_(self.status))
+        if self.is_cancellation is not None:
+            conditions.append(Invoice.is_cancellation.is_(self.is_cancellation))
+        if self.order:
+            conditions.append(Invoice.order_code == self.order)
+        if self.locale:
+            conditions.append(Invoice.locale == self.locale)
+        if self.number:
+            if self.match is Match.CONTAINS:
+                conditions.append(func.lower(Invoice.number).like(_like(self.number),
+                                                                  escape="\\"))
+            else:
+                conditions.append(Invoice.number == self.number)
+        if self.issued_after:
+            conditions.append(Invoice.issue_date >= self.issued_after)
+        if self.issued_before:
+            conditions.append(Invoice.issue_date <= self.issued_before)
+        if self.customer:
+            if self.match is Match.CONTAINS:
+                text = self.customer
+                matches = or_(func.lower(Customer.reference) == text.lower(),
+                              func.lower(Customer.name).like(_like(text), escape="\\"))
+            else:
+                matches = Customer.reference == self.customer
+            conditions.append(Invoice.customer_id.in_(select(Customer.id).where(
+                matches, Customer.organizer_id == Invoice.organizer_id)))
+        if self.refers:
+            referred = aliased(Invoice)
+            conditions.append(Invoice.refers_id.in_(
+                select(referred.id).where(referred.number == self.refers,
+                                          referred.event_id == Invoice.event_id)))
+        if self.event:
+            conditions.append(Invoice.event_id.in_(
+                select(Event.id).where(Event.slug == self.event,
+                                       Event.organizer_id == Invoice.organizer_id)))
+        return conditions
+
+
+def _like(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped.lower()}%"
+
+
+@dataclass
+class InvoiceQuery:
+    """Cleaned back-office list parameters; `errors` names each one that was ignored and why."""
+
+    filters: InvoiceFilter = field(default_factory=lambda: InvoiceFilter(match=Match.CONTAINS))
+    ordering: str = DEFAULT_ORDERING
+    page: int = 1
+    page_size: int = DEFAULT_PAGE_SIZE
+    errors: FieldErrors = field(default_factory=FieldErrors)
+
+    def add_error(self, key: str, message: str) -> None:
+        self.errors.add(key, message)
+
+
+# ---------------------------------------------------------------- orderings
+
+# The one ordering table: name -> ORDER BY. Empty values (drafts have no number or date)
+# always sort last. Each audience exposes a subset (BACK_OFFICE_ORDERINGS, API_ORDERINGS).
+# SQLite keeps amounts as exact text, so totals compare as numbers.
+_total = cast(Invoice.gross_total, Numeric(16, 3))
+ORDERINGS = {
+    "number": (Invoice.number.is_(None), Invoice.number.asc(), Invoice.id.asc()),
+    "-number": (Invoice.number.is_(None), Invoice.number.desc(), Invoice.id.desc()),
+    "date": (Invoice.issue_date.is_(None), Invoice.issue_date.asc(), Invoice.id.asc()),
+    "-date": (Invoice.issue_date.is_(None), Invoice.issue_date.desc(), Invoice.id.desc()),
+    "due": (Invoice.due_date.is_(None), Invoice.due_date.asc(), Invoice.id.asc()),
+    "-due": (Invoice.due_date.is_(None), Invoice.due_date.desc(), Invoice.id.desc()),
+    "total": (_total.is_(None), _total.asc(), Invoice.id.asc()),
+    "-total": (_total.is_(None), _total.desc(), Invoice.id.desc()),
+    "created": (Invoice.id.asc(),),
+    "-created": (Invoice.id.desc(),),
+    "id": (Invoice.id.asc(),),
+}
+BACK_OFFICE_ORDERINGS = ("number", "-number", "date", "-date", "due", "-due", "total",
+                         "-total", "created", "-created")
+API_ORDERINGS = ("number", "-number", "date", "-date")
+
+# The customer's list: newest first, a credit note right after the invoice it refers to (it
+# takes that invoice's place in the order), so a cancellation reads next to what it cancels.
+# Needs `referred` outer-joined. Built once: a fresh alias per request made SQLAlchemy
+# re-adapt all of Invoice's columns (about 2 ms a page, measured).
+referred = aliased(Invoice, name="referred")
+_anchored = (Invoice.type == InvoiceType.CREDIT_NOTE.value) & referred.id.is_not(None)
+CUSTOMER_ORDER = (case((_anchored, referred.issue_date), else_=Invoice.issue_date).desc(),
+                  case((_anchored, referred.id), else_=Invoice.id).desc(),
+                  case((_anchored, 1), else_=0), Invoice.id)
+
+
+# ---------------------------------------------------------------- visibility
+
+# What a customer can see and filter by: every status but draft.
+VISIBLE_STATUSES = tuple(s for s in InvoiceStatus if s != InvoiceStatus.DRAFT)
+
+
+def visible_to(customer: Customer) -> tuple:
+    """The one customer-visibility rule (SPEC §2: "never drafts, never anyone else's"): the
+    customer's own closed invoices and credit notes, in any event of its organizer."""
+    return (Invoice.customer_id == customer.id,
+            Invoice.organizer_id == customer.organizer_id,
+            Invoice.status != InvoiceStatus.DRAFT.value)
+
+
+# ---------------------------------------------------------------- the back office
+
+
+def clean_invoice_query(args: Mapping, *, default_page_size: int = DEFAULT_PAGE_SIZE,
+                        ordering_default: str = DEFAULT_ORDERING) -> InvoiceQuery:
+    """Read filters, ordering and paging from query-string arguments.
+
+    Empty values mean "no filter". Invalid values are left out and reported in `errors`, so
+    the HTML list can show them next to the filter and the API can answer 400.
+    """
+    query = InvoiceQuery(ordering=ordering_default, page_size=default_page_size)
+    filters = query.filters
+    values = {key: (args.get(key) or "").strip() for key in
+              (*FILTER_KEYS, "ordering", "page", "page_size")}
+    choices = {"type": [t.value for t in InvoiceType], "status": [s.value for s in InvoiceStatus]}
+    for key, allowed in choices.items():
+        if values[key]:
+            if values[key] in allowed:
+                setattr(filters, key, (values[key],))
+            else:
+                query.add_error(key, "Choose one of: " + ", ".join(allowed) + ".")
+    for key in ("customer", "order", "number", "refers", "locale"):
+        if values[key]:
+            if len(values[key]) > 100:
+                query.add_error(key, "Use at most 100 characters.")
+            else:
+                setattr(filters, key, values[key])
+    for key in ("issued_after", "issued_before"):
+        if values[key]:
+            day = clean_date(query.errors, key, values[key])
+            if day is not None:
+                setattr(filters, key, day)
+    if values["is_cancellation"]:
+        flag = values["is_cancellation"].lower()
+        if flag in {"true", "1", "yes"}:
+            filters.is_cancellation = True
+        elif flag in {"false", "0", "no"}:
+            filters.is_cancellation = False
+        else:
+            query.add_error("is_cancellation", "Enter true or false.")
+    if values["ordering"]:
+        if values["ordering"] in BACK_OFFICE_ORDERINGS:
+            query.ordering = values["ordering"]
+        else:
+            query.add_error("ordering",
+                            "Choose one of: " + ", ".join(BACK_OFFICE_ORDERINGS) + ".")
+    if values["page"]:
+        query.page = clean_int(query.errors, "page", values["page"], minimum=1, maximum=10**9) or 1
+    if values["page_size"]:
+        query.page_size = clean_int(query.errors, "page_size", values["page_size"], minimum=1,
+                               maximum=MAX_PAGE_SIZE) or default_page_size
+    return query
+
+
+def invoice_page(scope: Select, filters: InvoiceFilter, *, ordering: str, page: int,
+                 page_size: int, past_end: PastEnd, options=INVOICE_LOAD) -> Page:
+    """One page of the invoices in `scope` (event_invoices, organizer_invoices) that match
+    `filters`: a count query and a page query, whatever the size."""
+    statement = scope.where(*filters.conditions())
+    count = statement.with_only_columns(func.count(Invoice.id)).order_by(None)
+    return paginate(statement.order_by(*ORDERINGS[ordering]).options(*options), page,
+                    page_size, past_end=past_end, count=count)
+
+
+def event_invoices(event: Event) -> Select:
+    return select(Invoice).where(Invoice.event_id == event.id)
+
+
+def organizer_invoices(token: ApiToken) -> Select:
+    """Invoices of every event the token may see."""
+    query = select(Invoice).where(Invoice.organizer_id == token.organizer_id)
+    if not token.all_events:
+        query = query.where(Invoice.event_id.in_(
+            select(token_events.c.event_id).where(token_events.c.token_id == token.id)))
+    return query
+
+
+def status_counts(event: Event) -> dict[str, int]:
+    """How many invoices the event has in each status (one grouped query)."""
+    rows = db.session.execute(
+        select(Invoice.status, func.count(Invoice.id)).where(Invoice.event_id == event.id)
+        .group_by(Invoice.status)).all()
+    counts = {status.value: 0 for status in InvoiceStatus}
+    counts.update({status: number for status, number in rows})
+    return counts
+
+
+# ---------------------------------------------------------------- the customer
+
+
+PER_PAGE = 20
+
+
+def customer_invoice_page(customer: Customer, *, type: str | None = None,
+                          status: str | None = None, number: str | None = None,
+                          page: int = 1, per_page: int = PER_PAGE) -> Page:
+    """One page of the customer's closed invoices in CUSTOMER_ORDER; past the end is the last
+    page. Both queries walk the (customer_id, id) index, so their cost follows the customer's
+    own invoices, not the size of the table."""
+    filters = InvoiceFilter(type=(type,) if type else (), status=(status,) if status else (),
+                            number=(number or "").strip() or None, match=Match.CONTAINS)
+    conditions = (*visible_to(customer), *filters.conditions())
+    statement = (
+        select(Invoice)
+        .join(Invoice.event)
+        .outerjoin(referred, Invoice.refers_id == referred.id)
+        .where(*conditions)
+        .options(load_only(*LIST_COLUMNS),
+                 contains_eager(Invoice.event).load_only(Event.id, Event.name, Event.slug),
+                 contains_eager(Invoice.refers.of_type(referred)).load_only(
+                     referred.id, referred.number, referred.issue_date, referred.type))
+        .order_by(*CUSTOMER_ORDER)
+    )
+    return paginate(statement, page, per_page, past_end=PastEnd.LAST,
+                    count=select(func.count(Invoice.id)).where(*conditions))
+
+
+def credit_notes_of(customer: Customer, invoice: Invoice) -> list[Invoice]:
+    """The customer's closed credit notes that refer to `invoice`, oldest first."""
+    return list(db.session.scalars(
+        select(Invoice).where(*visible_to(customer), Invoice.refers_id == invoice.id,
+                              Invoice.type == InvoiceType.CREDIT_NOTE.value)
+        .order_by(*ORDERINGS["id"])))
+
+
+def customer_invoices_with_documents(customer: Customer, *, batch: int = 50):
+    """Every closed invoice of the customer, oldest first, its stored document loaded with it
+    (for the ZIP download). Streamed in batches of `batch`, one document query per batch."""
+    query = (select(Invoice).join(Invoice.event).where(*visible_to(customer))
+             .options(contains_eager(Invoice.event), selectinload(Invoice.document))
+             .order_by(*ORDERINGS["id"]).execution_options(yield_per=batch))
+    yield from db.session.scalars(query)
+
+
+def customer_invoice_slice(customer: Customer, *, ids: list[int] | None, type: str | None,
+                           after: int | None, first: int, limit: int) -> Page:
+    """The Open2b conditions of the customer API: the customer's closed invoices in id
+    order, `first` rows skipped (an offset, not a page: past the end is simply empty)."""
+    query = select(Invoice).where(*visible_to(customer),
+                                  *InvoiceFilter(type=(type,) if type else ()).conditions())
+    if ids is not None:
+        query = query.where(Invoice.id.in_(ids))
+    if after is not None:
+        query = query.where(Invoice.id > after)
+    count = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    items = list(db.session.scalars(
+        query.options(*INVOICE_LOAD).order_by(*ORDERINGS["id"]).offset(first).limit(limit)))
+    return Page(items=items, count=count, page_size=limit)
+
