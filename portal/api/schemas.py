@@ -30,6 +30,7 @@ from ..domain.lifecycle import InvoiceStatus, InvoiceType
 from ..errors import NotFoundError, ValidationError
 from ..models import Customer, Order
 from ..services.input import FieldErrors
+from ..services.invoice_queries import API_ORDERINGS, InvoiceFilter, Match
 from ..services.representation import fixed
 
 MAX_BODY_BYTES = 2 * 1024 * 1024
@@ -51,7 +52,7 @@ INVOICE_FIELDS = (
     "shipping", "texts", "reference", "package_number", "channel", "pdf_sha256", "created_at",
     "closed_at", "updated_at",
 )
-ORDERINGS = ("number", "-number", "date", "-date")
+ORDERINGS = API_ORDERINGS  # the subset of invoice_queries.ORDERINGS the API documents
 INVOICE_FILTERS = ("type", "status", "is_cancellation", "order", "refers", "locale", "customer",
                    "number", "issued_after", "issued_before")
 PAGING = ("page", "page_size")
@@ -230,7 +231,8 @@ def invoice_list_query(args, *, organizer_wide: bool = False) -> dict:
         problems.add("ordering", "Choose among: " + ", ".join(ORDERINGS) + ".")
     fields = _fields(problems, raw.get("fields"))
     problems.raise_if_any()
-    return {"page": page, "page_size": page_size, "filters": filters, "ordering": ordering,
+    return {"page": page, "page_size": page_size, "ordering": ordering,
+            "filters": InvoiceFilter(**filters, match=Match.EXACT),
             "fields": fields}
 
 

@@ -17,7 +17,7 @@ from ..config import ROOT
 from ..downloads import pdf_response
 from ..models import Invoice
 from ..services import customers, invoice_queries, invoices, listings, orders, permissions
-from ..services.invoice_queries import INVOICE_LOAD, InvoiceFilter, Match, PastEnd
+from ..services.invoice_queries import INVOICE_LOAD, PastEnd
 from ..services.representation import invoice_to_dict
 from . import auth, bp, schemas
 from .idempotency import idempotent, remember
@@ -76,10 +76,7 @@ def _challenge(response: Response) -> Response:
 
 
 def _invoice_list(scope_query, query: dict) -> Response:
-    filters = query["filters"]
-    if not isinstance(filters, InvoiceFilter):
-        filters = InvoiceFilter(**filters, match=Match.EXACT)
-    page = invoice_queries.invoice_page(scope_query, filters, ordering=query["ordering"],
+    page = invoice_queries.invoice_page(scope_query, query["filters"], ordering=query["ordering"],
                                         page=query["page"], page_size=query["page_size"],
                                         past_end=PastEnd.NOT_FOUND)
     results = [schemas.project(invoice_to_dict(i), query["fields"]) for i in page.items]
