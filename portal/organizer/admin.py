@@ -8,14 +8,11 @@ through a redirect, a flash message or the session cookie.
 from __future__ import annotations
 
 from flask import flash, make_response, redirect, render_template, request, url_for
-from sqlalchemy import func, or_, select
-from sqlalchemy.orm import joinedload, selectinload
 
-from ..errors import NotFoundError, ValidationError
-from ..extensions import db
-from ..models import ApiToken, Customer, Invoice, Membership, Role
+from ..errors import ValidationError
+from ..models import Customer, Membership, Role
 from ..models.organizer import SELLER_FIELDS
-from ..services import customers, invoice_queries, organizers, permissions, tokens
+from ..services import customers, invoice_queries, listings, organizers, permissions, tokens
 from ..services.customers import magic_link
 from ..services.invoice_input import ADDRESS_FIELDS
 from ..unit_of_work import RefusedError, rollback
@@ -47,15 +44,8 @@ def _org_url(endpoint: str, scope: Scope, **values) -> str:
 @scoped()
 def customer_list(scope: Scope):
     search = (request.args.get("q") or "").strip()[:100]
-    statement = select(Customer).where(Customer.organizer_id == scope.organizer.id)
-    if search:
-        like = f"%{search.lower()}%"
-        statement = statement.where(or_(func.lower(Customer.reference).like(like),
-                                        func.lower(Customer.name).like(like),
-                                        func.lower(Customer.email).like(like)))
-    page = invoice_queries.paginate(statement.order_by(Customer.name, Customer.id),
-                                    invoice_queries.page_number(request.args), 25,
-                                    past_end=invoice_queries.PastEnd.LAST)
+    page = listings.back_office_customers(scope.organizer, search=search,
+                                          page=invoice_queries.page_number(request.args))
     return render_template("organizer/customer_list.html", page=page, search=search)
 
 
@@ -113,10 +103,7 @@ def customer_detail(scope: Scope, customer_id: int):
             flash("The customer is saved.", "success")
             return redirect(_org_url("organizer.customer_detail", scope,
                                      customer_id=customer.id), code=303)
-    recent = db.session.scalars(
-        select(Invoice).where(Invoice.customer_id == customer.id,
-                              Invoice.event_id.in_(_visible_event_ids(scope)))
-        .options(joinedload(Invoice.event)).order_by(Invoice.id.desc()).limit(50)).all()
+    recent = invoice_queries.recent_invoices_of_customer(customer, _visible_event_ids(scope))
     return render_template("organizer/customer_form.html", form=form, customer=customer,
                            invoices=recent), status
 
@@ -164,10 +151,7 @@ def event_settings(scope: Scope):
 
 
 def _token_page(scope: Scope, form: TokenForm, status: int = 200):
-    listed = db.session.scalars(
-        select(ApiToken).where(ApiToken.organizer_id == scope.organizer.id)
-        .options(selectinload(ApiToken.events))
-        .order_by(ApiToken.active.desc(), ApiToken.id.desc())).all()
+    listed = tokens.organizer_tokens(scope.organizer)
     return render_template("organizer/token_list.html", form=form, tokens=listed), status
 
 
@@ -192,10 +176,7 @@ def token_list(scope: Scope):
 @bp.post(ORG + "/tokens/<int:token_id>/revoke")
 @scoped(Role.OWNER, administer=True)
 def token_revoke(scope: Scope, token_id: int):
-    token = db.session.scalar(select(ApiToken).where(
-        ApiToken.organizer_id == scope.organizer.id, ApiToken.id == token_id))
-    if token is None:
-        raise NotFoundError()
+    token = tokens.token_of_organizer(scope.organizer, token_id)
     if token.active:
         tokens.revoke_token(token, actor=scope.actor)
         flash(f"The token “{token.name}” is revoked; it no longer works.", "success")
@@ -206,18 +187,11 @@ def token_revoke(scope: Scope, token_id: int):
 
 
 def _membership(scope: Scope, membership_id: int) -> Membership:
-    membership = db.session.scalar(select(Membership).where(
-        Membership.organizer_id == scope.organizer.id, Membership.id == membership_id))
-    if membership is None:
-        raise NotFoundError()
-    return membership
+    return organizers.membership_of_organizer(scope.organizer, membership_id)
 
 
 def _member_page(scope: Scope, form: MemberForm, status: int = 200, edits=None):
-    members = db.session.scalars(
-        select(Membership).where(Membership.organizer_id == scope.organizer.id)
-        .options(joinedload(Membership.user), selectinload(Membership.events))
-        .order_by(Membership.id)).all()
+    members = organizers.organizer_memberships(scope.organizer)
     edits = edits or {}
     forms = {}
     for membership in members:

@@ -12,15 +12,13 @@ from decimal import Decimal
 
 from flask import flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from ..domain.lifecycle import allowed_actions
 from ..downloads import pdf_response
-from ..errors import ConflictError, NotFoundError, ValidationError
-from ..extensions import db
-from ..models import AuditEntry, Customer, Invoice, Membership, Order, Organizer, Role
-from ..services import invoice_queries, invoices, orders, permissions
+from ..errors import ConflictError, ValidationError
+from ..models import Invoice, Order, Role
+from ..services import invoice_queries, invoices, listings, orders, organizers, permissions
 from ..services.documents import DocumentPendingError
 from ..services.invoice_queries import INVOICE_LOAD, PastEnd
 from ..services.representation import invoice_to_dict
@@ -72,11 +70,7 @@ def refusal_message(error: ConflictError | ValidationError) -> str:
 @bp.get("/org/")
 @login_required
 def dashboard():
-    memberships = db.session.scalars(
-        select(Membership).join(Organizer).where(Membership.user_id == current_user.id)
-        .options(selectinload(Membership.organizer).selectinload(Organizer.events),
-                 selectinload(Membership.events))
-        .order_by(Organizer.name)).all()
+    memberships = organizers.memberships_of(current_user)
     return render_template("organizer/dashboard_index.html", memberships=memberships)
 
 
@@ -107,17 +101,13 @@ def invoice_list(scope: Scope):
 
 
 def _customer_choices(scope: Scope, blank: str = "— no customer —") -> list:
-    rows = db.session.execute(
-        select(Customer.reference, Customer.name)
-        .where(Customer.organizer_id == scope.organizer.id).order_by(Customer.name)).all()
+    rows = listings.customer_choices(scope.organizer)
     return options([("", blank)] + [
         (reference, f"{name} ({reference})" if name else reference) for reference, name in rows])
 
 
 def _order_choices(scope: Scope) -> list:
-    rows = db.session.execute(
-        select(Order.code, Customer.name).join(Customer, Order.customer_id == Customer.id)
-        .where(Order.event_id == scope.event.id).order_by(Order.id.desc()).limit(200)).all()
+    rows = listings.order_choices(scope.event)
     return options((code, f"{code} · {name}") for code, name in rows)
 
 
@@ -206,13 +196,8 @@ def invoice_edit(scope: Scope, invoice_id: int):
 def invoice_detail(scope: Scope, invoice_id: int):
     invoice = permissions.invoice_in_event(scope.event, invoice_id, *INVOICE_LOAD,
                                            selectinload(Invoice.sendings))
-    history = db.session.scalars(
-        select(AuditEntry).where(AuditEntry.organizer_id == scope.organizer.id,
-                                 AuditEntry.invoice_id == invoice.id)
-        .order_by(AuditEntry.id)).all()
-    credit_notes = db.session.scalars(
-        select(Invoice).where(Invoice.event_id == scope.event.id,
-                              Invoice.refers_id == invoice.id).order_by(Invoice.id)).all()
+    history = invoice_queries.invoice_history(invoice)
+    credit_notes = invoice_queries.credit_notes_in_event(scope.event, invoice)
     allowed = {a.value for a in allowed_actions(invoice.status, invoice.type)}
     actions = [name for name in LIFECYCLE if name in allowed]
     return render_template(
@@ -309,23 +294,10 @@ def invoice_pdf(scope: Scope, invoice_id: int):
 @bp.get(EVENT + "/orders")
 @scoped()
 def order_list(scope: Scope):
-    statement = (select(Order).where(Order.event_id == scope.event.id)
-                 .options(selectinload(Order.customer), selectinload(Order.lines))
-                 .order_by(Order.id.desc()))
     search = (request.args.get("q") or "").strip()
-    if search:
-        statement = statement.where(Order.code == search)
-    page = invoice_queries.paginate(statement, invoice_queries.page_number(request.args), 25,
-                                    past_end=PastEnd.LAST)
-    invoiced: dict[int, list] = {}
-    if page.items:
-        rows = db.session.execute(
-            select(Invoice.order_id, Invoice.id, Invoice.number, Invoice.status)
-            .where(Invoice.event_id == scope.event.id,
-                   Invoice.order_id.in_([o.id for o in page.items]))
-            .order_by(Invoice.id)).all()
-        for row in rows:
-            invoiced.setdefault(row.order_id, []).append(row)
+    page = listings.back_office_orders(scope.event, search=search,
+                                       page=invoice_queries.page_number(request.args))
+    invoiced = invoice_queries.invoices_by_order(scope.event, [o.id for o in page.items])
     return render_template("organizer/order_list.html", page=page, invoiced=invoiced,
                            search=search)
 
@@ -362,19 +334,12 @@ def order_new(scope: Scope):
 
 
 def _order_in_event(scope: Scope, order_id: int) -> Order:
-    order = db.session.scalar(
-        select(Order).where(Order.event_id == scope.event.id, Order.id == order_id)
-        .options(selectinload(Order.lines), selectinload(Order.customer)))
-    if order is None:
-        raise NotFoundError()
-    return order
+    return listings.order_of_event(scope.event, order_id)
 
 
 @bp.get(EVENT + "/orders/<int:order_id>")
 @scoped()
 def order_detail(scope: Scope, order_id: int):
     order = _order_in_event(scope, order_id)
-    made = db.session.scalars(select(Invoice).where(
-        Invoice.event_id == scope.event.id, Invoice.order_id == order.id)
-        .order_by(Invoice.id)).all()
+    made = invoice_queries.invoices_of_order(scope.event, order.id)
     return render_template("organizer/order_detail.html", order=order, invoices=made)

@@ -31,7 +31,7 @@ from sqlalchemy.types import Numeric
 from ..domain.lifecycle import InvoiceStatus, InvoiceType
 from ..errors import NotFoundError
 from ..extensions import db
-from ..models import ApiToken, Customer, Event, Invoice, token_events
+from ..models import ApiToken, AuditEntry, Customer, Event, Invoice, token_events
 from .input import FieldErrors, clean_date, clean_int
 
 DEFAULT_PAGE_SIZE = 25
@@ -409,3 +409,50 @@ def customer_invoice_slice(customer: Customer, *, ids: list[int] | None, type: s
         query.options(*INVOICE_LOAD).order_by(*ORDERINGS["id"]).offset(first).limit(limit)))
     return Page(items=items, count=count, page_size=limit)
 
+
+
+# ---------------------------------------------------------------- back-office pages
+
+
+def invoice_history(invoice: Invoice) -> list[AuditEntry]:
+    """The audit entries of an invoice, oldest first."""
+    return list(db.session.scalars(
+        select(AuditEntry).where(AuditEntry.organizer_id == invoice.organizer_id,
+                                 AuditEntry.invoice_id == invoice.id)
+        .order_by(AuditEntry.id)))
+
+
+def credit_notes_in_event(event: Event, invoice: Invoice) -> list[Invoice]:
+    """Every invoice of the event that refers to `invoice` (drafts included), oldest first."""
+    return list(db.session.scalars(
+        select(Invoice).where(Invoice.event_id == event.id, Invoice.refers_id == invoice.id)
+        .order_by(*ORDERINGS["id"])))
+
+
+def invoices_of_order(event: Event, order_id: int) -> list[Invoice]:
+    """The event's invoices made from one order, oldest first."""
+    return list(db.session.scalars(
+        select(Invoice).where(Invoice.event_id == event.id, Invoice.order_id == order_id)
+        .order_by(*ORDERINGS["id"])))
+
+
+def invoices_by_order(event: Event, order_ids: list[int]) -> dict[int, list]:
+    """(id, number, status) of the event's invoices per order id, in one query."""
+    invoiced: dict[int, list] = {}
+    if order_ids:
+        rows = db.session.execute(
+            select(Invoice.order_id, Invoice.id, Invoice.number, Invoice.status)
+            .where(Invoice.event_id == event.id, Invoice.order_id.in_(order_ids))
+            .order_by(*ORDERINGS["id"])).all()
+        for row in rows:
+            invoiced.setdefault(row.order_id, []).append(row)
+    return invoiced
+
+
+def recent_invoices_of_customer(customer: Customer, event_ids: list[int], *,
+                                limit: int = 50) -> list[Invoice]:
+    """The customer's newest invoices (drafts included) in the events a member may see."""
+    return list(db.session.scalars(
+        select(Invoice).where(Invoice.customer_id == customer.id,
+                              Invoice.event_id.in_(event_ids))
+        .options(joinedload(Invoice.event)).order_by(*ORDERINGS["-created"]).limit(limit)))

@@ -6,10 +6,11 @@ import re
 import secrets
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload, selectinload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..domain.money import CURRENCY_MINOR_UNITS
-from ..errors import ValidationError
+from ..errors import NotFoundError, ValidationError
 from ..extensions import db
 from ..models import Event, Membership, Organizer, Role, User
 from ..models.organizer import SELLER_FIELDS
@@ -276,3 +277,29 @@ def end_sessions(user: User) -> User:
     user.session_version += 1
     db.session.flush()
     return user
+
+
+def memberships_of(user: User) -> list[Membership]:
+    """The user's memberships with their organizers' events, by organizer name (dashboard)."""
+    return list(db.session.scalars(
+        select(Membership).join(Organizer).where(Membership.user_id == user.id)
+        .options(selectinload(Membership.organizer).selectinload(Organizer.events),
+                 selectinload(Membership.events))
+        .order_by(Organizer.name)))
+
+
+def organizer_memberships(organizer: Organizer) -> list[Membership]:
+    """The organizer's members with their users and events, oldest first."""
+    return list(db.session.scalars(
+        select(Membership).where(Membership.organizer_id == organizer.id)
+        .options(joinedload(Membership.user), selectinload(Membership.events))
+        .order_by(Membership.id)))
+
+
+def membership_of_organizer(organizer: Organizer, membership_id: int) -> Membership:
+    """One of the organizer's memberships; anyone else's is the same 404 as a missing one."""
+    membership = db.session.scalar(select(Membership).where(
+        Membership.organizer_id == organizer.id, Membership.id == membership_id))
+    if membership is None:
+        raise NotFoundError()
+    return membership

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, selectinload
 
-from ..errors import ValidationError
+from ..errors import NotFoundError, ValidationError
 from ..extensions import db
 from ..models import ApiToken, Event, Organizer
 from ..models.types import utcnow
@@ -50,4 +50,21 @@ def token_for_secret(secret: str | None) -> ApiToken | None:
                               .options(joinedload(ApiToken.organizer)))
     if token is None or not token.active or not matches(secret, token.token_hash):
         return None
+    return token
+
+
+def organizer_tokens(organizer: Organizer) -> list[ApiToken]:
+    """The organizer's tokens, active ones first, newest first."""
+    return list(db.session.scalars(
+        select(ApiToken).where(ApiToken.organizer_id == organizer.id)
+        .options(selectinload(ApiToken.events))
+        .order_by(ApiToken.active.desc(), ApiToken.id.desc())))
+
+
+def token_of_organizer(organizer: Organizer, token_id: int) -> ApiToken:
+    """One of the organizer's tokens; anyone else's is the same 404 as a missing one."""
+    token = db.session.scalar(select(ApiToken).where(
+        ApiToken.organizer_id == organizer.id, ApiToken.id == token_id))
+    if token is None:
+        raise NotFoundError()
     return token
