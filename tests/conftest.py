@@ -3,7 +3,9 @@
 `--db sqlite|postgresql` picks the database the whole run uses (CI runs both). Each run gets
 a fresh database whose schema is made by the migrations (so every run also proves they work).
 Each test runs inside a transaction that is rolled back afterwards; the service code's own
-commits become savepoints. Tests that need real commits across threads use `committed_app`.
+commits become savepoints. Every request gets its own app context and session, as on a server
+(`ServerLikeRequests`), so what a view does not commit is lost. Tests that need real commits
+across threads use `committed_app`.
 """
 
 from __future__ import annotations
