@@ -224,17 +224,23 @@ def _clean_addresses(errors, raw, places) -> dict:
             for key in ("billing_address", "shipping_address") if key in raw}
 
 
-def _clean_lines(errors, raw, places) -> dict:
-    if "lines" not in raw:
+def _clean_list(errors, raw, key: str, maximum: int, clean_item) -> dict:
+    """`{key: [cleaned items]}` for a list of at most `maximum` items; {} when absent or bad."""
+    if key not in raw:
         return {}
-    lines = raw["lines"]
-    if not isinstance(lines, list):
-        errors.add("lines", "Enter a list of lines.")
-    elif len(lines) > MAX_LINES:
-        errors.add("lines", f"At most {MAX_LINES} lines.")
+    items = raw[key]
+    if not isinstance(items, list):
+        errors.add(key, f"Enter a list of {key}.")
+    elif len(items) > maximum:
+        errors.add(key, f"At most {maximum} {key}.")
     else:
-        return {"lines": [_clean_line(errors, i, line, places) for i, line in enumerate(lines)]}
+        return {key: [clean_item(i, item) for i, item in enumerate(items)]}
     return {}
+
+
+def _clean_lines(errors, raw, places) -> dict:
+    return _clean_list(errors, raw, "lines", MAX_LINES,
+                       lambda i, line: _clean_line(errors, i, line, places))
 
 
 def _clean_discount(errors, i: int, raw) -> dict:
@@ -249,17 +255,8 @@ def _clean_discount(errors, i: int, raw) -> dict:
 
 
 def _clean_discounts(errors, raw, places) -> dict:
-    if "discounts" not in raw:
-        return {}
-    discounts = raw["discounts"]
-    if not isinstance(discounts, list):
-        errors.add("discounts", "Enter a list of discounts.")
-    elif len(discounts) > MAX_DISCOUNTS:
-        errors.add("discounts", f"At most {MAX_DISCOUNTS} discounts.")
-    else:
-        return {"discounts": [_clean_discount(errors, i, item)
-                              for i, item in enumerate(discounts)]}
-    return {}
+    return _clean_list(errors, raw, "discounts", MAX_DISCOUNTS,
+                       lambda i, item: _clean_discount(errors, i, item))
 
 
 def _clean_charges(errors, raw, places) -> dict:
