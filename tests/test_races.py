@@ -55,8 +55,7 @@ class Seed:
             self.base = f"/api/v1/organizers/{organizer.slug}/events/{self.event.slug}"
             self.auth = {"Authorization": f"Token {token.plain}"}
             self.org_url = f"/org/{organizer.slug}/events/{self.event.slug}"
-            self.owner = make.member(organizer, "owner")
-            self.owner_id = self.owner.get_id()
+            self.owner_id = make.member(organizer, "owner").get_id()
             jobs.commit()
 
 

@@ -6,22 +6,10 @@ from __future__ import annotations
 
 from portal.services.customers import rotate_key
 from tests.factories import ACTOR
+from tests.organizer.conftest import replay, session_id
 from tests.organizer.conftest import sign_in as organizer_sign_in
 
 from .helpers import csrf_token
-
-COOKIE = "session"
-
-
-def session_id(client) -> str | None:
-    cookie = client.get_cookie(COOKIE)
-    return cookie.value if cookie else None
-
-
-def open_with(app, sid: str):
-    other = app.test_client()
-    other.set_cookie(COOKIE, sid)
-    return other
 
 
 def signed_in(client) -> bool:
@@ -46,10 +34,10 @@ def test_a_cookie_copied_before_sign_out_opens_nothing_afterwards(app, client, m
     sign_in(client, customer)
     copied = session_id(client)
     assert copied and "." not in copied
-    assert signed_in(open_with(app, copied))  # the copy works while the session lives…
+    assert signed_in(replay(app, copied))  # the copy works while the session lives…
     sign_out(client)
     assert not signed_in(client)
-    assert not signed_in(open_with(app, copied))  # …and not after signing out
+    assert not signed_in(replay(app, copied))  # …and not after signing out
     assert session_id(client) != copied
 
 
@@ -70,7 +58,7 @@ def test_signing_in_gives_the_session_a_new_id(app, client, make):
     assert before
     sign_in(client, customer)
     assert session_id(client) != before
-    assert not signed_in(open_with(app, before))
+    assert not signed_in(replay(app, before))
 
 
 def test_an_organizer_signed_in_in_the_same_browser_stays_signed_in(app, client, make):
@@ -84,7 +72,7 @@ def test_an_organizer_signed_in_in_the_same_browser_stays_signed_in(app, client,
     assert not signed_in(client)
     assert client.get("/org/").status_code == 200
     # The copy taken before opens neither area now.
-    thief = open_with(app, copied)
+    thief = replay(app, copied)
     assert not signed_in(thief)
     assert thief.get("/org/").status_code == 302
 

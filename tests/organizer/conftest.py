@@ -40,6 +40,22 @@ def commit_fixtures() -> None:
     discard_pending()
 
 
+COOKIE = "session"
+
+
+def session_id(client) -> str | None:
+    """The session id the client's cookie carries (sessions are kept on the server)."""
+    cookie = client.get_cookie(COOKIE)
+    return cookie.value if cookie else None
+
+
+def replay(app, sid: str):
+    """A new browser that sends a copied session cookie."""
+    thief = app.test_client()
+    thief.set_cookie(COOKIE, sid)
+    return thief
+
+
 class Browser:
     """A test client that signs in and posts forms with their CSRF token."""
 
@@ -102,6 +118,15 @@ def line_row(description="Ticket", quantity="1", unit_price="100.00", tax_rate="
            "discount_rate": "", "discount_amount": "", "weight": "", "request_note": ""}
     row.update(extra)
     return row
+
+
+@pytest.fixture
+def user(make):
+    """The owner olivia@acme.example of organizer acme, committed; password PASSWORD."""
+    organizer = make.organizer(slug="acme", name="Acme Events")
+    user = make.member(organizer, "owner", email="olivia@acme.example")
+    commit_fixtures()
+    return user
 
 
 @pytest.fixture

@@ -15,14 +15,6 @@ from .conftest import Browser, commit_fixtures, csrf_token, text
 FAILURE = "Wrong e-mail address or password."
 
 
-@pytest.fixture
-def user(make):
-    organizer = make.organizer(slug="acme", name="Acme Events")
-    user = make.member(organizer, "owner", email="olivia@acme.example")
-    commit_fixtures()
-    return user
-
-
 def login(client, email, password, next_url=None, **kwargs):
     token = csrf_token(client)
     url = "/login" + (f"?next={next_url}" if next_url else "")

@@ -13,18 +13,9 @@ from portal.models import User
 from tests.conftest import make_app
 from tests.factories import PASSWORD
 
-from .conftest import commit_fixtures, csrf_token, text
+from .conftest import commit_fixtures, csrf_token, replay, session_id, text
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
-COOKIE = "session"
-
-
-@pytest.fixture
-def user(make):
-    organizer = make.organizer(slug="acme", name="Acme Events")
-    user = make.member(organizer, "owner", email="olivia@acme.example")
-    commit_fixtures()
-    return user
 
 
 def login(client) -> None:
@@ -45,18 +36,6 @@ def signed_in(client) -> bool:
     response = client.get("/org/")
     assert response.status_code in (200, 302)
     return response.status_code == 200
-
-
-def session_id(client) -> str | None:
-    cookie = client.get_cookie(COOKIE)
-    return cookie.value if cookie else None
-
-
-def replay(app, sid: str):
-    """A new browser that sends a copied session cookie."""
-    thief = app.test_client()
-    thief.set_cookie(COOKIE, sid)
-    return thief
 
 
 def test_the_cookie_holds_an_id_not_the_session(app, client, user):

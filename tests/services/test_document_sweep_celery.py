@@ -17,7 +17,6 @@ import time
 import uuid
 
 import pytest
-import redis
 
 from portal import jobs
 from portal.config import ROOT
@@ -27,7 +26,7 @@ from portal.services import invoices as svc
 
 from ..conftest import make_app
 from ..factories import ACTOR, Factory
-from .test_jobs_celery import REDIS_URL, Workers, read, wait_for
+from .test_jobs_celery import REDIS_URL, Workers, read, release, wait_for
 
 SWEEP_INTERVAL = 1  # seconds, beat's schedule for this test (production: 60)
 SWEEP_GRACE = 1  # seconds an invoice is left to its own job (production: 120)
@@ -70,12 +69,7 @@ def beat_portal(committed_app, tmp_path):
         yield app, workers
     finally:
         workers.stop_all()
-        client = redis.Redis.from_url(REDIS_URL)
-        client.delete(queue, f"_kombu.binding.{queue}", f"_kombu.binding_permanent.{queue}")
-        client.close()
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
+        release(app, queue)
 
 
 def document(app, invoice_id: int) -> tuple[bytes, str, str | None] | None:

@@ -108,12 +108,17 @@ def celery_portal(committed_app, tmp_path):
         finally:
             smtp.hold.clear()
             workers.stop_all()
-            client = redis.Redis.from_url(REDIS_URL)
-            client.delete(queue, f"_kombu.binding.{queue}", f"_kombu.binding_permanent.{queue}")
-            client.close()
-            with app.app_context():
-                db.session.remove()
-                db.engine.dispose()
+            release(app, queue)
+
+
+def release(app, queue: str) -> None:
+    """After a worker test: forget its Redis queue and close the app's connections."""
+    client = redis.Redis.from_url(REDIS_URL)
+    client.delete(queue, f"_kombu.binding.{queue}", f"_kombu.binding_permanent.{queue}")
+    client.close()
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
 
 
 def read(app, model, ident):
