@@ -147,11 +147,15 @@ class InvoiceFilter:
     issued_after: dt.date | None = None
     issued_before: dt.date | None = None
     is_cancellation: bool | None = None
+    # Only these ids (the dialects' detail views: Akinon `{id}`, OM `{id}`).
+    ids: tuple[int, ...] = ()
     match: Match = Match.EXACT
 
     def conditions(self) -> list:
         """WHERE clauses; the caller adds the scope (event, organizer, customer)."""
         conditions = []
+        if self.ids:
+            conditions.append(Invoice.id.in_(self.ids))
         if self.type:
             conditions.append(Invoice.type.in_(self.type))
         if self.status:
@@ -250,6 +254,8 @@ CUSTOMER_ORDER = (case((_anchored, referred.issue_date), else_=Invoice.issue_dat
 
 # What a customer can see and filter by: every status but draft.
 VISIBLE_STATUSES = tuple(s for s in InvoiceStatus if s != InvoiceStatus.DRAFT)
+# The same as values, for `InvoiceFilter(status=CLOSED_STATUSES)`: lists without drafts.
+CLOSED_STATUSES = tuple(s.value for s in VISIBLE_STATUSES)
 
 
 def visible_to(customer: Customer) -> tuple:
@@ -322,6 +328,15 @@ def invoice_page(scope: Select, filters: InvoiceFilter, *, ordering: str, page: 
     count = statement.with_only_columns(func.count(Invoice.id)).order_by(None)
     return paginate(statement.order_by(*ORDERINGS[ordering]).options(*options), page,
                     page_size, past_end=past_end, count=count)
+
+
+def one_invoice(scope: Select, filters: InvoiceFilter, *, options=INVOICE_LOAD) -> Invoice:
+    """The one invoice in `scope` matching `filters` (an id, a full number), or 404."""
+    invoice = db.session.scalars(scope.where(*filters.conditions()).options(*options)
+                                 .order_by(*ORDERINGS["id"]).limit(1)).unique().first()
+    if invoice is None:
+        raise NotFoundError()
+    return invoice
 
 
 def event_invoices(event: Event) -> Select:
