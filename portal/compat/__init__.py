@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 from decimal import Decimal
 
-from flask import Flask, Response
+from flask import Blueprint, Flask, Response, render_template
 
 from ..api.idempotency import remember
 
@@ -61,6 +61,25 @@ def answer(payload, status: int = 200, headers: dict | None = None, *,
     return response
 
 
+docs = Blueprint("compat", __name__)
+
+
+@docs.get("/compat/")
+def dialect_docs():
+    """The dialects' reference: base URL, auth, mapping table, an example request and answer."""
+    from . import akinon, om, open2b, pretix
+
+    dialects = [
+        ("pretix", "pretix", pretix), ("akinon", "Akinon OMS", akinon),
+        ("open2b", "Open2b", open2b), ("om", "OM", om),
+    ]
+    return render_template("compat/dialects.html", dialects=[
+        {"id": key, "name": name, "base": module.BASE.replace("<", "{").replace(">", "}"),
+         "auth": module.AUTH, "mapping": module.MAPPING, "request": module.EXAMPLE_REQUEST,
+         "answer": module.EXAMPLE_ANSWER, "paths": module.PATHS}
+        for key, name, module in dialects])
+
+
 def register_compat(app: Flask) -> None:
     """Register the four dialect blueprints (token / key auth: no CSRF) and their envelopes."""
     from ..errors import register_envelope
@@ -71,3 +90,4 @@ def register_compat(app: Flask) -> None:
         app.register_blueprint(module.bp, url_prefix=module.BASE)
         csrf.exempt(module.bp)
         register_envelope(module.BASE.split("<", 1)[0], module.error_envelope)
+    app.register_blueprint(docs)

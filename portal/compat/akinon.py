@@ -45,6 +45,22 @@ MAPPING = {
     "created_date / modified_date": "created_at / updated_at",
     "number": "number (null while draft)",
 }
+PATHS = ["GET /api/v1/oms/invoices/", "GET /api/v1/oms/invoices/{id}/"]
+AUTH = "Authorization: Token <api token> (the organizer's token; its event limits apply)"
+EXAMPLE_REQUEST = """GET /compat/akinon/bigevents/api/v1/oms/invoices/17/ HTTP/1.1
+Accept: application/json
+Authorization: Token <api token>"""
+EXAMPLE_ANSWER = """{"id": 17, "invoice_type": "purchased", "status": "open",
+ "channel": {"id": 1, "channel_type": "channel", "name": "Sample Conference", ...},
+ "address": {"pk": 17, "first_name": "Jane", "line": "1 High St", "postcode": "N1",
+             "tax_office": null, "tax_no": null, "e_bill_taxpayer": false, ...},
+ "invoiceitem_set": [{"id": 31, "tax_rate": "8.00", "tax_amount": "29.56",
+                      "discount_rate": "0.00", "discount_amount": "0.00",
+                      "interest_rate": "0.00", "interest_amount": null,
+                      "total_amount": "399.00", "net_amount": "399.00", "order_item": 12, ...}],
+ "order": {"id": 12, "number": "ABC12", "date_placed": "2026-11-01T09:00:00Z", ...},
+ "package_number": "", "created_date": "2026-11-01T09:00:02Z",
+ "modified_date": "2026-11-02T10:00:00Z", "number": "SC2026-00017"}"""
 INVOICE_TYPES = {InvoiceType.CREDIT_NOTE.value: "refund"}  # every other type: purchased
 
 

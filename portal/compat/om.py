@@ -43,6 +43,18 @@ MAPPING = {
     "data.succeed (delete)": "true (the seed's spelling)",
     "data.success (patch, send)": "true",
 }
+PATHS = ["POST /v1/om/invoices", "PATCH /v1/om/invoices/{id}", "DELETE /v1/om/invoices/{id}", "PATCH /v1/om/invoices/{id}/close", "POST /v1/om/invoices/{id}/send"]
+AUTH = "Authorization: Token <api token> (read-write to change anything)"
+EXAMPLE_REQUEST = """POST /compat/om/bigevents/sampleconf/v1/om/invoices/17/send HTTP/1.1
+Content-Type: application/json
+Accept: */*
+Authorization: Token <api token>
+
+{"params": {"orderId": "ABC12", "invoiceId": "17"}}"""
+EXAMPLE_ANSWER = """{"app": "invoice-portal", "service": "invoices", "warnings": [],
+ "instanceId": "web-1-4242-9f3c1a2b", "requestId": "5b1e…",
+ "data": {"success": true,
+          "messageId": "<20261102T100000.4f6c0d9e8a7b6c5d4e3f2a1b@invoices.example>"}}"""
 _instance: dict[int, str] = {}
 
 

@@ -37,6 +37,28 @@ DISCOUNTS = {"percent_off": "PercentOff", "amount_off": "AmountOff"}
 PORTO = {"paid": "Franco", "forward": "Assegnato"}
 REFERENCE_TYPES = ("Order", "Quote", "Invoice", "ShippingInvoice", "Proforma", "CreditNote",
                    "Receipt", "PackingSlip")
+PATHS = ["POST /api/v10/storefront.invoices"]
+AUTH = "X-Customer-Key: <customer key>"
+MAPPING = {
+    "type": "type: Invoice, Proforma, ShippingInvoice, CreditNote",
+    "status": "status: open Open, sent Sent, disputed Disputed, paid/archived Archived, "
+              "cancelled Cancelled",
+    "rounding.mode / rule": "HalfUp, HalfEven, HalfDown, Down / PerItem, PerLine, Total",
+    "discounts[].type": "PercentOff, AmountOff",
+    "porto": "carriage paid Franco, forward Assegnato",
+    "items[].prices": "price / taxedPrice per unit; totalPrice / taxedTotalPrice per line",
+    "total / taxedTotal / taxAmount": "totals.net / totals.gross / totals.tax",
+    "referenceType / referenceNumber": "the referred invoice of a credit note, else the order",
+    "numbers": "JSON numbers written from the exact decimal text, never through a float",
+}
+EXAMPLE_REQUEST = """POST /compat/open2b/api/v10/storefront.invoices HTTP/1.1
+X-Customer-Key: <customer key>
+Content-Type: application/json
+
+{"conditions": {"type": "Invoice", "after": 0}, "fields": ["id", "type", "number", "taxedTotal"],
+ "limit": 10, "first": 0}"""
+EXAMPLE_ANSWER = """{"status": "ok", "invoices": [{"id": 17, "type": "Invoice",
+ "number": "SC2026-00017", "taxedTotal": 399.00}], "count": 1}"""
 FIELDS = ("id", "type", "number", "status", "issueDate", "dueDate", "shippingTime",
           "referenceType", "referenceNumber", "rounding", "locale", "items",
           "prediscountSubtotal", "taxedPrediscountSubtotal", "discounts",

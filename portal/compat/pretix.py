@@ -41,6 +41,18 @@ MAPPING = {
     "lines[].tax_value": "lines[].tax_amount",
     "lines[].tax_rate": "lines[].tax_rate",
 }
+PATHS = ["GET /api/v1/organizers/{organizer}/events/{event}/invoices/", "GET /api/v1/organizers/{organizer}/events/{event}/invoices/{invoice_no}/", "GET /api/v1/organizers/{organizer}/events/{event}/invoices/{invoice_no}/download/"]
+AUTH = "Authorization: Token <api token>"
+EXAMPLE_REQUEST = """GET /compat/pretix/api/v1/organizers/bigevents/events/sampleconf/invoices/SC2026-00001/ HTTP/1.1
+Accept: application/json, text/javascript
+Authorization: Token <api token>"""
+EXAMPLE_ANSWER = """{"invoice_no": "SC2026-00001", "order": "ABC12", "is_cancellation": false,
+ "invoice_from": "Big Events LLC\\nDemo street 12\\n12345 Demo town\\nDE",
+ "invoice_to": "Sample company\\nJohn Doe\\nTest street 12\\n12345 Testington\\nDE\\nVAT ID: EU123456789",
+ "date": "2026-11-02", "refers": null, "locale": "en",
+ "introductory_text": "", "additional_text": "", "payment_provider_text": "", "footer_text": "",
+ "lines": [{"description": "Budget Ticket", "gross_value": "23.00", "tax_value": "0.00",
+            "tax_rate": "0.00"}]}"""
 ORDERINGS = {"invoice_no": "number", "-invoice_no": "-number", "date": "date", "-date": "-date"}
 DEFAULT_ORDERING = "invoice_no"
 FILTERS = ("is_cancellation", "order", "refers", "locale")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import html
 import os
 
 import requests
@@ -12,6 +13,7 @@ from sqlalchemy import func, select
 from portal.extensions import db
 from portal.models import Invoice, Sending
 from portal.services.mail_transports import FolderTransport
+from tests.organizer.conftest import sign_in
 
 from .seeds import OM_CLOSE, OM_CREATE, OM_DELETE, OM_PATCH, OM_SEND, same_shape
 
@@ -69,7 +71,8 @@ def _envelope_ok(response, seed, request_id=None):
     return body["data"]
 
 
-def test_create_patch_close_send_and_delete_as_the_seed_shows(seed_http, world, make, app):
+def test_create_patch_close_send_and_delete_as_the_seed_shows(seed_http, world, make, app,
+                                                               client):
     order = make.order(world.event, world.customer, code="ORD-1")
     referred = make.closed(world.event, world.customer)
     om = _client(seed_http, world, world.rw)
@@ -111,6 +114,19 @@ def test_create_patch_close_send_and_delete_as_the_seed_shows(seed_http, world, 
     assert message["Message-ID"] == sent["messageId"]
     assert sent["messageId"].startswith("<") and sent["messageId"].endswith(">")
     assert message["To"] == "jane@example.com"
+    # The JSON API's sendings and the back office show the same Message-ID.
+    listed = client.get(f"/api/v1/organizers/{world.organizer.slug}/events/{world.event.slug}"
+                        f"/invoices/{invoice_id}/sendings/",
+                        headers={"Authorization": f"Token {world.ro.plain}"})
+    assert listed.status_code == 200
+    assert [(s["message_id"], s["outcome"], s["to"]) for s in listed.get_json()["results"]] == [
+        (sent["messageId"], "sent", "jane@example.com")]
+    owner = make.member(world.organizer, role="viewer")
+    sign_in(client, owner)
+    page = client.get(f"/org/{world.organizer.slug}/events/{world.event.slug}"
+                      f"/invoices/{invoice_id}")
+    assert page.status_code == 200
+    assert html.escape(sent["messageId"]) in page.get_data(as_text=True)
 
     # A closed invoice cannot be deleted: 409 in OM's envelope, nothing changed.
     refused = om.delete(invoice_id)
