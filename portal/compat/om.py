@@ -122,8 +122,9 @@ def _id_text(value) -> str | None:
     return value if isinstance(value, str) and value.isdigit() and len(value) <= 10 else None
 
 
-def _draft_fields(event, params: dict) -> dict:
-    """OM params -> the write body of the services (SPEC §6 names)."""
+def _draft_fields(event, params: dict) -> tuple[dict, dict]:
+    """OM params -> the write body of the services (SPEC §6 names), and the problems that
+    only the dialect can see (a type code, a referred id), to list with the service's own."""
     data, problems = {}, {}
     if "orderId" in params:
         data["order"] = params["orderId"]
@@ -153,9 +154,19 @@ def _draft_fields(event, params: dict) -> dict:
         data["refers"] = None
     if "applyExpiresAt" in params:
         data["expires_at"] = params["applyExpiresAt"] or None
+    return data, problems
+
+
+def _run(step, problems: dict):
+    """Run the service; refuse with its field problems and the dialect's together (a
+    refusal rolls back whatever the step did, so running it first changes nothing)."""
+    try:
+        result = step()
+    except ValidationError as exc:
+        raise ValidationError({**exc.fields, **problems}, exc.message) from None
     if problems:
         raise ValidationError(problems)
-    return data
+    return result
 
 
 # ---------------------------------------------------------------- the views
@@ -173,8 +184,9 @@ def _invoice(organizer, event, id):
 def invoice_create(organizer, event):
     scope = auth.event_scope(organizer, event, write=True)
     params = _params(("orderId", "type", "referenceInvoiceId", "applyExpiresAt"))
-    invoice = invoices.create_draft(scope.event, _draft_fields(scope.event, params),
-                                    actor=scope.actor)
+    data, problems = _draft_fields(scope.event, params)
+    invoice = _run(lambda: invoices.create_draft(scope.event, data, actor=scope.actor),
+                   problems)
     return _data({"id": str(invoice.id)})
 
 
@@ -187,11 +199,9 @@ def invoice_update(organizer, event, id):
         problems["params.id"] = ["Give the id of the invoice in the path, or leave it out."]
     if params.get("orderId") not in (None, invoice.order_code):
         problems["params.orderId"] = ["The order of an invoice cannot change."]
-    if problems:
-        raise ValidationError(problems)
-    data = _draft_fields(scope.event, {k: v for k, v in params.items()
-                                       if k not in ("id", "orderId")})
-    invoices.update_draft(invoice, data, actor=scope.actor)
+    data, more = _draft_fields(scope.event, {k: v for k, v in params.items()
+                                             if k not in ("id", "orderId")})
+    _run(lambda: invoices.update_draft(invoice, data, actor=scope.actor), {**problems, **more})
     return _data({"success": True})
 
 

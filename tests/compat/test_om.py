@@ -150,7 +150,11 @@ def test_the_seed_example_body_as_written_is_a_listed_400(seed_http, world):
     assert response.status_code == 400
     error = response.json()["error"]
     assert error["code"] == "invalid"
-    assert "params.referenceInvoiceId" in error["fields"]
+    # (The service checks the order against the database only once the text is clean.)
+    assert set(error["fields"]) == {"params.referenceInvoiceId", "params.applyExpiresAt"}
+    error = _client(seed_http, world, world.rw).create(
+        "text", 1, "text", "2030-01-01T00:00:00Z").json()["error"]
+    assert set(error["fields"]) == {"params.orderId", "params.referenceInvoiceId"}
     assert db.session.scalar(select(func.count(Invoice.id))) == 0
     response = _client(seed_http, world, world.rw).create("text", 9, None, "text")
     assert set(response.json()["error"]["fields"]) >= {"params.type"}
