@@ -193,7 +193,7 @@ def invoice_create(organizer, event):
 @bp.patch(INVOICES + "/<id>")
 def invoice_update(organizer, event, id):
     scope, invoice = _invoice(organizer, event, id)
-    params = _params(("orderId", "id", "referenceInvoiceId", "applyExpiresAt", "type"))
+    params = _params(("orderId", "id", "referenceInvoiceId", "applyExpiresAt"))
     problems = {}
     if "id" in params and _id_text(params["id"]) != str(invoice.id):
         problems["params.id"] = ["Give the id of the invoice in the path, or leave it out."]
