@@ -175,12 +175,12 @@ def _invoice(organizer, event, invoice_no, options=invoice_queries.INVOICE_LOAD)
         InvoiceFilter(number=invoice_no, status=CLOSED_STATUSES), options=options)
 
 
-@bp.get(EVENT + "<invoice_no>/")
+@bp.get(EVENT + "<path:invoice_no>/")
 def invoice_detail(organizer, event, invoice_no):
     return answer(to_pretix(_invoice(organizer, event, invoice_no)))
 
 
-@bp.get(EVENT + "<invoice_no>/download/")
+@bp.get(EVENT + "<path:invoice_no>/download/")
 def invoice_download(organizer, event, invoice_no):
     # The document of record; 409 with Retry-After while it is being made (as pretix does).
     return pdf_response(_invoice(organizer, event, invoice_no, options=()), as_attachment=True)

@@ -9,6 +9,10 @@ The audiences differ on purpose in three declared ways, each chosen by the calle
 - a page past the end is the last page (`PastEnd.LAST`, the HTML lists) or a 404
   (`PastEnd.NOT_FOUND`, the API, SPEC §6).
 
+The seed dialects (portal/compat, SPEC §12) read through the same pieces: `InvoiceFilter`
+with `ids` (Akinon's and OM's `{id}`) or `CLOSED_STATUSES` (pretix lists no drafts),
+`one_invoice` for a detail by id or full number, and the API's orderings under their names.
+
 A page costs a fixed number of queries whatever its size: one count, one page (with its
 many-to-one relations joined) and one `selectin` query per child collection, never one query
 per row. Every ordering ends with the primary key, so equal dates or numbers never make a row

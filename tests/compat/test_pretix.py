@@ -155,3 +155,17 @@ def test_unknown_or_unseen_organizer_or_event_is_403(seed_http, world, make):
     ok = requests.get(f"{base}/invoices/", headers={**_headers(world.ro), "X-Request-ID": "r-1"})
     assert ok.status_code == 200 and ok.headers["X-Request-ID"] == "r-1"
     assert db.session.get(Invoice, invoice.id).status == "open"
+
+
+def test_numbers_with_slashes_in_their_prefix(seed_http, world, make):
+    event = make.event(world.organizer, invoice_prefix="SC/2026/")
+    invoice = make.closed(event)
+    documents.store_document_of_record(invoice.id)
+    assert invoice.number == "SC/2026/00001"
+    base = _event_url(seed_http, world, event)
+    detail = requests.get(f"{base}/invoices/{invoice.number}/", headers=_headers(world.rw))
+    assert detail.status_code == 200 and detail.json()["invoice_no"] == "SC/2026/00001"
+    download = requests.get(f"{base}/invoices/{invoice.number}/download/",
+                            headers=_headers(world.rw))
+    assert download.status_code == 200 and download.content.startswith(b"%PDF")
+    assert requests.get(f"{base}/invoices/SC/2026/", headers=_headers(world.rw)).status_code == 404
