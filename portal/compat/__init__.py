@@ -18,9 +18,10 @@ from __future__ import annotations
 import json
 from decimal import Decimal
 
-from flask import Blueprint, Flask, Response, render_template
+from flask import Blueprint, Flask, Response, render_template, request, url_for
 
 from ..api.idempotency import remember
+from ..errors import NotFoundError
 
 
 class RawNumber(str):
@@ -58,6 +59,33 @@ def answer(payload, status: int = 200, headers: dict | None = None, *,
                         mimetype="application/json")
     if write:
         remember(response)
+    return response
+
+
+def page_number(args) -> int:
+    """REST framework's `page`: a positive number, else 404 "Invalid page."."""
+    raw = args.get("page") or "1"
+    if not raw.isdigit() or not 0 < int(raw) <= 10**7:
+        raise NotFoundError("Invalid page.")
+    return int(raw)
+
+
+def page_body(page, number: int, page_size: int, results: list) -> dict:
+    """REST framework's page: `count`, absolute `next` / `previous` links, `results`."""
+    def link(to: int) -> str:
+        args = {**request.args.to_dict(), "page": str(to)}
+        return url_for(request.endpoint, _external=True, **request.view_args, **args)
+
+    return {"count": page.count,
+            "next": link(number + 1) if number * page_size < page.count else None,
+            "previous": link(number - 1) if number > 1 else None,
+            "results": results}
+
+
+def challenge(response: Response) -> Response:
+    """A 401 names the scheme, as the JSON API's do (the token dialects)."""
+    if response.status_code == 401:
+        response.headers.setdefault("WWW-Authenticate", 'Token realm="api"')
     return response
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from flask import Blueprint, Response, request, url_for
+from flask import Blueprint, Response, request
 from sqlalchemy.orm import joinedload
 
 from ..api import auth
@@ -22,10 +22,11 @@ from ..models import Invoice
 from ..services import invoice_queries
 from ..services.invoice_queries import InvoiceFilter, PastEnd
 from ..services.representation import fixed
-from . import answer
+from . import answer, challenge, page_body, page_number
 
 BASE = "/compat/akinon/<organizer>"
 bp = Blueprint("compat_akinon", __name__)
+bp.after_request(challenge)
 PAGE_SIZE = 50
 ZERO = "0.00"
 
@@ -66,13 +67,6 @@ INVOICE_TYPES = {InvoiceType.CREDIT_NOTE.value: "refund"}  # every other type: p
 
 def error_envelope(status: int, code: str, message: str, fields: dict) -> Response:
     return answer(fields if fields else {"detail": message}, status)
-
-
-@bp.after_request
-def _challenge(response: Response) -> Response:
-    if response.status_code == 401:
-        response.headers.setdefault("WWW-Authenticate", 'Token realm="api"')
-    return response
 
 
 def _iso(value):
@@ -188,28 +182,14 @@ def _scope(organizer: str):
     return invoice_queries.organizer_invoices(auth.organizer_scope(organizer).token)
 
 
-def _link(page: int) -> str:
-    args = request.args.to_dict()
-    args["page"] = str(page)
-    return url_for(request.endpoint, _external=True, **request.view_args, **args)
-
-
 @bp.get("/api/v1/oms/invoices/")
 def invoice_list(organizer):
     scope = _scope(organizer)
-    raw_page = request.args.get("page") or "1"
-    if not raw_page.isdigit() or not 0 < int(raw_page) <= 10**7:
-        raise NotFoundError("Invalid page.")
-    number = int(raw_page)
+    number = page_number(request.args)
     page = invoice_queries.invoice_page(scope, InvoiceFilter(), ordering="id", page=number,
                                         page_size=PAGE_SIZE, past_end=PastEnd.NOT_FOUND,
                                         options=LOAD)
-    return answer({
-        "count": page.count,
-        "next": _link(number + 1) if number * PAGE_SIZE < page.count else None,
-        "previous": _link(number - 1) if number > 1 else None,
-        "results": [to_akinon(invoice) for invoice in page.items],
-    })
+    return answer(page_body(page, number, PAGE_SIZE, [to_akinon(i) for i in page.items]))
 
 
 @bp.get("/api/v1/oms/invoices/<id>/")

@@ -20,10 +20,11 @@ from ..api.idempotency import idempotent
 from ..errors import NotFoundError, ValidationError
 from ..services import invoice_queries, invoices, permissions
 from ..services.invoice_queries import InvoiceFilter
-from . import answer
+from . import answer, challenge
 
 BASE = "/compat/om/<organizer>/<event>"
 bp = Blueprint("compat_om", __name__)
+bp.after_request(challenge)
 APP, SERVICE = "invoice-portal", "invoices"
 
 # OM integer type codes <-> our types, and OM param names <-> our field names.
@@ -81,13 +82,6 @@ def _om_name(field: str) -> str:
     head, dot, rest = field.partition(".")
     ours = {v: k for k, v in PARAMS.items()}
     return "params." + ours[head] + dot + rest if head in ours else field
-
-
-@bp.after_request
-def _challenge(response: Response) -> Response:
-    if response.status_code == 401:
-        response.headers.setdefault("WWW-Authenticate", 'Token realm="api"')
-    return response
 
 
 def _data(data: dict, *, write: bool = True) -> Response:

@@ -8,7 +8,7 @@ Django REST framework's shape: `{"detail": "…"}`, or `{"<field>": ["…"]}` fo
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, request, url_for
+from flask import Blueprint, Response, request
 
 from ..api import auth
 from ..downloads import pdf_response
@@ -16,10 +16,11 @@ from ..errors import ForbiddenError, NotFoundError, ValidationError
 from ..services import invoice_queries
 from ..services.invoice_queries import CLOSED_STATUSES, InvoiceFilter, PastEnd
 from ..services.representation import fixed
-from . import answer
+from . import answer, challenge, page_body, page_number
 
 BASE = "/compat/pretix"
 bp = Blueprint("compat_pretix", __name__)
+bp.after_request(challenge)
 PAGE_SIZE = 50
 
 # pretix name -> where it comes from (the mapping table; the docs page shows it).
@@ -61,13 +62,6 @@ TRUE, FALSE = ("true", "1", "True"), ("false", "0", "False")
 
 def error_envelope(status: int, code: str, message: str, fields: dict) -> Response:
     return answer(fields if fields else {"detail": message}, status)
-
-
-@bp.after_request
-def _challenge(response: Response) -> Response:
-    if response.status_code == 401:
-        response.headers.setdefault("WWW-Authenticate", 'Token realm="api"')
-    return response
 
 
 def _event(organizer: str, event: str):
@@ -139,18 +133,10 @@ def _list_query(args) -> tuple[InvoiceFilter, str, int]:
     ordering = args.get("ordering") or DEFAULT_ORDERING
     if ordering not in ORDERINGS:
         problems["ordering"] = ["Valid fields: " + ", ".join(ORDERINGS) + "."]
-    raw_page = args.get("page") or "1"
-    if not raw_page.isdigit() or not 0 < int(raw_page) <= 10**7:
-        raise NotFoundError("Invalid page.")
+    number = page_number(args)
     if problems:
         raise ValidationError(problems)
-    return filters, ORDERINGS[ordering], int(raw_page)
-
-
-def _link(page: int) -> str:
-    args = request.args.to_dict()
-    args["page"] = str(page)
-    return url_for(request.endpoint, _external=True, **request.view_args, **args)
+    return filters, ORDERINGS[ordering], number
 
 
 @bp.get(EVENT)
@@ -160,12 +146,7 @@ def invoice_list(organizer, event):
     page = invoice_queries.invoice_page(invoice_queries.event_invoices(scope), filters,
                                         ordering=ordering, page=number, page_size=PAGE_SIZE,
                                         past_end=PastEnd.NOT_FOUND)
-    return answer({
-        "count": page.count,
-        "next": _link(number + 1) if number * PAGE_SIZE < page.count else None,
-        "previous": _link(number - 1) if number > 1 else None,
-        "results": [to_pretix(invoice) for invoice in page.items],
-    })
+    return answer(page_body(page, number, PAGE_SIZE, [to_pretix(i) for i in page.items]))
 
 
 def _invoice(organizer, event, invoice_no, options=invoice_queries.INVOICE_LOAD):
