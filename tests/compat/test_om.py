@@ -211,3 +211,18 @@ def test_an_idempotency_key_replays_the_create(seed_http, world, make):
                              .where(Invoice.order_code == "ORD-9")) == 1
     other = om.create("ORD-9", 2, None, None, headers={"Idempotency-Key": "om-create-1"})
     assert other.status_code == 409 and other.json()["error"]["code"] == "idempotency_key_reused"
+
+
+def test_an_idempotency_key_replays_the_send_without_a_second_mail(seed_http, world, make, app):
+    invoice = make.closed(world.event, world.customer)
+    om = _client(seed_http, world, world.rw)
+    key = {"Idempotency-Key": "om-send-1"}
+    first = om._send("POST", f"/{invoice.id}/send", {"invoiceId": str(invoice.id)}, key)
+    again = om._send("POST", f"/{invoice.id}/send", {"invoiceId": str(invoice.id)}, key)
+    assert first.status_code == again.status_code == 200
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert again.json()["data"]["messageId"] == first.json()["data"]["messageId"]
+    sendings = list(db.session.scalars(select(Sending).where(Sending.invoice_id == invoice.id)))
+    assert [s.message_id for s in sendings] == [first.json()["data"]["messageId"]]
+    folder = FolderTransport(app.config["MAIL_FOLDER"])
+    assert folder.delivered(sendings[0].message_id)
