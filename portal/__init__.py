@@ -84,6 +84,8 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(api_bp, url_prefix="/api/v1")
     # The API authenticates with tokens, not cookies: CSRF does not apply there.
     csrf.exempt(api_bp)
+    from .compat import register_compat
+    register_compat(app)
 
 
 def _register_request_hooks(app: Flask) -> None:

@@ -64,13 +64,32 @@ class ConflictError(PortalError):
         self.retry_after = retry_after
 
 
+# Path prefix -> a function (status, code, message, fields) -> Response: the seed dialects
+# (portal/compat) answer errors in their own envelope, chosen by path like the API's.
+ENVELOPES: dict[str, object] = {}
+
+
+def register_envelope(prefix: str, build) -> None:
+    ENVELOPES[prefix] = build
+
+
+def _envelope_for_path():
+    for prefix, build in ENVELOPES.items():
+        if request.path.startswith(prefix):
+            return build
+    return None
+
+
 def wants_json() -> bool:
-    return request.path.startswith("/api/")
+    return request.path.startswith("/api/") or _envelope_for_path() is not None
 
 
 def error_response(status: int, code: str, message: str, fields: dict | None = None,
                    headers: dict | None = None):
-    if wants_json():
+    envelope = _envelope_for_path()
+    if envelope is not None:
+        response = envelope(status, code, message, fields or {})
+    elif wants_json():
         body = {"error": {"code": code, "message": message}}
         if fields:
             body["error"]["fields"] = fields

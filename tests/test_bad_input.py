@@ -105,6 +105,7 @@ def _path_values(endpoint: str, s: Seeded) -> dict:
         "code": s.order.code, "invoice_id": invoice_id, "customer_id": s.customer.id,
         "order_id": s.order.id, "membership_id": s.manager_membership.id,
         "token_id": s.revocable.id, "key": s.customer.plain_key, "filename": "portal.css",
+        "invoice_no": s.open.number,
     }
 
 
@@ -335,13 +336,22 @@ def walk(app, client, s: Seeded, kinds: tuple[str, ...]):
     return cases, server_errors, writes, wrong
 
 
+DIALECTS_NAMING_FIELDS_IN_TEXT = ("/compat/pretix/", "/compat/akinon/", "/compat/open2b/")
+
+
 def _unnamed(response, fields: set[str]) -> set[str]:
     if not fields:
         return set()
-    if response.mimetype == "application/json":
-        named = set((response.get_json().get("error") or {}).get("fields") or {})
-        return fields - named
     page = response.get_data(as_text=True)
+    if response.mimetype == "application/json":
+        error = response.get_json().get("error")
+        named = set(error.get("fields") or {}) if isinstance(error, dict) else set()
+        if response.request.path.startswith(DIALECTS_NAMING_FIELDS_IN_TEXT):
+            # These seed dialects name fields their own way (SPEC §12): pretix and Akinon as
+            # top-level keys (REST framework), Open2b inside the error message.
+            named |= {name for name in fields
+                      if name in page or json.dumps(name)[1:-1] in page}
+        return fields - named
     return {name for name in fields if name not in page}
 
 

@@ -305,6 +305,17 @@ def _components() -> dict:
         "CustomerWithKey": customer_with_key,
         "CustomerWrite": customer_write,
         "CustomerPage": page("Customer"),
+        "Sending": _object({
+            "id": {"type": "integer"},
+            "to": STRING,
+            "at": DATETIME,
+            "message_id": {**NSTRING, "description": "The RFC 5322 Message-ID the mail goes "
+                           "out with, fixed when the sending is recorded."},
+            "outcome": {"type": "string", "enum": ["queued", "sent", "failed"]},
+            "delivered_at": _nullable(DATETIME),
+            "error": NSTRING}),
+        "SendingList": _object({"count": {"type": "integer", "minimum": 0},
+                                "results": {"type": "array", "items": _ref("Sending")}}),
         "Empty": _object({}, description="No fields; an empty body is the same."),
         "SendBody": _object({"to": {
             "anyOf": [{"type": "string", "format": "email"}, {"const": ""}, {"type": "null"}],
@@ -514,6 +525,11 @@ def _paths() -> dict:
                                                         else "The credit note, or the "
                                                         "cancelled proforma.", _ref(answer))},
                                errors=WRITE)}
+    paths["/organizers/{organizer}/events/{event}/invoices/{id}/sendings/"] = {"get": _operation(
+        "invoice_sendings", "The invoice's sendings", tag="Invoices", params=invoice_params,
+        description="Each e-mailing of the invoice, oldest first, with the Message-ID it "
+                    "goes out with (known from the moment the send is answered).",
+        responses={200: _json("The sendings.", _ref("SendingList"))}, errors=READ)}
     paths["/organizers/{organizer}/events/{event}/invoices/{id}/pdf/"] = {"get": _operation(
         "invoice_pdf", "The invoice as PDF", tag="Invoices", params=invoice_params,
         description="A closed invoice answers with its document of record (stored at close, "

@@ -321,6 +321,20 @@ def order_to_dict(order: Order) -> dict:
     }
 
 
+def sending_to_dict(sending) -> dict:
+    """One e-mailing: `message_id` is the RFC 5322 Message-ID the mail goes out with, fixed
+    when the sending was recorded."""
+    return {
+        "id": sending.id,
+        "to": sending.to,
+        "at": _iso(sending.at),
+        "message_id": sending.message_id,
+        "outcome": sending.outcome,
+        "delivered_at": _iso(sending.delivered_at),
+        "error": sending.error,
+    }
+
+
 def customer_to_dict(customer: Customer, *, key: str | None = None) -> dict:
     body = {
         "id": customer.id,

@@ -195,6 +195,14 @@ def invoice_archive(organizer, event, id):
     return _lifecycle(organizer, event, id, invoices.archive_invoice)
 
 
+@bp.get(f"{INVOICE}/sendings/")
+def invoice_sendings(organizer, event, id):
+    _, invoice = _invoice(organizer, event, id)
+    schemas.no_query(request.args)
+    results = [schemas.sending_to_dict(sending) for sending in invoice.sendings]
+    return json_response({"count": len(results), "results": results})
+
+
 @bp.get(f"{INVOICE}/pdf/")
 def invoice_pdf(organizer, event, id):
     _, invoice = _invoice(organizer, event, id)

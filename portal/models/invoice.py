@@ -293,7 +293,10 @@ class Sending(db.Model):
     invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id", ondelete="CASCADE"))
     to: Mapped[str] = mapped_column(String(254))
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The RFC 5322 Message-ID, chosen when the sending is recorded; the mail goes out with it.
     message_id: Mapped[str | None] = mapped_column(String(255))
+    # Set by the delivery job, committed before the first byte leaves (services/mail.py).
+    claimed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     outcome: Mapped[str] = mapped_column(String(10), default="queued")
     error: Mapped[str | None] = mapped_column(Text)
     delivered_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)

@@ -9,6 +9,10 @@ The audiences differ on purpose in three declared ways, each chosen by the calle
 - a page past the end is the last page (`PastEnd.LAST`, the HTML lists) or a 404
   (`PastEnd.NOT_FOUND`, the API, SPEC §6).
 
+The seed dialects (portal/compat, SPEC §12) read through the same pieces: `InvoiceFilter`
+with `ids` (Akinon's and OM's `{id}`) or `CLOSED_STATUSES` (pretix lists no drafts),
+`one_invoice` for a detail by id or full number, and the API's orderings under their names.
+
 A page costs a fixed number of queries whatever its size: one count, one page (with its
 many-to-one relations joined) and one `selectin` query per child collection, never one query
 per row. Every ordering ends with the primary key, so equal dates or numbers never make a row
@@ -147,11 +151,15 @@ class InvoiceFilter:
     issued_after: dt.date | None = None
     issued_before: dt.date | None = None
     is_cancellation: bool | None = None
+    # Only these ids (the dialects' detail views: Akinon `{id}`, OM `{id}`).
+    ids: tuple[int, ...] = ()
     match: Match = Match.EXACT
 
     def conditions(self) -> list:
         """WHERE clauses; the caller adds the scope (event, organizer, customer)."""
         conditions = []
+        if self.ids:
+            conditions.append(Invoice.id.in_(self.ids))
         if self.type:
             conditions.append(Invoice.type.in_(self.type))
         if self.status:
@@ -250,6 +258,8 @@ CUSTOMER_ORDER = (case((_anchored, referred.issue_date), else_=Invoice.issue_dat
 
 # What a customer can see and filter by: every status but draft.
 VISIBLE_STATUSES = tuple(s for s in InvoiceStatus if s != InvoiceStatus.DRAFT)
+# The same as values, for `InvoiceFilter(status=CLOSED_STATUSES)`: lists without drafts.
+CLOSED_STATUSES = tuple(s.value for s in VISIBLE_STATUSES)
 
 
 def visible_to(customer: Customer) -> tuple:
@@ -322,6 +332,15 @@ def invoice_page(scope: Select, filters: InvoiceFilter, *, ordering: str, page: 
     count = statement.with_only_columns(func.count(Invoice.id)).order_by(None)
     return paginate(statement.order_by(*ORDERINGS[ordering]).options(*options), page,
                     page_size, past_end=past_end, count=count)
+
+
+def one_invoice(scope: Select, filters: InvoiceFilter, *, options=INVOICE_LOAD) -> Invoice:
+    """The one invoice in `scope` matching `filters` (an id, a full number), or 404."""
+    invoice = db.session.scalars(scope.where(*filters.conditions()).options(*options)
+                                 .order_by(*ORDERINGS["id"]).limit(1)).unique().first()
+    if invoice is None:
+        raise NotFoundError()
+    return invoice
 
 
 def event_invoices(event: Event) -> Select:

@@ -42,6 +42,7 @@ from . import audit, numbering
 from .audit import Actor
 from .input import FieldErrors, clean_email
 from .invoice_input import SHIPPING_FIELDS, TEXT_FIELDS, clean_invoice_input
+from .mail_transports import new_message_id
 
 # Address fields copied from a customer's billing address into an invoice.
 BUYER_KEYS = ("company", "first_name", "last_name", "street1", "street2", "city", "postal_code",
@@ -426,8 +427,10 @@ def send_invoice(invoice: Invoice, *, actor: Actor, to: str | None = None) -> Se
     if errors:
         raise ValidationError(dict(errors))
     old = invoice.status
+    # The Message-ID is fixed now, so the answer to this send can name it (SPEC §12, OM's
+    # `messageId`); the delivery job sends the mail with exactly it.
     sending = Sending(invoice=invoice, to=address, outcome="queued", actor_label=actor.label,
-                      reopens=new_status.value != old)
+                      reopens=new_status.value != old, message_id=new_message_id())
     invoice.status = new_status.value
     invoice.updated_at = utcnow()
     db.session.add(sending)

@@ -8,7 +8,9 @@ It knows nothing of invoices.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
+import secrets
 import smtplib
 import tempfile
 from pathlib import Path
@@ -22,6 +24,18 @@ mailman = Mail()
 def init_mail(app: Flask) -> None:
     """Bind Flask-Mailman (used for SMTP) to the app."""
     mailman.init_app(app)
+
+
+def _sender_domain() -> str:
+    sender = current_app.config.get("MAIL_DEFAULT_SENDER") or ""
+    domain = sender.rpartition("@")[2].strip(" >")
+    return domain or "invoice-portal.localhost"
+
+
+def new_message_id() -> str:
+    """A fresh RFC 5322 Message-ID (`<time.random@our domain>`), unique without a row id."""
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S")
+    return f"<{stamp}.{secrets.token_hex(12)}@{_sender_domain()}>"
 
 
 class MailFolderError(RuntimeError):

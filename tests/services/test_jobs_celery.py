@@ -201,7 +201,7 @@ def test_a_worker_makes_the_pdf_and_a_killed_delivery_never_sends_twice(celery_p
     workers.kill(workers.processes[0])
     smtp.hold.clear()
     claimed = read(app, Sending, sending_id)
-    assert claimed.outcome == "queued" and claimed.message_id is not None
+    assert claimed.outcome == "queued" and claimed.claimed_at is not None
 
     # Restarted: Redis hands the unacknowledged job out again once its visibility timeout
     # has passed; the job finds its sending claimed and does not send it again.

@@ -16,6 +16,7 @@ from aiosmtpd.controller import Controller
 from portal import jobs
 from portal.extensions import db
 from portal.models import Invoice, Sending
+from portal.models.types import utcnow
 from portal.services import documents, mail
 from portal.services import invoices as svc
 from portal.services.mail_transports import FolderTransport
@@ -157,6 +158,7 @@ def test_an_interrupted_folder_delivery_is_settled_by_what_is_in_the_folder(app,
     lost = svc.send_invoice(invoice, actor=ACTOR)
     jobs.discard_pending()
     lost.message_id = "<20260101T000000.lost.0001@localhost>"
+    lost.claimed_at = utcnow()
     jobs.commit()
     jobs.run_now("portal.deliver_sending", lost.id)
     lost = db.session.get(Sending, lost.id)
@@ -167,6 +169,7 @@ def test_an_interrupted_folder_delivery_is_settled_by_what_is_in_the_folder(app,
     done = svc.send_invoice(invoice, actor=ACTOR)
     jobs.discard_pending()
     done.message_id = "<20260101T000000.done.0002@localhost>"
+    done.claimed_at = utcnow()
     jobs.commit()
     folder.path_for(done.message_id).write_bytes(b"as the first attempt left it")
     jobs.run_now("portal.deliver_sending", done.id)
@@ -228,7 +231,8 @@ def test_an_smtp_attempt_cut_off_before_the_reply_is_never_repeated(app, make, s
     invoice = closed_invoice(make, "en", TURKISH_BUYER)
     sending = svc.send_invoice(invoice, actor=ACTOR)
     jobs.discard_pending()
-    sending.message_id = "<20260101T000000.cut.0003@localhost>"  # claimed by a dead worker
+    sending.message_id = "<20260101T000000.cut.0003@localhost>"
+    sending.claimed_at = utcnow()  # claimed by a dead worker
     jobs.commit()
 
     jobs.run_now("portal.deliver_sending", sending.id)
@@ -242,10 +246,13 @@ def test_only_one_job_can_claim_a_sending(app, make):
     invoice = closed_invoice(make, "en", TURKISH_BUYER)
     sending = svc.send_invoice(invoice, actor=ACTOR)
     jobs.discard_pending()
+    fixed = sending.message_id  # chosen when the sending was recorded
+    assert fixed.startswith("<") and fixed.endswith(">") and "@" in fixed
     assert mail._claim(sending, "<first@localhost>") is True
     assert mail._claim(sending, "<second@localhost>") is False
     db.session.expire_all()
-    assert db.session.get(Sending, sending.id).message_id == "<first@localhost>"
+    claimed = db.session.get(Sending, sending.id)
+    assert claimed.claimed_at is not None and claimed.message_id == fixed
 
 
 @pytest.mark.parametrize(("locale", "subject", "greeting"), [

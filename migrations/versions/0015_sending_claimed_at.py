@@ -1,0 +1,32 @@
+"""Sendings: the delivery claim gets its own column, so the Message-ID is fixed at send
+
+Revision ID: 0015
+Revises: 0004
+Create Date: 2026-11-29
+
+A sending's RFC 5322 Message-ID is now chosen when the sending is recorded (the OM dialect
+answers it, SPEC §12); the delivery job's claim, which the message id used to mark, is
+`claimed_at`. Sendings already claimed (a message id while still queued) count as claimed.
+"""
+from alembic import op
+import sqlalchemy as sa
+
+import portal.models.types
+
+
+revision = '0015'
+down_revision = '0004'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    with op.batch_alter_table('sendings', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('claimed_at', portal.models.types.UTCDateTime(),
+                                      nullable=True))
+    op.execute("UPDATE sendings SET claimed_at = at WHERE message_id IS NOT NULL")
+
+
+def downgrade():
+    with op.batch_alter_table('sendings', schema=None) as batch_op:
+        batch_op.drop_column('claimed_at')
