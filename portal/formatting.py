@@ -59,3 +59,13 @@ def format_date(value: dt.date | dt.datetime | None, locale: str | None = "en",
     if isinstance(value, dt.datetime):
         value = value.date()
     return _format_date(value, format=form, locale=_locale(locale))
+
+
+def format_country(code: str | None, locale: str | None = None) -> str:
+    """A country's name in `locale` (the page's language when None), from babel's data."""
+    if not code:
+        return ""
+    if locale is None:
+        from .i18n import shown_locale
+        locale = shown_locale()
+    return _locale(locale).territories.get(code.upper(), code)

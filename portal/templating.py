@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from flask import Flask
 
-from .formatting import format_date, format_money, format_number, format_price
+from .formatting import format_country, format_date, format_money, format_number, format_price
+from .i18n import status_label
 
 
 def register_template_helpers(app: Flask) -> None:
@@ -12,3 +13,5 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["price"] = format_price
     app.jinja_env.filters["number"] = format_number
     app.jinja_env.filters["date"] = format_date
+    app.jinja_env.filters["country"] = format_country
+    app.jinja_env.globals["status_label"] = status_label

@@ -28,6 +28,9 @@ from sqlalchemy.orm import Session, scoped_session, sessionmaker
 
 from portal import create_app
 from portal.extensions import db
+from portal.i18n import compile_catalogs
+
+compile_catalogs()  # the .mo files `make setup` compiles from translations/ (not committed)
 
 from .factories import Factory
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from ..errors import ValidationError
 from ..extensions import db
@@ -110,6 +110,15 @@ def customer_for_key(key: str | None) -> Customer | None:
     if customer is None or not matches(key, customer.key_hash):
         return None
     return customer
+
+
+def customers_with_email(address: str) -> list[Customer]:
+    """Every customer (of any organizer) whose e-mail address is `address`, ignoring case."""
+    address = (address or "").strip().lower()
+    if not address or len(address) > 254:
+        return []
+    return list(db.session.scalars(select(Customer).where(
+        func.lower(Customer.email) == address).order_by(Customer.id)))
 
 
 def magic_link(key: str) -> str:

@@ -128,7 +128,7 @@ def create_draft(event: Event, data: dict, *, actor: Actor) -> Invoice:
         type=InvoiceType.INVOICE.value, billing_address=_blank_buyer(),
         prices_include_tax=False, rounding_mode="half_up", rounding_rule="per_line",
         discounts_include_tax=False,
-        **{f"{name}_text": value for name, value in event.texts().items()},
+        **{f"{name}_text": value for name, value in event.texts(event.locale).items()},
     )
     errors: dict[str, list[str]] = {}
     db.session.add(invoice)
@@ -194,6 +194,7 @@ def delete_draft(invoice: Invoice, *, actor: Actor) -> None:
 
 def _apply(invoice: Invoice, clean: dict, errors: dict, *, event: Event) -> None:
     """Set the cleaned fields on a draft, checking what needs the database."""
+    locale_before = invoice.locale
     simple = ("type", "expires_at", "due_date", "locale", "currency", "prices_include_tax",
               "rounding_mode", "rounding_rule", "discounts_include_tax", "package_number",
               "channel")
@@ -256,6 +257,8 @@ def _apply(invoice: Invoice, clean: dict, errors: dict, *, event: Event) -> None
         for key in TEXT_FIELDS:
             if key in clean["texts"]:
                 setattr(invoice, f"{key}_text", clean["texts"][key])
+    elif invoice.locale != locale_before and locale_before is not None:
+        _texts_follow_locale(invoice, event, locale_before)
     if "reference" in clean:
         invoice.reference_type = clean["reference"]["type"]
         invoice.reference_number = clean["reference"]["number"]
@@ -263,6 +266,15 @@ def _apply(invoice: Invoice, clean: dict, errors: dict, *, event: Event) -> None
             getattr(invoice, k) is not None for k in SHIPPING_FIELDS):
         return
     errors.setdefault("shipping", []).append("Shipping fields are for shipping invoices only.")
+
+
+def _texts_follow_locale(invoice: Invoice, event: Event, locale_before: str) -> None:
+    """The draft's language changed: each text still as the event gave it for the old
+    language becomes the event's text for the new one (SPEC §14); edited texts stay."""
+    before, after = event.texts(locale_before), event.texts(invoice.locale)
+    for key in TEXT_FIELDS:
+        if (getattr(invoice, f"{key}_text") or "") == before.get(key, ""):
+            setattr(invoice, f"{key}_text", after.get(key, ""))
 
 
 def _replace(invoice: Invoice, attr: str, items: list) -> None:
@@ -482,11 +494,14 @@ def dispute_invoice(invoice: Invoice, *, actor: Actor, reason: str = "") -> Invo
         raise ValidationError({"reason": ["Use at most 2000 characters."]})
     _transition(invoice, Action.DISPUTE, actor=actor, data={"reason": reason})
     invoice.dispute_reason = reason
+    enqueue("portal.mail_dispute", invoice.id)  # the organizer is told (SPEC §14)
     return invoice
 
 
 def resolve_invoice(invoice: Invoice, *, actor: Actor) -> Invoice:
-    return _transition(invoice, Action.RESOLVE, actor=actor)
+    _transition(invoice, Action.RESOLVE, actor=actor)
+    enqueue("portal.mail_resolution", invoice.id)  # and the customer (SPEC §14)
+    return invoice
 
 
 def archive_invoice(invoice: Invoice, *, actor: Actor) -> Invoice:

@@ -101,7 +101,41 @@ def add_membership(user: User, organizer: Organizer, role: str, *,
 
 EVENT_SETTINGS = ("name", "currency", "locale", "invoice_prefix", "proforma_prefix",
                   "shipping_prefix", "due_days", "introductory_text", "additional_text",
-                  "payment_text", "footer_text", "terms_text", "seller_override")
+                  "payment_text", "footer_text", "terms_text", "seller_override",
+                  "texts_by_locale")
+
+
+def _clean_texts_by_locale(errors: FieldErrors, value) -> dict:
+    """{locale: {text name: text}}: the event's texts in other languages (SPEC §14)."""
+    from ..i18n import SUPPORTED_LOCALES
+    from ..models.event import TEXT_FIELDS
+
+    out: dict[str, dict[str, str]] = {}
+    if value in (None, ""):
+        return out
+    if not isinstance(value, dict):
+        errors.add("texts_by_locale", "Give an object of locales and their texts.")
+        return out
+    for locale, texts in value.items():
+        field = f"texts_by_locale.{locale}"
+        if locale not in SUPPORTED_LOCALES:
+            errors.add(field, "Unknown locale: use one of " + ", ".join(SUPPORTED_LOCALES) + ".")
+            continue
+        if not isinstance(texts, dict):
+            errors.add(field, "Give an object of texts.")
+            continue
+        kept = {}
+        for name, text in texts.items():
+            if name not in TEXT_FIELDS:
+                errors.add(f"{field}.{name}", "Unknown text: use one of "
+                           + ", ".join(TEXT_FIELDS) + ".")
+            elif not isinstance(text, str) or len(text) > 5000:
+                errors.add(f"{field}.{name}", "Give a text of at most 5000 characters.")
+            elif text.strip():
+                kept[name] = text
+        if kept:
+            out[locale] = kept
+    return out
 
 
 def clean_event_settings(data: dict, *, current: Event | None = None) -> dict:
@@ -143,6 +177,8 @@ def clean_event_settings(data: dict, *, current: Event | None = None) -> dict:
                 "terms_text"):
         if key in data:
             out[key] = data[key] or ""
+    if "texts_by_locale" in data:
+        out["texts_by_locale"] = _clean_texts_by_locale(errors, data["texts_by_locale"])
     if "seller_override" in data:
         out["seller_override"] = {k: v for k, v in clean_seller(
             errors, data["seller_override"] or {}, "seller_override").items() if v}
