@@ -31,6 +31,7 @@ from flask_babel import (
     gettext,
     lazy_gettext,
     ngettext,
+    refresh,
 )
 
 from .config import ROOT
@@ -78,6 +79,12 @@ def select_locale() -> str:
             or request.accept_languages.best_match(SUPPORTED_LOCALES)
             or supported(g.get("event_locale"))
             or DEFAULT_LOCALE)
+
+
+def use_event_locale(locale: str | None) -> None:
+    """This page belongs to one event: its locale is the last choice (SPEC §14)."""
+    g.event_locale = locale
+    refresh()  # a locale chosen before this was known is chosen again
 
 
 def has_catalog(language: str) -> bool:

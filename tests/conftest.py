@@ -30,9 +30,9 @@ from portal import create_app
 from portal.extensions import db
 from portal.i18n import compile_catalogs
 
-compile_catalogs()  # the .mo files `make setup` compiles from translations/ (not committed)
-
 from .factories import Factory
+
+compile_catalogs()  # the .mo files `make setup` compiles from translations/ (not committed)
 
 # Server-side sessions of this test process live in a throw-away folder, not in instance/.
 SESSION_DIR = tempfile.mkdtemp(prefix="portal-test-sessions-")

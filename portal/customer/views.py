@@ -21,7 +21,7 @@ from .. import ratelimits
 from ..domain.lifecycle import Action, allowed_actions
 from ..downloads import pdf_response
 from ..errors import ConflictError, ValidationError
-from ..i18n import _, shown_locale
+from ..i18n import _, shown_locale, use_event_locale
 from ..jobs import enqueue
 from ..models import Invoice
 from ..services import invoice_queries, invoices
@@ -293,6 +293,7 @@ def invoice_dispute(invoice_id: int):
 
 
 def _render_detail(invoice: Invoice, form: DisputeForm):
+    use_event_locale(invoice.event.locale)
     return render_template(
         "customer/invoice_detail.html", invoice=invoice, data=invoice_to_dict(invoice), form=form,
         can_dispute=Action.DISPUTE in allowed_actions(invoice.status, invoice.type),

@@ -10,6 +10,7 @@ from __future__ import annotations
 from flask import flash, make_response, redirect, render_template, request, url_for
 
 from ..errors import ValidationError
+from ..i18n import _
 from ..models import Customer, Membership, Role
 from ..models.organizer import SELLER_FIELDS
 from ..services import customers, invoice_queries, listings, organizers, permissions, tokens
@@ -100,7 +101,7 @@ def customer_detail(scope: Scope, customer_id: int):
             attach_errors(form, error.fields)
             status = 400
         else:
-            flash("The customer is saved.", "success")
+            flash(_("The customer is saved."), "success")
             return redirect(_org_url("organizer.customer_detail", scope,
                                      customer_id=customer.id), code=303)
     recent = invoice_queries.recent_invoices_of_customer(customer, _visible_event_ids(scope))
@@ -140,7 +141,7 @@ def event_settings(scope: Scope):
             attach_errors(form, error.fields)
             status = 400
         else:
-            flash("The event settings are saved.", "success")
+            flash(_("The event settings are saved."), "success")
             return redirect(url_for("organizer.event_settings", organizer=scope.organizer.slug,
                                     event=event.slug), code=303)
     return render_template("organizer/event_settings.html", form=form,
@@ -179,7 +180,7 @@ def token_revoke(scope: Scope, token_id: int):
     token = tokens.token_of_organizer(scope.organizer, token_id)
     if token.active:
         tokens.revoke_token(token, actor=scope.actor)
-        flash(f"The token “{token.name}” is revoked; it no longer works.", "success")
+        flash(_("The token “%(name)s” is revoked; it no longer works.", name=token.name), "success")
     return redirect(_org_url("organizer.token_list", scope), code=303)
 
 
@@ -223,7 +224,7 @@ def member_list(scope: Scope):
     if password:
         return _secret_page("organizer/member_created.html", membership=membership,
                             password=password)
-    flash(f"{membership.user.email} is now a member.", "success")
+    flash(_("%(email)s is now a member.", email=membership.user.email), "success")
     return redirect(_org_url("organizer.member_list", scope), code=303)
 
 
@@ -243,7 +244,7 @@ def member_edit(scope: Scope, membership_id: int):
         new = MemberForm(formdata=None)
         new.events.choices = event_choices(scope.organizer)
         return _member_page(scope, new, 400, edits={membership_id: form})
-    flash(f"{membership.user.email}: the membership is changed.", "success")
+    flash(_("%(email)s: the membership is changed.", email=membership.user.email), "success")
     return redirect(_org_url("organizer.member_list", scope), code=303)
 
 
@@ -257,5 +258,5 @@ def member_remove(scope: Scope, membership_id: int):
     except ValidationError as error:
         raise RefusedError(" ".join(m for msgs in error.fields.values() for m in msgs),
                       to=_org_url("organizer.member_list", scope)) from None
-    flash(f"{email} is no longer a member.", "success")
+    flash(_("%(email)s is no longer a member.", email=email), "success")
     return redirect(_org_url("organizer.member_list", scope), code=303)

@@ -202,6 +202,6 @@ def account():
             return render_template("organizer/account_edit.html", form=form), 400
         login_user(current_user._get_current_object())  # this session moves to the new version
         renew_session_id()  # and to a new id: a copy of its cookie from before is worth nothing
-        flash("Your password is changed. Other sessions are signed out.", "success")
+        flash(_("Your password is changed. Other sessions are signed out."), "success")
         return redirect(url_for("organizer.account"), code=303)
     return render_template("organizer/account_edit.html", form=form)

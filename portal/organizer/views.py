@@ -17,6 +17,7 @@ from sqlalchemy.orm import selectinload
 from ..domain.lifecycle import allowed_actions
 from ..downloads import pdf_response
 from ..errors import ConflictError, ValidationError
+from ..i18n import _
 from ..models import Invoice, Order, Role
 from ..services import invoice_queries, invoices, listings, orders, organizers, permissions
 from ..services.documents import DocumentPendingError
@@ -148,7 +149,7 @@ def invoice_new(scope: Scope):
         rollback()  # show the form again on what is stored, not on the failed attempt
         attach_errors(form, error.fields, positions)
         return _render_invoice_form(scope, form, status=400)
-    flash("The draft is saved. Check it, then close it to give it a number.", "success")
+    flash(_("The draft is saved. Check it, then close it to give it a number."), "success")
     return redirect(_invoice_url(scope, invoice), code=303)
 
 
@@ -161,7 +162,8 @@ def invoice_from_order(scope: Scope):
     except ValidationError as error:
         raise RefusedError(refusal_message(error),
                       to=_event_url("organizer.invoice_new", scope)) from None
-    flash(f"A draft with the lines and buyer of order {code} is ready.", "success")
+    flash(_("A draft with the lines and buyer of order %(code)s is ready.", code=code),
+          "success")
     return redirect(_invoice_url(scope, invoice, "organizer.invoice_edit"), code=303)
 
 
@@ -170,7 +172,7 @@ def invoice_from_order(scope: Scope):
 def invoice_edit(scope: Scope, invoice_id: int):
     invoice = permissions.invoice_in_event(scope.event, invoice_id, *INVOICE_LOAD)
     if not invoice.is_draft:
-        flash("Only drafts can be edited; this invoice is closed.", "error")
+        flash(_("Only drafts can be edited; this invoice is closed."), "error")
         return redirect(_invoice_url(scope, invoice), code=303)
     form = InvoiceForm(formdata=request.form if request.method == "POST" else None,
                        data=invoice_form_data(invoice_to_dict(invoice), invoice))
@@ -187,7 +189,7 @@ def invoice_edit(scope: Scope, invoice_id: int):
         attach_errors(form, error.fields, positions)
         invoice = permissions.invoice_in_event(scope.event, invoice_id)
         return _render_invoice_form(scope, form, invoice, status=400)
-    flash("The draft is saved.", "success")
+    flash(_("The draft is saved."), "success")
     return redirect(_invoice_url(scope, invoice), code=303)
 
 
@@ -208,45 +210,47 @@ def invoice_detail(scope: Scope, invoice_id: int):
 
 def _close(invoice, scope):
     invoices.close_invoice(invoice, actor=scope.actor)
-    return f"Invoice {invoice.number} is closed; its PDF is being made."
+    return _("Invoice %(number)s is closed; its PDF is being made.", number=invoice.number)
 
 
 def _send(invoice, scope):
     to = (request.form.get("to") or "").strip() or None
     sending = invoices.send_invoice(invoice, actor=scope.actor, to=to)
-    return f"Invoice {invoice.number} is on its way to {sending.to}."
+    return _("Invoice %(number)s is on its way to %(to)s.", number=invoice.number,
+             to=sending.to)
 
 
 def _pay(invoice, scope):
     invoices.pay_invoice(invoice, actor=scope.actor)
-    return f"Invoice {invoice.number} is marked as paid."
+    return _("Invoice %(number)s is marked as paid.", number=invoice.number)
 
 
 def _dispute(invoice, scope):
     invoices.dispute_invoice(invoice, actor=scope.actor, reason=request.form.get("reason", ""))
-    return f"Invoice {invoice.number} is marked as disputed."
+    return _("Invoice %(number)s is marked as disputed.", number=invoice.number)
 
 
 def _resolve(invoice, scope):
     invoices.resolve_invoice(invoice, actor=scope.actor)
-    return f"The dispute about invoice {invoice.number} is resolved."
+    return _("The dispute about invoice %(number)s is resolved.", number=invoice.number)
 
 
 def _cancel(invoice, scope):
     credit = invoices.cancel_invoice(invoice, actor=scope.actor)
     if credit is None:
-        return f"{invoice.number} is cancelled."
-    return f"Invoice {invoice.number} is cancelled; credit note {credit.number} was issued."
+        return _("%(number)s is cancelled.", number=invoice.number)
+    return _("Invoice %(number)s is cancelled; credit note %(credit)s was issued.",
+             number=invoice.number, credit=credit.number)
 
 
 def _archive(invoice, scope):
     invoices.archive_invoice(invoice, actor=scope.actor)
-    return f"Invoice {invoice.number} is archived."
+    return _("Invoice %(number)s is archived.", number=invoice.number)
 
 
 def _delete(invoice, scope):
     invoices.delete_draft(invoice, actor=scope.actor)
-    return "The draft is deleted."
+    return _("The draft is deleted.")
 
 
 # In the order the buttons are shown: the usual next step first, destruction last.
@@ -329,7 +333,7 @@ def order_new(scope: Scope):
         rollback()  # show the form again on what is stored, not on the failed attempt
         attach_errors(form, error.fields, {"lines": rows})
         return _render_order_form(form, 400)
-    flash(f"Order {order.code} is saved.", "success")
+    flash(_("Order %(code)s is saved.", code=order.code), "success")
     return redirect(_event_url("organizer.order_detail", scope, order_id=order.id), code=303)
 
 
