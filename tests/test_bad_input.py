@@ -105,6 +105,7 @@ def _path_values(endpoint: str, s: Seeded) -> dict:
         "code": s.order.code, "invoice_id": invoice_id, "customer_id": s.customer.id,
         "order_id": s.order.id, "membership_id": s.manager_membership.id,
         "token_id": s.revocable.id, "key": s.customer.plain_key, "filename": "portal.css",
+        "payment_id": "1",
     }
 
 

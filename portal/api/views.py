@@ -12,13 +12,23 @@ from __future__ import annotations
 import json
 
 from flask import Response, request, url_for
+from sqlalchemy.orm import selectinload
 
 from ..config import ROOT
+from ..domain.money import minor_units
 from ..downloads import pdf_response
 from ..models import Invoice
-from ..services import customers, invoice_queries, invoices, listings, orders, permissions
+from ..services import (
+    customers,
+    invoice_queries,
+    invoices,
+    listings,
+    orders,
+    payments,
+    permissions,
+)
 from ..services.invoice_queries import INVOICE_LOAD, PastEnd
-from ..services.representation import invoice_to_dict
+from ..services.representation import fixed, invoice_to_dict, payment_to_dict
 from . import auth, bp, schemas
 from .idempotency import idempotent, remember
 from .openapi import openapi_document
@@ -193,6 +203,44 @@ def invoice_cancel(organizer, event, id):
 @idempotent
 def invoice_archive(organizer, event, id):
     return _lifecycle(organizer, event, id, invoices.archive_invoice)
+
+
+# ---------------------------------------------------------------- payments (SPEC §10)
+
+
+def _payments_body(invoice: Invoice) -> dict:
+    places = minor_units(invoice.currency)
+    return {"count": len(invoice.payments), "currency": invoice.currency,
+            "amount_paid": fixed(invoice.amount_paid, places),
+            "balance": fixed(invoice.balance, places),
+            "results": [payment_to_dict(p, places) for p in invoice.payments]}
+
+
+@bp.get(f"{INVOICE}/payments/")
+def invoice_payment_list(organizer, event, id):
+    _, invoice = _invoice(organizer, event, id, options=(selectinload(Invoice.payments),))
+    schemas.no_query(request.args)
+    return json_response(_payments_body(invoice))
+
+
+@bp.post(f"{INVOICE}/payments/")
+@idempotent
+def invoice_payment_create(organizer, event, id):
+    scope, invoice = _invoice(organizer, event, id, write=True)
+    schemas.no_query(request.args)
+    payment = payments.record_payment(invoice, schemas.json_body(request), actor=scope.actor)
+    location = url_for("api.invoice_payment_list", organizer=organizer, event=event,
+                       id=invoice.id, _external=True)
+    return respond(payment_to_dict(payment, minor_units(invoice.currency)), 201,
+                   {"Location": location})
+
+
+@bp.delete(f"{INVOICE}/payments/<payment_id>/")
+def invoice_payment_delete(organizer, event, id, payment_id):
+    scope, invoice = _invoice(organizer, event, id, write=True)
+    schemas.no_query(request.args)
+    payments.delete_payment(invoice, schemas.object_id(payment_id), actor=scope.actor)
+    return Response(status=204)
 
 
 @bp.get(f"{INVOICE}/pdf/")

@@ -46,7 +46,7 @@ DEFAULT_ORDERING = "-created"
 INVOICE_LOAD = (
     joinedload(Invoice.organizer), joinedload(Invoice.event), joinedload(Invoice.customer),
     joinedload(Invoice.refers), selectinload(Invoice.lines), selectinload(Invoice.discounts),
-    selectinload(Invoice.taxes),
+    selectinload(Invoice.taxes), selectinload(Invoice.payments),
 )
 # What a back-office list row shows besides the invoice's own columns.
 ROW_LOAD = (joinedload(Invoice.customer), joinedload(Invoice.refers))
@@ -56,7 +56,7 @@ ROW_LOAD = (joinedload(Invoice.customer), joinedload(Invoice.refers))
 LIST_COLUMNS = (Invoice.id, Invoice.number, Invoice.type, Invoice.status, Invoice.currency,
                 Invoice.issue_date, Invoice.due_date, Invoice.expires_at, Invoice.gross_total,
                 Invoice.event_id, Invoice.refers_id, Invoice.customer_id, Invoice.organizer_id,
-                Invoice.is_cancellation)
+                Invoice.is_cancellation, Invoice.amount_paid)
 
 
 # ---------------------------------------------------------------- pages
