@@ -23,6 +23,7 @@ import enum
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from sqlalchemy import Select, case, cast, func, or_, select
 from sqlalchemy.orm import aliased, contains_eager, joinedload, load_only, selectinload
@@ -32,12 +33,13 @@ from ..domain.lifecycle import InvoiceStatus, InvoiceType
 from ..errors import NotFoundError
 from ..extensions import db
 from ..models import ApiToken, AuditEntry, Customer, Event, Invoice, token_events
+from ..models.invoice import OVERDUE_STATUSES, overdue_clause
 from .input import FieldErrors, clean_date, clean_int
 
 DEFAULT_PAGE_SIZE = 25
 MAX_PAGE_SIZE = 200
 FILTER_KEYS = ("type", "status", "customer", "order", "number", "issued_after",
-               "issued_before", "is_cancellation", "refers", "locale")
+               "issued_before", "is_cancellation", "refers", "locale", "overdue")
 DEFAULT_ORDERING = "-created"
 
 # ---------------------------------------------------------------- loader options
@@ -147,6 +149,9 @@ class InvoiceFilter:
     issued_after: dt.date | None = None
     issued_before: dt.date | None = None
     is_cancellation: bool | None = None
+    # True: only invoices with a balance after their due date (SPEC §10), as of `today`.
+    overdue: bool | None = None
+    today: dt.date | None = None
     match: Match = Match.EXACT
 
     def conditions(self) -> list:
@@ -158,6 +163,9 @@ class InvoiceFilter:
             conditions.append(Invoice.status.in_(self.status))
         if self.is_cancellation is not None:
             conditions.append(Invoice.is_cancellation.is_(self.is_cancellation))
+        if self.overdue is not None:
+            overdue = overdue_clause(self.today or dt.date.today())
+            conditions.append(overdue if self.overdue else ~overdue)
         if self.order:
             conditions.append(Invoice.order_code == self.order)
         if self.locale:
@@ -292,14 +300,15 @@ def clean_invoice_query(args: Mapping, *, default_page_size: int = DEFAULT_PAGE_
             day = clean_date(query.errors, key, values[key])
             if day is not None:
                 setattr(filters, key, day)
-    if values["is_cancellation"]:
-        flag = values["is_cancellation"].lower()
-        if flag in {"true", "1", "yes"}:
-            filters.is_cancellation = True
-        elif flag in {"false", "0", "no"}:
-            filters.is_cancellation = False
-        else:
-            query.add_error("is_cancellation", "Enter true or false.")
+    for key in ("is_cancellation", "overdue"):
+        if values[key]:
+            flag = values[key].lower()
+            if flag in {"true", "1", "yes"}:
+                setattr(filters, key, True)
+            elif flag in {"false", "0", "no"}:
+                setattr(filters, key, False)
+            else:
+                query.add_error(key, "Enter true or false.")
     if values["ordering"]:
         if values["ordering"] in BACK_OFFICE_ORDERINGS:
             query.ordering = values["ordering"]
@@ -456,3 +465,49 @@ def recent_invoices_of_customer(customer: Customer, event_ids: list[int], *,
         select(Invoice).where(Invoice.customer_id == customer.id,
                               Invoice.event_id.in_(event_ids))
         .options(joinedload(Invoice.event)).order_by(*ORDERINGS["-created"]).limit(limit)))
+
+
+# ---------------------------------------------------------------- balances (SPEC §10)
+
+# Documents that are claims on the buyer: what the dashboard counts as open or overdue.
+CLAIM_TYPES = (InvoiceType.INVOICE.value, InvoiceType.SHIPPING_INVOICE.value)
+
+
+@dataclass
+class OpenAmounts:
+    """What an event's buyers still owe in one currency, and how much of it is overdue."""
+
+    currency: str
+    open: Decimal = Decimal(0)
+    overdue: Decimal = Decimal(0)
+    open_count: int = 0
+    overdue_count: int = 0
+
+
+def open_amounts(event_ids: list[int], *, today: dt.date | None = None,
+                 ) -> dict[int, list[OpenAmounts]]:
+    """Per event, per currency: the balance of its open, sent and disputed invoices and the
+    part of it past due, in one query (the balance is on the invoice row, no join). Summed as
+    Decimal here: SQLite would add the exact amounts as floats."""
+    today = today or dt.date.today()
+    result: dict[int, dict[str, OpenAmounts]] = {}
+    if not event_ids:
+        return {}
+    rows = db.session.execute(
+        select(Invoice.event_id, Invoice.currency, Invoice.gross_total, Invoice.amount_paid,
+               Invoice.due_date)
+        .where(Invoice.event_id.in_(event_ids), Invoice.status.in_(OVERDUE_STATUSES),
+               Invoice.type.in_(CLAIM_TYPES))).all()
+    for row in rows:
+        balance = abs(row.gross_total) - row.amount_paid
+        if balance <= 0:
+            continue
+        amounts = result.setdefault(row.event_id, {}).setdefault(
+            row.currency, OpenAmounts(row.currency))
+        amounts.open += balance
+        amounts.open_count += 1
+        if row.due_date is not None and row.due_date < today:
+            amounts.overdue += balance
+            amounts.overdue_count += 1
+    return {event_id: sorted(by_currency.values(), key=lambda a: a.currency)
+            for event_id, by_currency in result.items()}

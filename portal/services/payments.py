@@ -45,9 +45,11 @@ def _check_payable(invoice: Invoice) -> None:
         raise ConflictError(str(exc), code="illegal_transition") from None
 
 
-def clean_payment_input(data: dict, *, currency: str, today: dt.date) -> dict:
-    """amount (> 0, the currency's minor unit), date (default today, not in the future),
-    method (default `other`) and reference; every problem named by its field."""
+def clean_payment_input(data: dict, *, currency: str, today: dt.date,
+                        balance: Decimal | None = None) -> dict:
+    """amount (> 0, the currency's minor unit, at most `balance`), date (default today, not
+    in the future), method (default `other`) and reference; every problem named by its
+    field."""
     errors = FieldErrors()
     if not isinstance(data, dict):
         raise ValidationError({"body": ["Send an object."]})
@@ -57,6 +59,11 @@ def clean_payment_input(data: dict, *, currency: str, today: dt.date) -> dict:
     places = minor_units(currency)
     amount = clean_decimal(errors, "amount", data.get("amount"), places=places,
                            minimum=Decimal(0), exclusive_min=True, maximum=MAX_AMOUNT)
+    if amount is not None and balance is not None and amount > balance:
+        errors.add("amount", _("This is more than the balance of %(balance)s %(currency)s.",
+                               balance=format(balance.quantize(Decimal(1).scaleb(-places)),
+                                              "f"),
+                               currency=currency))
     day = clean_date(errors, "date", data.get("date"))
     if day is not None and day > today:
         errors.add("date", _("A payment cannot be dated in the future."))
@@ -106,14 +113,8 @@ def record_payment(invoice: Invoice, data: dict, *, actor: Actor,
     400 naming the field for a bad amount, date, method or reference, or an overpayment."""
     lock_invoice(invoice)
     _check_payable(invoice)
-    clean = clean_payment_input(data, currency=invoice.currency, today=today or dt.date.today())
-    balance = invoice.balance
-    if clean["amount"] > balance:
-        places = minor_units(invoice.currency)
-        raise ValidationError({"amount": [_(
-            "This is more than the balance of %(balance)s %(currency)s.",
-            balance=format(balance.quantize(Decimal(1).scaleb(-places)), "f"),
-            currency=invoice.currency)]})
+    clean = clean_payment_input(data, currency=invoice.currency, today=today or dt.date.today(),
+                                balance=invoice.balance)
     return _add_payment(invoice, clean, actor=actor, action="payment")
 
 
