@@ -32,7 +32,7 @@ from sqlalchemy.types import Numeric
 from ..domain.lifecycle import InvoiceStatus, InvoiceType
 from ..errors import NotFoundError
 from ..extensions import db
-from ..models import ApiToken, AuditEntry, Customer, Event, Invoice, token_events
+from ..models import ApiToken, AuditEntry, Customer, Event, Invoice, Payment, token_events
 from ..models.invoice import OVERDUE_STATUSES, overdue_clause
 from .input import FieldErrors, clean_date, clean_int
 
@@ -511,3 +511,42 @@ def open_amounts(event_ids: list[int], *, today: dt.date | None = None,
             amounts.overdue_count += 1
     return {event_id: sorted(by_currency.values(), key=lambda a: a.currency)
             for event_id, by_currency in result.items()}
+
+
+# ---------------------------------------------------------------- statements (SPEC §10)
+
+# What a statement lists: closed claims and credit notes (never drafts, never proformas).
+STATEMENT_TYPES = (*CLAIM_TYPES, InvoiceType.CREDIT_NOTE.value)
+
+
+def _statement_documents(customer: Customer, event_ids: list[int] | None) -> list:
+    conditions = [*visible_to(customer), Invoice.type.in_(STATEMENT_TYPES)]
+    if event_ids is not None:
+        conditions.append(Invoice.event_id.in_(event_ids))
+    return conditions
+
+
+def statement_documents(customer: Customer, *, until: dt.date,
+                        event_ids: list[int] | None = None) -> list[Invoice]:
+    """The customer's closed invoices and credit notes issued on or before `until`, in date
+    order, with only the columns a statement reads."""
+    return list(db.session.scalars(
+        select(Invoice).where(*_statement_documents(customer, event_ids),
+                              Invoice.issue_date <= until)
+        .options(load_only(Invoice.id, Invoice.number, Invoice.type, Invoice.status,
+                           Invoice.currency, Invoice.issue_date, Invoice.due_date,
+                           Invoice.gross_total, Invoice.amount_paid, Invoice.refers_id,
+                           Invoice.is_cancellation, Invoice.customer_id,
+                           Invoice.organizer_id, Invoice.event_id))
+        .order_by(Invoice.issue_date, Invoice.id)))
+
+
+def statement_payments(customer: Customer, *, until: dt.date,
+                       event_ids: list[int] | None = None) -> list:
+    """(payment, invoice id) of those documents' payments dated on or before `until`."""
+    return list(db.session.execute(
+        select(Payment.id, Payment.invoice_id, Payment.amount, Payment.date, Payment.method,
+               Payment.reference)
+        .join(Invoice, Invoice.id == Payment.invoice_id)
+        .where(*_statement_documents(customer, event_ids), Payment.date <= until)
+        .order_by(Payment.date, Payment.id)).all())
