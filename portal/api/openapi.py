@@ -20,6 +20,7 @@ from ..services.invoice_input import (
     WRITABLE,
 )
 from ..services.payments import MAX_REFERENCE
+from ..services.statements import BUCKETS
 from . import schemas
 from .idempotency import HEADER as IDEMPOTENCY_HEADER
 from .idempotency import MAX_KEY_LENGTH
@@ -345,8 +346,36 @@ def _components() -> dict:
             "currency": {"type": "string", "pattern": "^[A-Z]{3}$"},
             "amount_paid": DECIMAL, "balance": DECIMAL,
             "results": {"type": "array", "items": _ref("Payment")}}),
+        "Statement": _statement(),
         "Error": error,
     }
+
+
+def _statement() -> dict:
+    line = _object({
+        "date": DATE,
+        "type": _enum(("invoice", "shipping_invoice", "credit_note", "payment", "refund")),
+        "number": STRING, "invoice_id": {"type": "integer"}, "due_date": _nullable(DATE),
+        "method": {"type": ["string", "null"],
+                   "enum": [*(m.value for m in PaymentMethod), None]},
+        "reference": STRING,
+        "amount": {**DECIMAL, "description": "Signed: + the customer owes more (an invoice, "
+                                             "a refund paid out), − less (a credit note, a "
+                                             "payment)."},
+        "balance": {**DECIMAL, "description": "The running balance after this line."}})
+    aging = _object({key: DECIMAL for key in (*BUCKETS, "total")},
+                    description="What is open on the last day of the period, by days past "
+                                "due; credits are never past due. `total` equals the closing "
+                                "balance.")
+    currency = _object({
+        "currency": {"type": "string", "pattern": "^[A-Z]{3}$"},
+        "opening_balance": DECIMAL, "closing_balance": DECIMAL,
+        "lines": {"type": "array", "items": line}, "aging": aging})
+    return _object({
+        "customer": _object({"id": {"type": "integer"}, "reference": STRING, "name": STRING}),
+        "from": DATE, "to": DATE,
+        "currencies": {"type": "array", "items": currency}},
+        description="A statement of account (SPEC §10), one part per currency.")
 
 
 # ---------------------------------------------------------------- operations
@@ -638,6 +667,27 @@ def _paths() -> dict:
                            responses={200: _json("The customer with its new key (shown in "
                                                  "this answer only).",
                                                  _ref("CustomerWithKey"))}, errors=WRITE)}
+
+    paths["/organizers/{organizer}/events/{event}/customers/{id}/statement/"] = {
+        "get": _operation(
+            "customer_statement", "The customer's statement of account", tag="Customers",
+            params=[*customer_params,
+                    _param("from", "query", DATE, "First day of the period (default: 1 "
+                           "January of the year of `to`)."),
+                    _param("to", "query", DATE, "Last day of the period (default: today); "
+                           "the aging table is as of this day.")],
+            description="Closed invoices and credit notes (never drafts or proformas) and "
+                        "their payments in the events the token may see, in date order with a "
+                        "running balance, per currency. `Accept: application/pdf` answers "
+                        "with the statement as PDF. A bad date, or `from` after `to`, is a "
+                        "400 naming the field.",
+            responses={200: {"description": "The statement.", "headers": RESPONSE_HEADERS,
+                             "content": {
+                                 "application/json": {"schema": _ref("Statement")},
+                                 "application/pdf": {"schema": {
+                                     "type": "string",
+                                     "contentMediaType": "application/pdf"}}}}},
+            errors=READ)}
 
     paths["/customer/invoices"] = {"get": _operation(
         "customer_invoice_list", "The customer's invoices", tag="Customer",

@@ -277,6 +277,16 @@ def customer_list_query(args) -> dict:
     return query
 
 
+def statement_query(args) -> dict:
+    """`from` and `to` of a statement, each a date (YYYY-MM-DD) when given."""
+    problems = _Problems()
+    raw = _single_values(problems, args, ("from", "to"))
+    values = {"start": _date(problems, "from", raw.get("from")),
+              "end": _date(problems, "to", raw.get("to"))}
+    problems.raise_if_any()
+    return values
+
+
 def no_query(args) -> None:
     """Detail and action endpoints take no query parameters but `fields` where stated."""
     problems = _Problems()

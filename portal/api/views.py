@@ -16,7 +16,7 @@ from sqlalchemy.orm import selectinload
 
 from ..config import ROOT
 from ..domain.money import minor_units
-from ..downloads import pdf_response
+from ..downloads import pdf_response, statement_pdf_response
 from ..models import Invoice
 from ..services import (
     customers,
@@ -26,6 +26,7 @@ from ..services import (
     orders,
     payments,
     permissions,
+    statements,
 )
 from ..services.invoice_queries import INVOICE_LOAD, PastEnd
 from ..services.representation import fixed, invoice_to_dict, payment_to_dict
@@ -336,6 +337,22 @@ def customer_rotate_key(organizer, event, id):
     schemas.action_body(request)
     key = customers.rotate_key(customer, actor=scope.actor)
     return respond(schemas.customer_to_dict(customer, key=key))
+
+
+@bp.get(f"{CUSTOMER}/statement/")
+def customer_statement(organizer, event, id):
+    """The statement of account over the events the token may see: JSON, or the PDF when the
+    client asks for `Accept: application/pdf`."""
+    scope, customer = _customer(organizer, event, id)
+    query = schemas.statement_query(request.args)
+    start, end = statements.period(query["start"], query["end"])
+    visible = [e.id for e in scope.organizer.events if scope.token.can_see_event(e)]
+    statement = statements.build_statement(customer, start, end, event_ids=visible)
+    best = request.accept_mimetypes.best_match(["application/json", "application/pdf"])
+    if best == "application/pdf":
+        return statement_pdf_response(statement, locale=customer.locale or "en",
+                                      seller=scope.organizer.seller or {})
+    return json_response(statements.statement_to_dict(statement))
 
 
 # ---------------------------------------------------------------- the customer's own API

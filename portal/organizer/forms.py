@@ -229,16 +229,6 @@ class PaymentForm(FlaskForm):
     reference = StringField(_l("Reference"), render_kw={"maxlength": 200})
 
 
-class StatementForm(FlaskForm):
-    """The period of a statement (GET, so no CSRF token)."""
-
-    class Meta:
-        csrf = False
-
-    start = StringField(_l("From"), widget=DateInput())
-    end = StringField(_l("To"), widget=DateInput())
-
-
 # ---------------------------------------------------------------- customers and orders
 
 

@@ -76,6 +76,13 @@ def clean_period(args, *, today: dt.date | None = None) -> tuple[dt.date, dt.dat
     end = clean_date(errors, "to", raw_to.strip()) if raw_to.strip() else None
     start = clean_date(errors, "from", raw_from.strip()) if raw_from.strip() else None
     errors.raise_if_any()
+    return period(start, end, today=today)
+
+
+def period(start: dt.date | None, end: dt.date | None, *,
+           today: dt.date | None = None) -> tuple[dt.date, dt.date]:
+    """The defaults and the checks of `clean_period`, for dates already parsed."""
+    errors = FieldErrors()
     end = end or today or dt.date.today()
     start = start or end.replace(month=1, day=1)
     if start > end:

@@ -126,3 +126,34 @@ def test_invoice_list_with_payments_has_no_n_plus_one(api, world, make, count_qu
         body = api.get(f"{world.base}/invoices/?page_size=9").json
     assert len(body["results"]) == 9 and all(r["balance"] == "0.00" for r in body["results"])
     assert many.count == few.count
+
+
+def test_statement_json_and_pdf(api, world, make, as_token):
+    import datetime as dt
+
+    invoice = make.invoice(world.event, world.customer, due_date="2026-03-01")
+    invoices.close_invoice(invoice, actor=ACTOR, today=dt.date(2026, 2, 1))
+    from portal.services import payments
+    payments.record_payment(invoice, {"amount": "19.00", "date": "2026-02-10"}, actor=ACTOR)
+    url = f"{world.base}/customers/{world.customer.id}/statement/"
+    body = api.get(f"{url}?from=2026-02-01&to=2026-04-15").json
+    eur = body["currencies"][0]
+    # 119.00 issued 02-01, 19.00 paid 02-10: 100.00 open, 45 days past 03-01.
+    assert [(x["type"], x["amount"], x["balance"]) for x in eur["lines"]] == [
+        ("invoice", "119.00", "119.00"), ("payment", "-19.00", "100.00")]
+    assert eur["aging"]["days_31_60"] == "100.00" and eur["aging"]["total"] == "100.00"
+    assert (body["from"], body["to"]) == ("2026-02-01", "2026-04-15")
+    pdf = api.get(f"{url}?from=2026-02-01&to=2026-04-15", headers={"Accept": "application/pdf"})
+    assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
+    assert pdf.data.startswith(b"%PDF")
+    bad = api.get(f"{url}?from=2026-02-30&to=soon")
+    assert bad.status_code == 400 and set(bad.json["error"]["fields"]) == {"from", "to"}
+    reversed_ = api.get(f"{url}?from=2026-05-01&to=2026-04-01")
+    assert reversed_.status_code == 400 and list(reversed_.json["error"]["fields"]) == ["from"]
+    assert api.get(f"{url}?since=2026-01-01").status_code == 400
+    # A token limited to the other event sees none of this event's documents.
+    limited = as_token(world.limited)
+    other = f"/api/v1/organizers/{world.organizer.slug}/events/{world.other_event.slug}"
+    body = limited.get(f"{other}/customers/{world.customer.id}/statement/"
+                       "?from=2026-01-01&to=2026-04-15").json
+    assert body["currencies"] == []

@@ -35,3 +35,23 @@ def test_detail_and_list_show_amount_paid_and_balance(client, make):
     assert "Overdue" not in settled_row
     page = client.get(f"/my/invoices/{settled.id}").get_data(as_text=True)
     assert "data-balance>€0.00<" in page and "Overdue" not in page
+
+
+def test_customer_statement_page_and_pdf(client, make):
+    organizer = make.organizer()
+    event = make.event(organizer)
+    customer = make.customer(organizer)
+    someone = make.customer(organizer)
+    mine = close(make, event, customer, on=dt.date(2026, 3, 1), due_date="2026-03-15")
+    payments.record_payment(mine, {"amount": "19.00", "date": "2026-03-02"}, actor=ACTOR)
+    close(make, event, someone, on=dt.date(2026, 3, 1), lines=[line("Other", "1", "5.00")])
+    db.session.commit()
+    sign_in(client, customer)
+    page = client.get("/my/statement?from=2026-01-01&to=2026-04-30").get_data(as_text=True)
+    # 119.00 issued 03-01, 19.00 paid 03-02: 100.00 closing, 46 days past 03-15 on 04-30.
+    assert "data-closing>€100.00<" in page
+    assert 'data-aging="days_31_60">€100.00<' in page
+    assert "€5.95" not in page  # another customer's 5.00 + 19 %
+    pdf = client.get("/my/statement?from=2026-01-01&to=2026-04-30&format=pdf")
+    assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
+    assert client.get("/my/statement?to=2026-02-31").status_code == 400

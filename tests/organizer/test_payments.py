@@ -116,3 +116,16 @@ def test_lists_and_dashboard_use_the_balance(as_manager, world, make):
     # overdue only late's 50.00.
     assert "Open: €288.00 (3)" in dashboard
     assert "Overdue: €50.00 (1)" in dashboard
+
+
+def test_statement_page_and_pdf(as_viewer, world):
+    url = world.org_url(f"/customers/{world.customer.id}/statement")
+    # World (today): open 119.00, paid 119.00 − 119.00, disputed 119.00, open2 119.00 (event 2).
+    # 119.00 + 119.00 − 119.00 + 119.00 + 119.00 = 357.00 closing, nothing before 1 January.
+    page = text(as_viewer.get(url))
+    assert "data-opening>€0.00<" in page and "data-closing>€357.00<" in page
+    assert 'data-aging="total">€357.00<' in page and "Draft" not in page
+    pdf = as_viewer.get(url + "?format=pdf")
+    assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
+    bad = as_viewer.get(url + "?from=2026-13-01")
+    assert bad.status_code == 400 and 'id="from-errors"' in text(bad)

@@ -57,7 +57,10 @@ CASES = [
      (409, 409, 409, 404, 404, 302)),  # visible, its PDF still being made
     ("GET", lambda w, m: w.url(f"/invoices/{w.foreign.id}/pdf"), None, NOBODY),
     ("GET", lambda w, m: w.url("/invoices/new"), None, ACT_FORM),
-    # payments
+    # payments and statements
+    ("GET", lambda w, m: w.org_url(f"/customers/{w.customer.id}/statement"), None, READ),
+    ("GET", lambda w, m: w.org_url(f"/customers/{w.foreign_customer.id}/statement"), None,
+     NOBODY),
     ("POST", lambda w, m: w.url(f"/invoices/{w.open.id}/payments"),
      lambda w: {"amount": "1.00", "method": "cash"}, ACT),
     ("POST", lambda w, m: w.url(f"/invoices/{w.foreign.id}/payments"),
