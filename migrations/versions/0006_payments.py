@@ -45,17 +45,21 @@ def upgrade():
                             name=op.f('fk_payments_invoice_id_invoices'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_payments'))
     )
-    with op.batch_alter_table('payments', schema=None) as batch_op:
-        batch_op.create_index('ix_payments_invoice_id_id', ['invoice_id', 'id'], unique=False)
+    op.create_index('ix_payments_invoice_id_id', 'payments', ['invoice_id', 'id'], unique=False)
 
-    with op.batch_alter_table('invoices', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('amount_paid', portal.models.types.Money(16, 3),
-                                      server_default='0', nullable=False))
-        batch_op.add_column(sa.Column('status_before_paid', sa.String(length=20),
-                                      nullable=True))
-        batch_op.create_check_constraint(op.f('ck_invoices_amount_paid'), 'CAST(amount_paid AS NUMERIC) >= 0')
-        batch_op.create_check_constraint(
-            op.f('ck_invoices_status_before_paid'),
+    # Plain ALTER TABLE … ADD COLUMN on both databases. On SQLite, a CHECK constraint can only
+    # come by rebuilding the table, and with foreign keys on, dropping the old `invoices` would
+    # delete every invoice's lines, taxes and sendings (ON DELETE CASCADE). So the two CHECKs
+    # are PostgreSQL's only; on SQLite services.payments keeps them.
+    op.add_column('invoices', sa.Column('amount_paid', portal.models.types.Money(16, 3),
+                                        server_default='0', nullable=False))
+    op.add_column('invoices', sa.Column('status_before_paid', sa.String(length=20),
+                                        nullable=True))
+    if op.get_bind().dialect.name != 'sqlite':
+        op.create_check_constraint(op.f('ck_invoices_amount_paid'), 'invoices',
+                                   'CAST(amount_paid AS NUMERIC) >= 0')
+        op.create_check_constraint(
+            op.f('ck_invoices_status_before_paid'), 'invoices',
             f'status_before_paid IS NULL OR status_before_paid IN ({_STATUSES})')
 
     # Invoices paid (or archived after being paid) before payments existed: one payment of
@@ -88,11 +92,11 @@ def upgrade():
 
 
 def downgrade():
-    with op.batch_alter_table('invoices', schema=None) as batch_op:
-        batch_op.drop_constraint(op.f('ck_invoices_status_before_paid'), type_='check')
-        batch_op.drop_constraint(op.f('ck_invoices_amount_paid'), type_='check')
-        batch_op.drop_column('status_before_paid')
-        batch_op.drop_column('amount_paid')
-    with op.batch_alter_table('payments', schema=None) as batch_op:
-        batch_op.drop_index('ix_payments_invoice_id_id')
+    op.drop_index('ix_payments_invoice_id_id', table_name='payments')
     op.drop_table('payments')
+    # ALTER TABLE … DROP COLUMN (SQLite 3.35+), never a rebuild of `invoices` (see upgrade).
+    if op.get_bind().dialect.name != 'sqlite':
+        op.drop_constraint(op.f('ck_invoices_status_before_paid'), 'invoices', type_='check')
+        op.drop_constraint(op.f('ck_invoices_amount_paid'), 'invoices', type_='check')
+    op.drop_column('invoices', 'status_before_paid')
+    op.drop_column('invoices', 'amount_paid')
