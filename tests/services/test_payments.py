@@ -236,3 +236,28 @@ def test_amount_paid_is_the_sum_of_the_payments(app, make):
     invoices.pay_invoice(invoice, actor=ACTOR)
     total = sum((p.amount for p in invoice.payments), D(0))
     assert total == invoice.amount_paid == D("119.00")
+
+
+def test_overdue_filter_is_one_sql_condition_agreeing_with_is_overdue(app, make, count_queries):
+    from portal.services import invoice_queries as q
+    event = make.event()
+    late = make.closed(event, due_date="2026-11-01")            # 119.00 due, unpaid
+    part = make.closed(event, due_date="2026-11-01")
+    _payment(part, "118.99")                                     # 0.01 left: still overdue
+    settled = make.closed(event, due_date="2026-11-01")
+    invoices.pay_invoice(settled, actor=ACTOR)                   # paid: not overdue
+    zero = make.closed(event, due_date="2026-11-01", lines=[line("Free", "1", "0")])
+    future = make.closed(event, due_date="2026-12-01")           # not yet due
+    day = dt.date(2026, 11, 2)
+    with count_queries() as counted:
+        page = q.invoice_page(q.event_invoices(event), q.InvoiceFilter(overdue=True, today=day),
+                              ordering="id", page=1, page_size=10,
+                              past_end=q.PastEnd.LAST, options=())
+    assert [i.id for i in page.items] == [late.id, part.id]
+    assert counted.count == 2  # the count and the page, no join, no query per row
+    everyone = (late, part, settled, zero, future)
+    assert {i.id for i in everyone if i.is_overdue(day)} == {late.id, part.id}
+    rest = q.invoice_page(q.event_invoices(event), q.InvoiceFilter(overdue=False, today=day),
+                          ordering="id", page=1, page_size=10, past_end=q.PastEnd.LAST,
+                          options=())
+    assert [i.id for i in rest.items] == [settled.id, zero.id, future.id]
