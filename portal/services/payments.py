@@ -33,10 +33,6 @@ MAX_AMOUNT = Decimal(10) ** 12
 MAX_REFERENCE = 200
 
 
-def balance_of(invoice: Invoice) -> Decimal:
-    return invoice.balance
-
-
 def _check_payable(invoice: Invoice) -> None:
     """Payments are taken while the invoice is open, sent or disputed; never on proformas."""
     try:
