@@ -106,6 +106,7 @@ def _path_values(endpoint: str, s: Seeded) -> dict:
         "order_id": s.order.id, "membership_id": s.manager_membership.id,
         "token_id": s.revocable.id, "key": s.customer.plain_key, "filename": "portal.css",
         "invoice_no": s.open.number,
+        "payment_id": "1",
     }
 
 

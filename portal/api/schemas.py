@@ -49,8 +49,8 @@ INVOICE_FIELDS = (
     "is_cancellation", "issue_date", "due_date", "expires_at", "locale", "currency",
     "prices_include_tax", "rounding", "seller", "billing_address", "shipping_address", "lines",
     "discounts", "discounts_include_tax", "shipping_method", "payment_method", "totals", "taxes",
-    "shipping", "texts", "reference", "package_number", "channel", "pdf_sha256", "created_at",
-    "closed_at", "updated_at",
+    "payments", "amount_paid", "balance", "shipping", "texts", "reference", "package_number",
+    "channel", "pdf_sha256", "created_at", "closed_at", "updated_at",
 )
 ORDERINGS = API_ORDERINGS  # the subset of invoice_queries.ORDERINGS the API documents
 INVOICE_FILTERS = ("type", "status", "is_cancellation", "order", "refers", "locale", "customer",
@@ -275,6 +275,16 @@ def customer_list_query(args) -> dict:
     }
     problems.raise_if_any()
     return query
+
+
+def statement_query(args) -> dict:
+    """`from` and `to` of a statement, each a date (YYYY-MM-DD) when given."""
+    problems = _Problems()
+    raw = _single_values(problems, args, ("from", "to"))
+    values = {"start": _date(problems, "from", raw.get("from")),
+              "end": _date(problems, "to", raw.get("to"))}
+    problems.raise_if_any()
+    return values
 
 
 def no_query(args) -> None:

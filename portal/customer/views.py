@@ -19,11 +19,11 @@ from flask import (
 
 from .. import ratelimits
 from ..domain.lifecycle import Action, allowed_actions
-from ..downloads import pdf_response
+from ..downloads import pdf_response, statement_pdf_response
 from ..errors import ConflictError, ValidationError
 from ..i18n import _
 from ..models import Invoice
-from ..services import invoice_queries, invoices
+from ..services import invoice_queries, invoices, statements
 from ..services.audit import Actor
 from ..services.customers import customer_for_key, end_sessions
 from ..services.documents import PENDING_RETRY_AFTER, DocumentPendingError
@@ -210,6 +210,24 @@ def invoice_pdf(invoice_id: int):
                                                  invoice=invoice, retry_after=retry_after), 409)
         response.headers["Retry-After"] = str(retry_after)
         return response
+
+
+@bp.get("/statement")
+def statement():
+    """The customer's statement of account over all events of its organizer; `format=pdf`
+    gives the PDF. A bad date is a 400 with the problem next to its field."""
+    customer = g.customer
+    try:
+        start, end = statements.clean_period(request.args)
+    except ValidationError as error:
+        return render_template("customer/statement.html", statement=None,
+                               errors=error.fields, labels={}), 400
+    built = statements.build_statement(customer, start, end)
+    if request.args.get("format") == "pdf":
+        return statement_pdf_response(built, locale=customer.locale or "en",
+                                      seller=customer.organizer.seller or {})
+    return render_template("customer/statement.html", statement=built, errors={},
+                           labels=statements.statement_labels())
 
 
 @bp.get("/invoices.zip")

@@ -6,11 +6,12 @@ from .event import Event, NumberSequence
 from .invoice import Invoice, InvoiceDiscount, InvoiceDocument, InvoiceLine, InvoiceTax, Sending
 from .order import Order, OrderLine
 from .organizer import Membership, Organizer, Role, User, membership_events
+from .payment import Payment, PaymentMethod
 from .token import ApiToken, IdempotencyRecord, token_events
 
 __all__ = [
     "ApiToken", "AuditEntry", "Customer", "Event", "IdempotencyRecord", "Invoice",
     "InvoiceDiscount", "InvoiceDocument", "InvoiceLine", "InvoiceTax", "Membership",
-    "NumberSequence", "Order", "OrderLine", "Organizer", "Role", "Sending", "User",
-    "membership_events", "token_events",
+    "NumberSequence", "Order", "OrderLine", "Organizer", "Payment", "PaymentMethod", "Role",
+    "Sending", "User", "membership_events", "token_events",
 ]

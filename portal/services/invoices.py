@@ -22,7 +22,7 @@ from ..domain.lifecycle import (
     InvoiceType,
     next_status,
 )
-from ..errors import ConflictError, NotFoundError, ValidationError
+from ..errors import ConflictError, ValidationError
 from ..extensions import db
 from ..i18n import _
 from ..jobs import enqueue
@@ -31,53 +31,23 @@ from ..models import (
     Event,
     Invoice,
     InvoiceDiscount,
-    InvoiceDocument,
     InvoiceLine,
     InvoiceTax,
     Order,
     Sending,
 )
 from ..models.types import utcnow
-from . import audit, numbering
+from . import audit, numbering, payments
 from .audit import Actor
 from .input import FieldErrors, clean_email
 from .invoice_input import SHIPPING_FIELDS, TEXT_FIELDS, clean_invoice_input
+from .locking import lock_invoice
 from .mail_transports import new_message_id
 
 # Address fields copied from a customer's billing address into an invoice.
 BUYER_KEYS = ("company", "first_name", "last_name", "street1", "street2", "city", "postal_code",
               "state", "country", "vat_id", "tax_office", "tax_number", "email", "phone",
               "is_corporate")
-
-
-# What a lifecycle step reads of an invoice: re-read under the lock (lock_invoice).
-_INVOICE_STATE = (Invoice, InvoiceLine, InvoiceDiscount, InvoiceTax, Sending, InvoiceDocument)
-
-
-def lock_invoice(invoice: Invoice) -> Invoice:
-    """Take the invoice's row lock and re-read it, so the step decides on fresh state.
-
-    The caller loaded the invoice (and maybe its lines, sendings, document) before any lock was
-    held; on PostgreSQL another request may have changed or deleted it since, and committed
-    while this one waited. `SELECT … FOR UPDATE` queues every step on the row; then all the
-    invoice-side objects this session holds are expired, so everything the step reads next is
-    what was committed before the lock was granted. (Re-selecting with `populate_existing`
-    alone is not enough: it refreshes only the rows it returns, and only once they are fetched.)
-    On SQLite the writing transaction holds the database's write lock from its first read
-    (BEGIN IMMEDIATE, see db_setup), so nothing there can be stale; the same re-read keeps the
-    two paths one. An invoice deleted meanwhile is NotFoundError.
-    """
-    session = db.session
-    session.flush()
-    statement = select(Invoice.id).where(Invoice.id == invoice.id)
-    if session.get_bind().dialect.name == "postgresql":
-        statement = statement.with_for_update()
-    if session.scalar(statement) is None:
-        raise NotFoundError()
-    for held in list(session.identity_map.values()):
-        if isinstance(held, _INVOICE_STATE):
-            session.expire(held)
-    return invoice
 
 
 def _step(invoice: Invoice, action: Action) -> InvoiceStatus | None:
@@ -468,10 +438,9 @@ def fail_sending(sending: Sending, *, error: str) -> None:
                  to_status=invoice.status, data={"to": sending.to, "error": error[:500]})
 
 
-def pay_invoice(invoice: Invoice, *, actor: Actor) -> Invoice:
-    _transition(invoice, Action.PAY, actor=actor)
-    invoice.paid_at = utcnow()
-    return invoice
+def pay_invoice(invoice: Invoice, *, actor: Actor, today: dt.date | None = None) -> Invoice:
+    """`pay` (SPEC §3, §10): a payment of the whole balance, dated today, method `other`."""
+    return payments.pay_in_full(invoice, actor=actor, today=today)
 
 
 def dispute_invoice(invoice: Invoice, *, actor: Actor, reason: str = "") -> Invoice:
