@@ -1,4 +1,4 @@
-"""The job functions. Each takes ids and is safe to run twice."""
+"""The job functions. Each takes ids and is safe to run twice (see jobs.py)."""
 
 from __future__ import annotations
 
@@ -17,15 +17,3 @@ def deliver_sending(sending_id: int) -> None:
     """Deliver one recorded sending by e-mail (documents issue)."""
     from .services.mail import deliver_sending as deliver
     deliver(sending_id)
-
-
-@job("portal.sweep_documents")
-def sweep_documents() -> None:
-    """Make the documents of record whose job died (Celery beat runs it; see sweeper.py)."""
-    from flask import current_app
-
-    from .sweeper import WORKER_FAILURES
-    from .sweeper import sweep_documents as sweep
-    config = current_app.config
-    sweep(grace=float(config["DOCUMENT_SWEEP_GRACE"]),
-          limit=int(config["DOCUMENT_SWEEP_BATCH"]), failures=WORKER_FAILURES)

@@ -308,10 +308,29 @@ def _components() -> dict:
         "Empty": _object({}, description="No fields; an empty body is the same."),
         "SendBody": _object({"to": {
             "anyOf": [{"type": "string", "format": "email"}, {"const": ""}, {"type": "null"}],
-            "description": "Where to send it. Absent, null or empty: the buyer's e-mail."}},
+            "description": "Where to send it. Absent, null or empty: the buyer's e-mail."},
+            "confirm": {"type": ["boolean", "null"], "description": (
+                "Send again although the last mail's delivery outcome is `unknown` (it may "
+                "have arrived: check with the buyer first). Without it such a send answers "
+                "409 with the error code `delivery_unknown`.")}},
             required=()),
         "DisputeBody": _object({"reason": {"type": ["string", "null"], "maxLength": 2000}},
                                required=()),
+        "Sending": _object({
+            "id": {"type": "integer"},
+            "to": STRING,
+            "at": {"type": "string", "format": "date-time"},
+            "outcome": {"enum": ["queued", "sent", "failed", "unknown"], "description": (
+                "`unknown`: the message went out whole but the server's answer never came "
+                "(or the worker was killed mid-delivery): it may have arrived. Check with "
+                "the buyer, or for the `message_id` in the mail server's log, before "
+                "sending again.")},
+            "message_id": {"type": ["string", "null"]},
+            "error": {"type": ["string", "null"]},
+            "delivered_at": {"type": ["string", "null"], "format": "date-time"},
+        }, required=("id", "to", "at", "outcome", "message_id", "error", "delivered_at")),
+        "SendingList": _object({"results": {"type": "array", "items": _ref("Sending")}},
+                               required=("results",)),
         "Error": error,
     }
 
@@ -450,7 +469,10 @@ ACTIONS = {
     "close": ("Close a draft: number it, freeze it, make its document of record.",
               "Empty", 200, "Invoice"),
     "send": ("E-mail the invoice (recorded as a sending, delivered after the answer). An open "
-             "invoice becomes `sent` at once and goes back to `open` if that delivery fails.",
+             "invoice becomes `sent` at once and goes back to `open` if that delivery fails. "
+             "A delivery cut off after the message went out is recorded with the outcome "
+             "`unknown` (see the sendings); the next send then answers 409 `delivery_unknown` "
+             "unless the body has `\"confirm\": true`.",
              "SendBody", 200, "Invoice"),
     "pay": ("Mark the invoice paid (not for proformas).", "Empty", 200, "Invoice"),
     "dispute": ("Mark the invoice disputed, with an optional reason.", "DisputeBody", 200,
@@ -523,6 +545,14 @@ def _paths() -> dict:
         responses={200: _pdf_response(), 304: {"description": "Not modified (If-None-Match).",
                                                "headers": RESPONSE_HEADERS}},
         errors=(400, 401, 404, 409, 429))}
+
+    paths["/organizers/{organizer}/events/{event}/invoices/{id}/sendings/"] = {
+        "get": _operation(
+            "invoice_sendings", "The invoice's sendings", tag="Invoices",
+            params=invoice_params,
+            description="Every e-mailing of the invoice, oldest first, with its outcome and "
+                        "Message-ID.",
+            responses={200: _json("The sendings.", _ref("SendingList"))}, errors=READ)}
 
     paths["/organizers/{organizer}/events/{event}/orders/"] = {
         "get": _operation("order_list", "List the event's orders", tag="Orders",

@@ -213,7 +213,9 @@ def _close(invoice, scope):
 
 def _send(invoice, scope):
     to = (request.form.get("to") or "").strip() or None
-    sending = invoices.send_invoice(invoice, actor=scope.actor, to=to)
+    # After a delivery of unknown outcome the form asks to confirm (invoice_detail.html).
+    sending = invoices.send_invoice(invoice, actor=scope.actor, to=to,
+                                    confirm=request.form.get("confirm") == "1")
     return f"Invoice {invoice.number} is on its way to {sending.to}."
 
 

@@ -395,7 +395,7 @@ def close_invoice(invoice: Invoice, *, actor: Actor, today: dt.date | None = Non
     audit.record(actor, "close", organizer_id=invoice.organizer_id, event_id=invoice.event_id,
                  invoice=invoice, from_status=InvoiceStatus.DRAFT.value,
                  to_status=invoice.status, data={"number": invoice.number})
-    enqueue("portal.render_document", invoice.id)
+    enqueue("portal.render_document", invoice.id, organizer_id=invoice.organizer_id)
     return invoice
 
 
@@ -412,11 +412,23 @@ def _transition(invoice: Invoice, action: Action, *, actor: Actor, data: dict | 
     return invoice
 
 
-def send_invoice(invoice: Invoice, *, actor: Actor, to: str | None = None) -> Sending:
+def send_invoice(invoice: Invoice, *, actor: Actor, to: str | None = None,
+                 confirm: bool = False) -> Sending:
     """Record a sending and queue its delivery. An open invoice becomes sent at once (SPEC §3);
-    should this delivery fail, `fail_sending` moves it back to open."""
+    should this delivery fail, `fail_sending` moves it back to open.
+
+    When the latest sending's outcome is unknown (the buyer may have the mail already), a new
+    send is refused with 409 `delivery_unknown` unless `confirm` is true."""
     lock_invoice(invoice)
     new_status = _step(invoice, Action.SEND)
+    latest = db.session.scalar(select(Sending).where(Sending.invoice_id == invoice.id)
+                               .order_by(Sending.id.desc()).limit(1))
+    if latest is not None and latest.outcome == "unknown" and not confirm:
+        raise ConflictError(
+            _("The last mail of this invoice may have arrived (its delivery outcome is "
+              "unknown, Message-ID %(message_id)s). Check with the buyer, then confirm to "
+              "send it again.", message_id=latest.message_id or "-"),
+            code="delivery_unknown")
     address = to or (invoice.billing_address or {}).get("email") or (
         invoice.customer.email if invoice.customer else "")
     if not address:
@@ -435,7 +447,7 @@ def send_invoice(invoice: Invoice, *, actor: Actor, to: str | None = None) -> Se
     audit.record(actor, "send", organizer_id=invoice.organizer_id, event_id=invoice.event_id,
                  invoice=invoice, from_status=old, to_status=invoice.status,
                  data={"to": address, "sending": sending.id})
-    enqueue("portal.deliver_sending", sending.id)
+    enqueue("portal.deliver_sending", sending.id, organizer_id=invoice.organizer_id)
     return sending
 
 
@@ -463,6 +475,17 @@ def fail_sending(sending: Sending, *, error: str) -> None:
     audit.record(Actor.system("mail"), "delivery_failed", organizer_id=invoice.organizer_id,
                  event_id=invoice.event_id, invoice=invoice, from_status=old,
                  to_status=invoice.status, data={"to": sending.to, "error": error[:500]})
+
+
+def unknown_sending(sending: Sending, *, error: str) -> None:
+    """The message may have reached the mail server (cut off after it went out whole): not a
+    failure, so the invoice keeps its status; a new send asks for confirmation first."""
+    invoice = lock_invoice(sending.invoice)
+    sending.outcome, sending.error = "unknown", error[:2000]
+    audit.record(Actor.system("mail"), "delivery_unknown", organizer_id=invoice.organizer_id,
+                 event_id=invoice.event_id, invoice=invoice, from_status=invoice.status,
+                 to_status=invoice.status,
+                 data={"to": sending.to, "message_id": sending.message_id})
 
 
 def pay_invoice(invoice: Invoice, *, actor: Actor) -> Invoice:
@@ -505,7 +528,7 @@ def cancel_invoice(invoice: Invoice, *, actor: Actor,
     audit.record(actor, "close", organizer_id=credit.organizer_id, event_id=credit.event_id,
                  invoice=credit, from_status=None, to_status=credit.status,
                  data={"number": credit.number, "cancels": invoice.number})
-    enqueue("portal.render_document", credit.id)
+    enqueue("portal.render_document", credit.id, organizer_id=credit.organizer_id)
     return credit
 
 
