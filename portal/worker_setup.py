@@ -60,19 +60,19 @@ def make_celery(app, registry) -> Celery:
             "options": {"queue": queue, "expires": max(interval, 10.0)},
         }}
 
-    @celery.task(name="portal.run_job")
+    @celery.task(name="portal.run_job", shared=False)
     def run_job(job_id: int) -> None:
         from .jobs import run_job as run
         run(job_id)
 
-    @celery.task(name="portal.relay_jobs")
+    @celery.task(name="portal.relay_jobs", shared=False)
     def relay_jobs() -> None:
         from .jobs import relay_jobs as relay
         relay()
 
     # Messages queued by a release before the outbox (job name and arguments): run them.
     for name in registry:
-        celery.task(name=name, bind=False)(_legacy(name))
+        celery.task(name=name, bind=False, shared=False)(_legacy(name))
     celery.set_default()
     return celery
 
