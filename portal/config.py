@@ -80,6 +80,10 @@ def load_config(instance_path: str) -> dict:
         # (0: none). Rate limits key on the client address, so behind a proxy set this.
         "TRUSTED_PROXIES": int(os.environ.get("TRUSTED_PROXIES", "0")),
     }
+    # Several deployments on one Redis database: a key prefix each (see README).
+    for name in ("RATELIMIT_KEY_PREFIX", "SESSION_KEY_PREFIX"):
+        if os.environ.get(name):
+            config[name] = os.environ[name]
     if env in {"development", "testing"} and not config["SECRET_KEY"]:
         config["SECRET_KEY"] = DEV_SECRET_KEY
     if env == "testing":

@@ -6,10 +6,11 @@ transports live in mail_transports.py; this module composes the mail and runs th
 
 Why a delivery job never sends twice
 ------------------------------------
-`send_invoice` records a `Sending` (outcome `queued`) and queues `deliver_sending(sending_id)`
-after the commit. Celery acknowledges a job only after it ran (`acks_late`), so a job whose
-worker was killed, or whose acknowledgement was lost, runs again. The job therefore *claims*
-its sending before anything leaves the building:
+`send_invoice` records a `Sending` (outcome `queued`) and, in the same transaction, the job
+row of `deliver_sending(sending_id)` (the outbox, jobs.py). A job whose worker was killed is
+handed out again by the relay once its visibility timeout has passed, so it may run again
+after an attempt that got as far as the mail server. The job therefore *claims* its sending
+before anything leaves the building:
 
 1. **claim**: one conditional UPDATE sets the sending's `message_id` where the sending is still
    `queued` and has no message id yet, and that is **committed** before the first byte goes
