@@ -65,6 +65,9 @@ def load_config(instance_path: str) -> dict:
         "JOBS_RELAY_BATCH": int(os.environ.get("JOBS_RELAY_BATCH", "100")),
         "JOBS_MAX_ATTEMPTS": int(os.environ.get("JOBS_MAX_ATTEMPTS", "5")),
         "JOBS_RETRY_BACKOFF": float(os.environ.get("JOBS_RETRY_BACKOFF", "30")),
+        # Done jobs are deleted after KEEP_DONE_DAYS, looked for every PURGE_INTERVAL seconds.
+        "JOBS_KEEP_DONE_DAYS": float(os.environ.get("JOBS_KEEP_DONE_DAYS", "7")),
+        "JOBS_PURGE_INTERVAL": float(os.environ.get("JOBS_PURGE_INTERVAL", "3600")),
         "MAIL_SERVER": os.environ.get("MAIL_SERVER") or None,
         "MAIL_PORT": int(os.environ.get("MAIL_PORT", "25")),
         "MAIL_USERNAME": os.environ.get("MAIL_USERNAME") or None,

@@ -40,7 +40,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from flask import Flask, current_app
-from sqlalchemy import and_, inspect, or_, select, update
+from sqlalchemy import and_, delete, inspect, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from .extensions import db
@@ -241,8 +241,8 @@ def relay_jobs(*, now: dt.datetime | None = None) -> RelayResult:
         except IntegrityError:  # another relay took this slot
             db.session.rollback()
         discard_pending()  # handed out below with everything else that is due
-    query = (select(Job.id).where(due_condition(now, grace)).order_by(Job.run_after, Job.id)
-             .limit(int(_setting("JOBS_RELAY_BATCH", 100))))
+    query = (select(Job.id).where(due_condition(now, grace), Job.id.not_in(fresh))
+             .order_by(Job.run_after, Job.id).limit(int(_setting("JOBS_RELAY_BATCH", 100))))
     if db.engine.dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
     ids = []
@@ -300,6 +300,15 @@ def overview(*, organizer_id: int | None = None, limit: int = 50,
                                row.run_after, row.locked_until, row.last_error)
                        for row in rows]
     return found
+
+
+def purge_done(*, older_than: dt.timedelta, now: dt.datetime | None = None) -> int:
+    """Delete done jobs finished more than `older_than` ago (failed ones stay for a look)."""
+    cutoff = (now or utcnow()) - older_than
+    result = db.session.execute(
+        delete(Job).where(Job.state == "done", Job.updated_at < cutoff)
+        .execution_options(synchronize_session=False))
+    return result.rowcount
 
 
 def registered_jobs() -> dict[str, Callable]:

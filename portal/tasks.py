@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from .jobs import job
+import datetime as dt
+
+from .jobs import job, periodic, purge_done
 
 
 @job("portal.render_document")
@@ -17,3 +19,15 @@ def deliver_sending(sending_id: int) -> None:
     """Deliver one recorded sending by e-mail (documents issue)."""
     from .services.mail import deliver_sending as deliver
     deliver(sending_id)
+
+
+@job("portal.purge_jobs")
+def purge_jobs() -> None:
+    """Forget done jobs after JOBS_KEEP_DONE_DAYS (the relay runs it every JOBS_PURGE_INTERVAL
+    seconds); failed ones stay until an operator has looked."""
+    from flask import current_app
+    days = float(current_app.config.get("JOBS_KEEP_DONE_DAYS") or 7)
+    purge_done(older_than=dt.timedelta(days=days))
+
+
+periodic("portal.purge_jobs", every="JOBS_PURGE_INTERVAL", default=3600)

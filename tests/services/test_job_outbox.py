@@ -204,6 +204,7 @@ def test_the_relay_re_drives_lost_and_orphaned_jobs_and_leaves_fresh_ones(app, m
 
 
 def test_periodic_jobs_are_enqueued_once_per_slot_by_any_number_of_relays(app, monkeypatch):
+    monkeypatch.setitem(app.config, "JOBS_PURGE_INTERVAL", 0)  # only the test's periodic job
     monkeypatch.setitem(jobs._PERIODIC, "tests.record", ("TEST_PERIOD", 60))
     monkeypatch.setitem(app.config, "TEST_PERIOD", 60)
     monkeypatch.setitem(jobs._REGISTRY, "tests.record", lambda *args: RUNS.append(("tick",)))
@@ -307,3 +308,24 @@ def test_no_job_row_is_left_unfinished_by_a_normal_close_and_send(app, make):
         Job.state == "done").group_by(Job.name)).all())
     assert counts == {"portal.render_document": 1, "portal.deliver_sending": 1}
     assert rows(state="pending") == [] and rows(state="running") == []
+
+
+def test_the_periodic_purge_forgets_old_done_jobs_and_keeps_the_rest(app, monkeypatch):
+    monkeypatch.setitem(app.config, "JOBS_KEEP_DONE_DAYS", 7)
+    now = utcnow()
+    table = [("old_done", "done", 8), ("new_done", "done", 6), ("old_failed", "failed", 30),
+             ("old_pending", "pending", 30)]  # label, state, days since its last change
+    made = {label: jobs.enqueue("tests.record", label) for label, _, _ in table}
+    jobs.discard_pending()
+    db.session.flush()
+    for label, state, age_days in table:
+        db.session.execute(db.update(Job).where(Job.id == made[label].id).values(
+            state=state, updated_at=now - dt.timedelta(days=age_days)))
+    jobs.commit()
+    assert "portal.purge_jobs" in jobs.periodic_jobs()
+    result = jobs.relay_jobs()  # enqueues the purge (its slot is due) and runs it
+    assert "portal.purge_jobs" in result.periodic
+    left = {r.args[0] for r in rows(name="tests.record")}
+    assert left == {"new_done", "old_failed", "old_pending"}
+    (purge,) = rows(name="portal.purge_jobs")
+    assert purge.state == "done"
