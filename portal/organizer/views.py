@@ -203,7 +203,9 @@ def invoice_detail(scope: Scope, invoice_id: int):
     return render_template(
         "organizer/invoice_detail.html", invoice=invoice, data=invoice_to_dict(invoice),
         history=history, credit_notes=credit_notes, actions=actions,
-        can_edit=invoice.is_draft)
+        can_edit=invoice.is_draft,
+        # A send must be confirmed over a mail that may have arrived (outcome unknown).
+        unknown_sending=invoices.unconfirmed_unknown_sending(invoice))
 
 
 def _close(invoice, scope):

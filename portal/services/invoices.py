@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from ..domain import money
 from ..domain.lifecycle import (
@@ -417,17 +417,17 @@ def send_invoice(invoice: Invoice, *, actor: Actor, to: str | None = None,
     """Record a sending and queue its delivery. An open invoice becomes sent at once (SPEC §3);
     should this delivery fail, `fail_sending` moves it back to open.
 
-    When the latest sending's outcome is unknown (the buyer may have the mail already), a new
-    send is refused with 409 `delivery_unknown` unless `confirm` is true."""
+    While a sending's outcome is unknown (the buyer may have that mail already) and no mail
+    of the invoice was delivered since, a new send is refused with 409 `delivery_unknown`
+    unless `confirm` is true."""
     lock_invoice(invoice)
     new_status = _step(invoice, Action.SEND)
-    latest = db.session.scalar(select(Sending).where(Sending.invoice_id == invoice.id)
-                               .order_by(Sending.id.desc()).limit(1))
-    if latest is not None and latest.outcome == "unknown" and not confirm:
+    unknown = None if confirm else unconfirmed_unknown_sending(invoice)
+    if unknown is not None:
         raise ConflictError(
             _("The last mail of this invoice may have arrived (its delivery outcome is "
               "unknown, Message-ID %(message_id)s). Check with the buyer, then confirm to "
-              "send it again.", message_id=latest.message_id or "-"),
+              "send it again.", message_id=unknown.message_id or "-"),
             code="delivery_unknown")
     address = to or (invoice.billing_address or {}).get("email") or (
         invoice.customer.email if invoice.customer else "")
@@ -449,6 +449,17 @@ def send_invoice(invoice: Invoice, *, actor: Actor, to: str | None = None,
                  data={"to": address, "sending": sending.id})
     enqueue("portal.deliver_sending", sending.id, organizer_id=invoice.organizer_id)
     return sending
+
+
+def unconfirmed_unknown_sending(invoice: Invoice) -> Sending | None:
+    """The newest sending of unknown outcome with no delivered sending after it, if any:
+    what a new send must be confirmed over."""
+    last_sent = select(func.coalesce(func.max(Sending.id), 0)).where(
+        Sending.invoice_id == invoice.id, Sending.outcome == "sent").scalar_subquery()
+    return db.session.scalar(
+        select(Sending).where(Sending.invoice_id == invoice.id, Sending.outcome == "unknown",
+                              Sending.id > last_sent)
+        .order_by(Sending.id.desc()).limit(1))
 
 
 def complete_sending(sending: Sending, *, message_id: str) -> None:

@@ -334,3 +334,21 @@ def test_subject_and_greeting_follow_the_invoice_locale(app, make, locale, subje
     message = mail.compose_invoice_mail(invoice, "x@example.com", b"%PDF-", "<id@localhost>")
     assert message.subject == subject.format(number=invoice.number)
     assert message.body.startswith(greeting)
+
+
+def test_confirmation_is_asked_until_a_mail_of_the_invoice_is_delivered(app, make):
+    invoice = closed_invoice(make, "en", TURKISH_BUYER)
+    unknown = Sending(invoice=invoice, to="a@example.com", outcome="unknown",
+                      message_id="<maybe@localhost>")
+    failed_after = Sending(invoice=invoice, to="a@example.com", outcome="failed")
+    db.session.add_all([unknown, failed_after])
+    jobs.commit()
+    # A later failure does not settle the question: the buyer may still have the first mail.
+    assert svc.unconfirmed_unknown_sending(invoice) is unknown
+    with pytest.raises(ConflictError):
+        svc.send_invoice(invoice, actor=ACTOR)
+    db.session.rollback()
+    confirmed = send_confirmed(invoice)  # the folder transport delivers it
+    assert confirmed.outcome == "sent"
+    assert svc.unconfirmed_unknown_sending(db.session.get(Invoice, invoice.id)) is None
+    assert send(db.session.get(Invoice, invoice.id)).outcome == "sent"
