@@ -193,7 +193,7 @@ def register_cli(app: Flask) -> None:
                 continue
             line = (f"Invoice {invoice_id}: stored {document.size} bytes, "
                     f"{document.pages} page(s), sha256 {document.sha256}.")
-            unit_of_work.commit()  # each document its own unit of work, as in the sweep
+            unit_of_work.commit()  # each document its own unit of work, as in its job
             made += 1
             click.echo(line)
         click.echo(f"{made} PDF(s) made; existing documents were left as they are.")
@@ -204,10 +204,12 @@ def register_cli(app: Flask) -> None:
                   help="At most this many jobs of each kind.")
     def jobs_cmd(limit):
         """List the background jobs that are pending, running, failed or were re-driven."""
+        from .db_setup import reading
         from .formatting import format_age
         from .jobs import overview
 
-        found = overview(limit=limit)
+        with reading():  # on SQLite: a look, not waiting for a worker's write transaction
+            found = overview(limit=limit)
         for kind, views in found.items():
             click.echo(f"{kind} ({len(views)}{'+' if len(views) >= limit else ''}):")
             for view in views:
