@@ -7,14 +7,17 @@ The processes-and-broker side (Celery, Redis, kill -9) is in test_jobs_celery.py
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import threading
 import time
+import urllib.request
 
 import pytest
 from sqlalchemy import func, select
 
 from portal import jobs
 from portal.config import load_config
+from portal.db_setup import reading
 from portal.extensions import db
 from portal.models import Invoice, InvoiceDocument, Job
 from portal.models.types import utcnow
@@ -23,6 +26,7 @@ from portal.sweeper import EmbeddedRelay
 
 from ..conftest import make_app
 from ..factories import ACTOR, Factory
+from ..servers import Gunicorn
 
 RUNS: list[tuple] = []  # what the test jobs below did, in order
 GATE = threading.Event()
@@ -329,3 +333,57 @@ def test_the_periodic_purge_forgets_old_done_jobs_and_keeps_the_rest(app, monkey
     assert left == {"new_done", "old_failed", "old_pending"}
     (purge,) = rows(name="portal.purge_jobs")
     assert purge.state == "done"
+
+
+def test_under_gunicorn_each_worker_relays_and_every_lost_job_runs_once(committed_app,
+                                                                       tmp_path):
+    """The production server with two forked workers, each with its own relay thread, and
+    three closes whose hand-off never happened (the process died after the commit)."""
+    url = committed_app.config["SQLALCHEMY_DATABASE_URI"]
+    assert "job_relay" not in committed_app.extensions  # tests never relay unasked
+    with committed_app.app_context():
+        make = Factory()
+        event_ = make.event()
+        lost = []
+        for _ in range(3):
+            invoice = make.invoice(event_)
+            svc.close_invoice(invoice, actor=ACTOR)
+            jobs.discard_pending()
+            db.session.commit()
+            lost.append(invoice.id)
+        db.session.remove()
+    with Gunicorn(url, tmp_path, workers=2, JOBS_RELAY_INTERVAL=0.3,
+                  JOBS_RELAY_GRACE=0.5) as server:
+        started = time.monotonic()
+        for _ in range(4):  # a request or two reaches each worker: each starts its relay
+            with urllib.request.urlopen(f"{server.base}/", timeout=10) as response:
+                assert response.status == 200
+
+        def documents():
+            with committed_app.app_context(), reading():
+                found = {i: db.session.get(InvoiceDocument, i) for i in lost}
+                found = {i: (d.content, d.sha256) if d else None for i, d in found.items()}
+                db.session.remove()
+                return found
+
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not all(documents().values()):
+            time.sleep(0.1)
+        recovered = time.monotonic() - started
+        found = documents()
+        assert all(found.values()), server.errors()
+        time.sleep(1.0)  # a few more rounds in both workers change nothing
+        assert documents() == found
+        with committed_app.app_context(), reading():
+            rows = [r for r in db.session.scalars(select(Job))
+                    if r.name == "portal.render_document"]
+            assert sorted(r.args[0] for r in rows) == sorted(lost)
+            assert all((r.state, r.attempts, r.redriven) == ("done", 1, 1) for r in rows)
+            db.session.remove()
+        errors = server.errors()
+    for content, sha in found.values():
+        assert hashlib.sha256(content).hexdigest() == sha
+    assert "job relay re-drives job(s)" in errors
+    assert "Traceback" not in errors, errors
+    print(f"gunicorn relays made {len(lost)} lost documents {recovered:.2f}s after the first "
+          "request")
