@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from .formatting import format_date, format_money, format_number, format_price
+from .formatting import format_age, format_date, format_money, format_number, format_price
 
 
 def register_template_helpers(app: Flask) -> None:
@@ -12,3 +12,4 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["price"] = format_price
     app.jinja_env.filters["number"] = format_number
     app.jinja_env.filters["date"] = format_date
+    app.jinja_env.filters["age"] = format_age

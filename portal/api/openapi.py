@@ -320,7 +320,12 @@ def _components() -> dict:
             "at": DATETIME,
             "message_id": {**NSTRING, "description": "The RFC 5322 Message-ID the mail goes "
                            "out with, fixed when the sending is recorded."},
-            "outcome": {"type": "string", "enum": ["queued", "sent", "failed"]},
+            "outcome": {"type": "string", "enum": ["queued", "sent", "failed", "unknown"],
+                        "description": (
+                "`unknown`: the message went out whole but the server's answer never came "
+                "(or the worker was killed mid-delivery): it may have arrived. Check with "
+                "the buyer, or for the `message_id` in the mail server's log, before "
+                "sending again.")},
             "delivered_at": _nullable(DATETIME),
             "error": NSTRING}),
         "SendingList": _object({"count": {"type": "integer", "minimum": 0},
@@ -328,7 +333,11 @@ def _components() -> dict:
         "Empty": _object({}, description="No fields; an empty body is the same."),
         "SendBody": _object({"to": {
             "anyOf": [{"type": "string", "format": "email"}, {"const": ""}, {"type": "null"}],
-            "description": "Where to send it. Absent, null or empty: the buyer's e-mail."}},
+            "description": "Where to send it. Absent, null or empty: the buyer's e-mail."},
+            "confirm": {"type": ["boolean", "null"], "description": (
+                "Send again although the last mail's delivery outcome is `unknown` (it may "
+                "have arrived: check with the buyer first). Without it such a send answers "
+                "409 with the error code `delivery_unknown`.")}},
             required=()),
         "DisputeBody": _object({"reason": {"type": ["string", "null"], "maxLength": 2000}},
                                required=()),
@@ -525,7 +534,10 @@ ACTIONS = {
     "close": ("Close a draft: number it, freeze it, make its document of record.",
               "Empty", 200, "Invoice"),
     "send": ("E-mail the invoice (recorded as a sending, delivered after the answer). An open "
-             "invoice becomes `sent` at once and goes back to `open` if that delivery fails.",
+             "invoice becomes `sent` at once and goes back to `open` if that delivery fails. "
+             "A delivery cut off after the message went out is recorded with the outcome "
+             "`unknown` (see the sendings); the next send then answers 409 `delivery_unknown` "
+             "unless the body has `\"confirm\": true`.",
              "SendBody", 200, "Invoice"),
     "pay": ("Pay the whole balance: records one payment of it, dated today, method `other`, "
             "and the invoice becomes `paid` (not for proformas; on a credit note: refunded).",

@@ -90,12 +90,17 @@ def json_body(request: Request) -> dict:
     return data
 
 
-def action_body(request: Request, *, allowed: tuple[str, ...] = ()) -> dict:
-    """The body of a lifecycle action: an object with at most the `allowed` string fields."""
+def action_body(request: Request, *, allowed: tuple[str, ...] = (),
+                flags: tuple[str, ...] = ()) -> dict:
+    """The body of a lifecycle action: an object with at most the `allowed` string fields
+    and the `flags` (booleans)."""
     data = json_body(request)
     problems = _Problems()
     for key, value in data.items():
-        if key not in allowed:
+        if key in flags:
+            if value is not None and not isinstance(value, bool):
+                problems.add(key, "Enter true or false.")
+        elif key not in allowed:
             problems.add(key, "Unknown field.")
         elif value is not None and not isinstance(value, str):
             problems.add(key, "Enter text.")
@@ -328,20 +333,6 @@ def order_to_dict(order: Order) -> dict:
              "tax_rate": fixed(line.tax_rate, 2), "tax_code": line.tax_code}
             for line in order.lines
         ],
-    }
-
-
-def sending_to_dict(sending) -> dict:
-    """One e-mailing: `message_id` is the RFC 5322 Message-ID the mail goes out with, fixed
-    when the sending was recorded."""
-    return {
-        "id": sending.id,
-        "to": sending.to,
-        "at": _iso(sending.at),
-        "message_id": sending.message_id,
-        "outcome": sending.outcome,
-        "delivered_at": _iso(sending.delivered_at),
-        "error": sending.error,
     }
 
 

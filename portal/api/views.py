@@ -29,7 +29,7 @@ from ..services import (
     statements,
 )
 from ..services.invoice_queries import INVOICE_LOAD, PastEnd
-from ..services.representation import fixed, invoice_to_dict, payment_to_dict
+from ..services.representation import fixed, invoice_to_dict, payment_to_dict, sending_to_dict
 from . import auth, bp, schemas
 from .idempotency import idempotent, remember
 from .openapi import openapi_document
@@ -148,7 +148,8 @@ def invoice_delete(organizer, event, id):
     return Response(status=204)
 
 
-def _lifecycle(organizer, event, id, step, *, allowed: tuple[str, ...] = (), status=200):
+def _lifecycle(organizer, event, id, step, *, allowed: tuple[str, ...] = (),
+               flags: tuple[str, ...] = (), status=200):
     """Run one lifecycle service on a writable invoice, with the action's (small) body.
 
     The body's fields are the service's keyword arguments (`to` for send, `reason` for
@@ -156,7 +157,7 @@ def _lifecycle(organizer, event, id, step, *, allowed: tuple[str, ...] = (), sta
     """
     scope, invoice = _invoice(organizer, event, id, write=True)
     schemas.no_query(request.args)
-    body = schemas.action_body(request, allowed=allowed)
+    body = schemas.action_body(request, allowed=allowed, flags=flags)
     made = step(invoice, actor=scope.actor, **body)
     return respond(invoice_to_dict(made if isinstance(made, Invoice) else invoice), status)
 
@@ -171,8 +172,10 @@ def invoice_close(organizer, event, id):
 @idempotent
 def invoice_send(organizer, event, id):
     # An open invoice is `sent` at once; the mail goes out after the commit, and a failed
-    # delivery moves it back to open (see services.invoices.fail_sending).
-    return _lifecycle(organizer, event, id, invoices.send_invoice, allowed=("to",))
+    # delivery moves it back to open (see services.invoices.fail_sending). After a delivery
+    # of unknown outcome it answers 409 `delivery_unknown` unless the body says confirm: true.
+    return _lifecycle(organizer, event, id, invoices.send_invoice, allowed=("to",),
+                      flags=("confirm",))
 
 
 @bp.post(f"{INVOICE}/pay/")
@@ -210,7 +213,7 @@ def invoice_archive(organizer, event, id):
 def invoice_sendings(organizer, event, id):
     _, invoice = _invoice(organizer, event, id)
     schemas.no_query(request.args)
-    results = [schemas.sending_to_dict(sending) for sending in invoice.sendings]
+    results = [sending_to_dict(sending) for sending in invoice.sendings]
     return json_response({"count": len(results), "results": results})
 
 

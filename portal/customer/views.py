@@ -38,7 +38,7 @@ from .forms import TYPE_LABELS, WRONG_KEY, DisputeForm, InvoiceFilterForm, KeyFo
 from .redaction import install_log_redaction
 from .session import ENDED_EVERYWHERE, current_customer, sign_in, sign_out
 
-DEFAULT_ACCESS_LIMIT = "10 per minute;100 per day"
+DEFAULT_ACCESS_LIMIT = ratelimits.DEFAULT_LIMITS["CUSTOMER_ACCESS_RATE_LIMIT"]
 OPEN_ENDPOINTS = {"customer.access_form", "customer.access_link", "customer.sign_out"}
 
 

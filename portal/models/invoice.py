@@ -322,7 +322,9 @@ class Sending(db.Model):
 
     __tablename__ = "sendings"
     __table_args__ = (
-        CheckConstraint("outcome IN ('queued', 'sent', 'failed')", name="outcome"),
+        # unknown: the SMTP transaction may have completed (cut off after DATA); check before
+        # sending again.
+        CheckConstraint("outcome IN ('queued', 'sent', 'failed', 'unknown')", name="outcome"),
         Index("ix_sendings_invoice_id", "invoice_id"),
     )
 

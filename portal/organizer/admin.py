@@ -12,6 +12,7 @@ from flask_login import current_user
 
 from ..downloads import statement_pdf_response
 from ..errors import ValidationError
+from ..jobs import overview
 from ..models import Customer, Membership, Role
 from ..models.organizer import SELLER_FIELDS
 from ..services import (
@@ -177,6 +178,17 @@ def event_settings(scope: Scope):
                                     event=event.slug), code=303)
     return render_template("organizer/event_settings.html", form=form,
                            seller=scope.organizer.seller or {}), status
+
+
+# ---------------------------------------------------------------- background jobs
+
+
+@bp.get(ORG + "/jobs")
+@scoped(Role.OWNER, administer=True)
+def job_list(scope: Scope):
+    """The organizer's background jobs: pending, running, failed, re-driven (jobs.py)."""
+    return render_template("organizer/job_list.html",
+                           found=overview(organizer_id=scope.organizer.id, limit=100))
 
 
 # ---------------------------------------------------------------- API tokens

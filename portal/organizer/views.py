@@ -239,7 +239,9 @@ def _render_detail(scope: Scope, invoice_id: int, payment_form: PaymentForm | No
         history=history, credit_notes=credit_notes, actions=actions,
         can_edit=invoice.is_draft, payment_form=payment_form if can_record else None,
         payment_labels=PAYMENT_METHOD_LABELS,
-        can_delete_payments=invoice.status != InvoiceStatus.ARCHIVED), status
+        can_delete_payments=invoice.status != InvoiceStatus.ARCHIVED,
+        # A send must be confirmed over a mail that may have arrived (outcome unknown).
+        unknown_sending=invoices.unconfirmed_unknown_sending(invoice)), status
 
 
 @bp.post(EVENT + "/invoices/<int:invoice_id>/payments")
@@ -285,7 +287,9 @@ def _close(invoice, scope):
 
 def _send(invoice, scope):
     to = (request.form.get("to") or "").strip() or None
-    sending = invoices.send_invoice(invoice, actor=scope.actor, to=to)
+    # After a delivery of unknown outcome the form asks to confirm (invoice_detail.html).
+    sending = invoices.send_invoice(invoice, actor=scope.actor, to=to,
+                                    confirm=request.form.get("confirm") == "1")
     return f"Invoice {invoice.number} is on its way to {sending.to}."
 
 

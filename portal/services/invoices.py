@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from ..domain import money
 from ..domain.lifecycle import (
@@ -366,7 +366,7 @@ def close_invoice(invoice: Invoice, *, actor: Actor, today: dt.date | None = Non
     audit.record(actor, "close", organizer_id=invoice.organizer_id, event_id=invoice.event_id,
                  invoice=invoice, from_status=InvoiceStatus.DRAFT.value,
                  to_status=invoice.status, data={"number": invoice.number})
-    enqueue("portal.render_document", invoice.id)
+    enqueue("portal.render_document", invoice.id, organizer_id=invoice.organizer_id)
     return invoice
 
 
@@ -383,11 +383,23 @@ def _transition(invoice: Invoice, action: Action, *, actor: Actor, data: dict | 
     return invoice
 
 
-def send_invoice(invoice: Invoice, *, actor: Actor, to: str | None = None) -> Sending:
+def send_invoice(invoice: Invoice, *, actor: Actor, to: str | None = None,
+                 confirm: bool = False) -> Sending:
     """Record a sending and queue its delivery. An open invoice becomes sent at once (SPEC §3);
-    should this delivery fail, `fail_sending` moves it back to open."""
+    should this delivery fail, `fail_sending` moves it back to open.
+
+    While a sending's outcome is unknown (the buyer may have that mail already) and no mail
+    of the invoice was delivered since, a new send is refused with 409 `delivery_unknown`
+    unless `confirm` is true."""
     lock_invoice(invoice)
     new_status = _step(invoice, Action.SEND)
+    unknown = None if confirm else unconfirmed_unknown_sending(invoice)
+    if unknown is not None:
+        raise ConflictError(
+            _("The last mail of this invoice may have arrived (its delivery outcome is "
+              "unknown, Message-ID %(message_id)s). Check with the buyer, then confirm to "
+              "send it again.", message_id=unknown.message_id or "-"),
+            code="delivery_unknown")
     address = to or (invoice.billing_address or {}).get("email") or (
         invoice.customer.email if invoice.customer else "")
     if not address:
@@ -408,8 +420,19 @@ def send_invoice(invoice: Invoice, *, actor: Actor, to: str | None = None) -> Se
     audit.record(actor, "send", organizer_id=invoice.organizer_id, event_id=invoice.event_id,
                  invoice=invoice, from_status=old, to_status=invoice.status,
                  data={"to": address, "sending": sending.id})
-    enqueue("portal.deliver_sending", sending.id)
+    enqueue("portal.deliver_sending", sending.id, organizer_id=invoice.organizer_id)
     return sending
+
+
+def unconfirmed_unknown_sending(invoice: Invoice) -> Sending | None:
+    """The newest sending of unknown outcome with no delivered sending after it, if any:
+    what a new send must be confirmed over."""
+    last_sent = select(func.coalesce(func.max(Sending.id), 0)).where(
+        Sending.invoice_id == invoice.id, Sending.outcome == "sent").scalar_subquery()
+    return db.session.scalar(
+        select(Sending).where(Sending.invoice_id == invoice.id, Sending.outcome == "unknown",
+                              Sending.id > last_sent)
+        .order_by(Sending.id.desc()).limit(1))
 
 
 def complete_sending(sending: Sending, *, message_id: str) -> None:
@@ -436,6 +459,17 @@ def fail_sending(sending: Sending, *, error: str) -> None:
     audit.record(Actor.system("mail"), "delivery_failed", organizer_id=invoice.organizer_id,
                  event_id=invoice.event_id, invoice=invoice, from_status=old,
                  to_status=invoice.status, data={"to": sending.to, "error": error[:500]})
+
+
+def unknown_sending(sending: Sending, *, error: str) -> None:
+    """The message may have reached the mail server (cut off after it went out whole): not a
+    failure, so the invoice keeps its status; a new send asks for confirmation first."""
+    invoice = lock_invoice(sending.invoice)
+    sending.outcome, sending.error = "unknown", error[:2000]
+    audit.record(Actor.system("mail"), "delivery_unknown", organizer_id=invoice.organizer_id,
+                 event_id=invoice.event_id, invoice=invoice, from_status=invoice.status,
+                 to_status=invoice.status,
+                 data={"to": sending.to, "message_id": sending.message_id})
 
 
 def pay_invoice(invoice: Invoice, *, actor: Actor, today: dt.date | None = None) -> Invoice:
@@ -477,7 +511,7 @@ def cancel_invoice(invoice: Invoice, *, actor: Actor,
     audit.record(actor, "close", organizer_id=credit.organizer_id, event_id=credit.event_id,
                  invoice=credit, from_status=None, to_status=credit.status,
                  data={"number": credit.number, "cancels": invoice.number})
-    enqueue("portal.render_document", credit.id)
+    enqueue("portal.render_document", credit.id, organizer_id=credit.organizer_id)
     return credit
 
 

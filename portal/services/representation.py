@@ -136,3 +136,10 @@ def invoice_to_dict(invoice: Invoice) -> dict:
         "closed_at": _iso(invoice.closed_at),
         "updated_at": _iso(invoice.updated_at),
     }
+
+
+def sending_to_dict(sending) -> dict:
+    """One e-mailing of an invoice, as the API shows it (outcome `unknown`: check first)."""
+    return {"id": sending.id, "to": sending.to, "at": _iso(sending.at),
+            "outcome": sending.outcome, "message_id": sending.message_id,
+            "error": sending.error, "delivered_at": _iso(sending.delivered_at)}
