@@ -193,10 +193,35 @@ def register_cli(app: Flask) -> None:
                 continue
             line = (f"Invoice {invoice_id}: stored {document.size} bytes, "
                     f"{document.pages} page(s), sha256 {document.sha256}.")
-            unit_of_work.commit()  # each document its own unit of work, as in the sweep
+            unit_of_work.commit()  # each document its own unit of work, as in its job
             made += 1
             click.echo(line)
         click.echo(f"{made} PDF(s) made; existing documents were left as they are.")
+
+
+    @app.cli.command("jobs")
+    @click.option("--limit", type=int, default=50, show_default=True,
+                  help="At most this many jobs of each kind.")
+    def jobs_cmd(limit):
+        """List the background jobs that are pending, running, failed or were re-driven."""
+        from .db_setup import reading
+        from .formatting import format_age
+        from .jobs import overview
+
+        with reading():  # on SQLite: a look, not waiting for a worker's write transaction
+            found = overview(limit=limit)
+        for kind, views in found.items():
+            click.echo(f"{kind} ({len(views)}{'+' if len(views) >= limit else ''}):")
+            for view in views:
+                line = (f"  #{view.id} {view.name}{tuple(view.args)!r} {view.state}, "
+                        f"age {format_age(view.age)}, attempts {view.attempts}, "
+                        f"re-driven {view.redriven}")
+                if view.locked_until is not None and view.state == "running":
+                    line += f", locked until {view.locked_until:%Y-%m-%d %H:%M:%S} UTC"
+                if view.last_error:
+                    line += f", last error: {view.last_error.splitlines()[0][:200]}"
+                click.echo(line)
+        db.session.rollback()
 
 
 def _describe(creds: dict) -> str:

@@ -45,3 +45,16 @@ def pdf_response(invoice: Invoice, *, as_attachment: bool = False) -> Response:
     response.set_etag(digest)
     response.headers["Cache-Control"] = STORED_CACHE_CONTROL
     return response
+
+
+def statement_pdf_response(statement, *, locale: str, seller: dict) -> Response:
+    """A statement of account as a PDF, made on each request (it is not a document of
+    record: it changes with every payment), for every audience alike."""
+    from .services.statements import statement_pdf
+
+    response = Response(statement_pdf(statement, locale, seller), mimetype="application/pdf")
+    filename = (f"statement-{statement.customer.reference}-{statement.start.isoformat()}"
+                f"-{statement.end.isoformat()}.pdf")
+    response.headers.set("Content-Disposition", "inline", filename=filename)
+    response.headers["Cache-Control"] = "no-store"
+    return response

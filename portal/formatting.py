@@ -69,3 +69,13 @@ def format_country(code: str | None, locale: str | None = None) -> str:
         from .i18n import shown_locale
         locale = shown_locale()
     return _locale(locale).territories.get(code.upper(), code)
+def format_age(seconds: float) -> str:
+    """A job's age, short: 45s, 12m, 5h, 3d."""
+    seconds = max(0, int(seconds))
+    if seconds < 120:
+        return f"{seconds}s"
+    if seconds < 7200:
+        return f"{seconds // 60}m"
+    if seconds < 172800:
+        return f"{seconds // 3600}h"
+    return f"{seconds // 86400}d"

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from flask import Flask
 
-from .formatting import format_country, format_date, format_money, format_number, format_price
+from .formatting import (
+    format_age,
+    format_country,
+    format_date,
+    format_money,
+    format_number,
+    format_price,
+)
 from .i18n import status_label
 
 
@@ -15,3 +22,4 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["date"] = format_date
     app.jinja_env.filters["country"] = format_country
     app.jinja_env.globals["status_label"] = status_label
+    app.jinja_env.filters["age"] = format_age

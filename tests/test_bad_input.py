@@ -109,6 +109,7 @@ def _path_values(endpoint: str, s: Seeded) -> dict:
         # The customer's signed links (SPEC §14): a recovery link, or the mail's invoice link.
         "token": customer_links.recovery_token(s.customer) if endpoint.startswith(
             "customer.recovery") else customer_links.invoice_token(s.open),
+        "payment_id": "1",
     }
 
 

@@ -307,3 +307,58 @@ def test_back_office_double_submit_does_the_step_once(committed_app, action):
                 assert len(credit_notes_of(invoice_id)) == 1
     with committed_app.app_context():
         numbers_are_gapless(seed, 2 * TRIALS if action == "cancel" else TRIALS)
+
+
+def _settle(app, start, sending_id: int) -> str:
+    with app.app_context():
+        start.wait()
+        jobs.run_now("portal.deliver_sending", sending_id)
+        db.session.remove()
+    return "settled"
+
+
+def _send_plain(app, seed: Seed, start, invoice_id: int) -> tuple[int, str | None]:
+    client = app.test_client()
+    start.wait()
+    response = client.post(f"{seed.base}/invoices/{invoice_id}/send/", headers=seed.auth,
+                           json={"to": "buyer@example.com"})
+    return response.status_code, (response.get_json() or {}).get("error", {}).get("code")
+
+
+def test_a_send_racing_an_unknown_delivery_outcome_never_skips_the_confirmation(
+        committed_app, monkeypatch):
+    """The delivery job settles a cut-off sending as `unknown` while sends without `confirm`
+    arrive. Both take the invoice's lock, so every send either came before the outcome was
+    known (200) or saw it and was refused (409 delivery_unknown): none after it got through."""
+    from portal.models import Sending
+    from tests.services.test_mail import free_port
+
+    # SMTP that cannot be asked what it got (an interrupted sending settles as unknown), on
+    # a port where nothing listens (the racing sends' own deliveries fail, quickly).
+    monkeypatch.setitem(committed_app.config, "MAIL_SERVER", "127.0.0.1")
+    monkeypatch.setitem(committed_app.config, "MAIL_PORT", free_port())
+    monkeypatch.setitem(committed_app.config, "JOBS_RAISE", False)
+    seed = Seed(committed_app, closed=STEP_TRIALS)
+    for invoice_id in seed.closed:
+        with committed_app.app_context():
+            invoice = db.session.get(Invoice, invoice_id)
+            sending = invoices.send_invoice(invoice, actor=ACTOR, to="buyer@example.com")
+            jobs.discard_pending()
+            sending.message_id = f"<cut.{invoice_id}@localhost>"  # claimed by a dead worker
+            jobs.commit()
+            sending_id = sending.id
+        start = threading.Barrier(WIDTH)
+        with ThreadPoolExecutor(max_workers=WIDTH) as pool:
+            futures = [pool.submit(_settle, committed_app, start, sending_id)] + [
+                pool.submit(_send_plain, committed_app, seed, start, invoice_id)
+                for _ in range(WIDTH - 1)]
+            results = [future.result(timeout=60) for future in futures]
+        answers = results[1:]
+        assert all(a in ((200, None), (409, "delivery_unknown")) for a in answers), answers
+        with committed_app.app_context():
+            assert db.session.get(Sending, sending_id).outcome == "unknown"
+            actions = audit_actions(invoice_id)
+            known_at = actions.index("delivery_unknown")
+            # Sends that got through were recorded before the outcome was known; none after.
+            assert actions[known_at + 1:].count("send") == 0
+            assert actions.count("send") == 1 + sum(1 for a in answers if a[0] == 200)

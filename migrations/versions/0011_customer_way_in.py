@@ -1,20 +1,19 @@
 """Event texts per language: overrides of the event's texts for each locale
 
 Revision ID: 0011
-Revises: 0015
+Revises: 0010
 Create Date: 2026-11-29
 
 `events.texts_by_locale` maps a locale to the texts it overrides, e.g.
 `{"de": {"payment": "Bitte überweisen Sie …"}}`; a text a language does not give falls back to
-the event's default (SPEC §14). Written on the 0015 head of main at the time (the issue said
-0004; the lead re-chains).
+the event's default (SPEC §14).
 """
 from alembic import op
 import sqlalchemy as sa
 
 
 revision = '0011'
-down_revision = '0015'
+down_revision = '0010'
 branch_labels = None
 depends_on = None
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from ..domain.lifecycle import InvoiceStatus, InvoiceType
 from ..domain.money import MAX_DISCOUNTS, DiscountType, RoundingMode, RoundingRule
+from ..models.payment import PaymentMethod
 from ..services.invoice_input import (
     ADDRESS_FIELDS,
     ADDRESS_LIMITS,
@@ -18,6 +19,8 @@ from ..services.invoice_input import (
     TEXT_FIELDS,
     WRITABLE,
 )
+from ..services.payments import MAX_REFERENCE
+from ..services.statements import BUCKETS
 from . import schemas
 from .idempotency import HEADER as IDEMPOTENCY_HEADER
 from .idempotency import MAX_KEY_LENGTH
@@ -129,6 +132,12 @@ def _components() -> dict:
         "totals": totals,
         "taxes": {"type": "array", "items": _object({
             "code": STRING, "rate": DECIMAL, "taxable": DECIMAL, "amount": DECIMAL})},
+        "payments": {"type": "array", "items": _ref("Payment"),
+                     "description": "Payments received (on a credit note: refunds paid out), "
+                                    "oldest first."},
+        "amount_paid": {**DECIMAL, "description": "The sum of the payments."},
+        "balance": {**DECIMAL, "description": "|gross| − amount_paid: what is still to be paid "
+                                              "(on a credit note: to be refunded)."},
         "shipping": _nullable(_object({
             "shipped_at": _nullable(DATETIME), "number_of_packages": {"type": ["integer", "null"]},
             "carriage": {"type": ["string", "null"], "enum": ["paid", "forward", None]},
@@ -311,7 +320,12 @@ def _components() -> dict:
             "at": DATETIME,
             "message_id": {**NSTRING, "description": "The RFC 5322 Message-ID the mail goes "
                            "out with, fixed when the sending is recorded."},
-            "outcome": {"type": "string", "enum": ["queued", "sent", "failed"]},
+            "outcome": {"type": "string", "enum": ["queued", "sent", "failed", "unknown"],
+                        "description": (
+                "`unknown`: the message went out whole but the server's answer never came "
+                "(or the worker was killed mid-delivery): it may have arrived. Check with "
+                "the buyer, or for the `message_id` in the mail server's log, before "
+                "sending again.")},
             "delivered_at": _nullable(DATETIME),
             "error": NSTRING}),
         "SendingList": _object({"count": {"type": "integer", "minimum": 0},
@@ -319,12 +333,69 @@ def _components() -> dict:
         "Empty": _object({}, description="No fields; an empty body is the same."),
         "SendBody": _object({"to": {
             "anyOf": [{"type": "string", "format": "email"}, {"const": ""}, {"type": "null"}],
-            "description": "Where to send it. Absent, null or empty: the buyer's e-mail."}},
+            "description": "Where to send it. Absent, null or empty: the buyer's e-mail."},
+            "confirm": {"type": ["boolean", "null"], "description": (
+                "Send again although the last mail's delivery outcome is `unknown` (it may "
+                "have arrived: check with the buyer first). Without it such a send answers "
+                "409 with the error code `delivery_unknown`.")}},
             required=()),
         "DisputeBody": _object({"reason": {"type": ["string", "null"], "maxLength": 2000}},
                                required=()),
+        "Payment": _object({
+            "id": {"type": "integer"}, "amount": DECIMAL, "date": DATE,
+            "method": _enum(PaymentMethod), "reference": STRING,
+            "recorded_by": {"type": "string", "enum": ["user", "token", "customer", "system"],
+                            "description": "Who recorded it: a back-office user, an API "
+                                           "token, a customer or the system."},
+            "created_at": DATETIME}, description="A payment received, or on a credit note "
+                                                  "a refund paid out."),
+        "PaymentWrite": {**_object({
+            "amount": {**DECIMAL_IN, "description": "More than 0, at most the balance, in "
+                                                    "the invoice's currency and minor unit "
+                                                    "(JPY 0, EUR 2, KWD 3 decimals)."},
+            "date": _or_empty(_nullable({**DATE, "description": "Default: today. Not in the "
+                                                                "future."})),
+            "method": _or_empty(_nullable({**_enum(PaymentMethod),
+                                           "description": "Default: other."})),
+            "reference": {"type": ["string", "null"], "maxLength": MAX_REFERENCE},
+        }, required=("amount",)), "examples": [
+            {"amount": "100.00", "date": "2026-11-20", "method": "bank_transfer",
+             "reference": "SEPA 4711"}]},
+        "PaymentList": _object({
+            "count": {"type": "integer", "minimum": 0},
+            "currency": {"type": "string", "pattern": "^[A-Z]{3}$"},
+            "amount_paid": DECIMAL, "balance": DECIMAL,
+            "results": {"type": "array", "items": _ref("Payment")}}),
+        "Statement": _statement(),
         "Error": error,
     }
+
+
+def _statement() -> dict:
+    line = _object({
+        "date": DATE,
+        "type": _enum(("invoice", "shipping_invoice", "credit_note", "payment", "refund")),
+        "number": STRING, "invoice_id": {"type": "integer"}, "due_date": _nullable(DATE),
+        "method": {"type": ["string", "null"],
+                   "enum": [*(m.value for m in PaymentMethod), None]},
+        "reference": STRING,
+        "amount": {**DECIMAL, "description": "Signed: + the customer owes more (an invoice, "
+                                             "a refund paid out), − less (a credit note, a "
+                                             "payment)."},
+        "balance": {**DECIMAL, "description": "The running balance after this line."}})
+    aging = _object({key: DECIMAL for key in (*BUCKETS, "total")},
+                    description="What is open on the last day of the period, by days past "
+                                "due; credits are never past due. `total` equals the closing "
+                                "balance.")
+    currency = _object({
+        "currency": {"type": "string", "pattern": "^[A-Z]{3}$"},
+        "opening_balance": DECIMAL, "closing_balance": DECIMAL,
+        "lines": {"type": "array", "items": line}, "aging": aging})
+    return _object({
+        "customer": _object({"id": {"type": "integer"}, "reference": STRING, "name": STRING}),
+        "from": DATE, "to": DATE,
+        "currencies": {"type": "array", "items": currency}},
+        description="A statement of account (SPEC §10), one part per currency.")
 
 
 # ---------------------------------------------------------------- operations
@@ -376,6 +447,8 @@ INVOICE_ID = _param("id", "path", {"type": "integer", "minimum": 1,
                                    "maximum": schemas.MAX_ID}, "The invoice's id.")
 CUSTOMER_ID = _param("id", "path", {"type": "integer", "minimum": 1,
                                     "maximum": schemas.MAX_ID}, "The customer's id.")
+PAYMENT_ID = _param("payment_id", "path", {"type": "integer", "minimum": 1,
+                                           "maximum": schemas.MAX_ID}, "The payment's id.")
 ORDER_CODE = _param("code", "path", STRING, "The order's code.")
 IDEMPOTENCY = _param(IDEMPOTENCY_HEADER, "header",
                      {"type": "string", "minLength": 1, "maxLength": MAX_KEY_LENGTH,
@@ -461,9 +534,14 @@ ACTIONS = {
     "close": ("Close a draft: number it, freeze it, make its document of record.",
               "Empty", 200, "Invoice"),
     "send": ("E-mail the invoice (recorded as a sending, delivered after the answer). An open "
-             "invoice becomes `sent` at once and goes back to `open` if that delivery fails.",
+             "invoice becomes `sent` at once and goes back to `open` if that delivery fails. "
+             "A delivery cut off after the message went out is recorded with the outcome "
+             "`unknown` (see the sendings); the next send then answers 409 `delivery_unknown` "
+             "unless the body has `\"confirm\": true`.",
              "SendBody", 200, "Invoice"),
-    "pay": ("Mark the invoice paid (not for proformas).", "Empty", 200, "Invoice"),
+    "pay": ("Pay the whole balance: records one payment of it, dated today, method `other`, "
+            "and the invoice becomes `paid` (not for proformas; on a credit note: refunded).",
+            "Empty", 200, "Invoice"),
     "dispute": ("Mark the invoice disputed, with an optional reason.", "DisputeBody", 200,
                 "Invoice"),
     "resolve": ("Resolve a dispute (the invoice becomes `sent`).", "Empty", 200, "Invoice"),
@@ -530,6 +608,29 @@ def _paths() -> dict:
         description="Each e-mailing of the invoice, oldest first, with the Message-ID it "
                     "goes out with (known from the moment the send is answered).",
         responses={200: _json("The sendings.", _ref("SendingList"))}, errors=READ)}
+    payments_path = "/organizers/{organizer}/events/{event}/invoices/{id}/payments/"
+    paths[payments_path] = {
+        "get": _operation("invoice_payment_list", "The invoice's payments", tag="Payments",
+                          params=invoice_params,
+                          responses={200: _json("The payments, oldest first, with the amount "
+                                                "paid and the balance.", _ref("PaymentList"))},
+                          errors=READ),
+        "post": _operation(
+            "invoice_payment_create", "Record a payment", tag="Payments",
+            params=[*invoice_params, IDEMPOTENCY], body=_body("PaymentWrite"),
+            description="Allowed while the invoice is open, sent or disputed (409 otherwise: "
+                        "drafts, proformas, paid, cancelled, archived). More than the balance "
+                        "is a 400 on `amount`. The payment that brings the balance to zero "
+                        "makes the invoice `paid`. On a credit note it is a refund paid out.",
+            responses={201: _json("The payment.", _ref("Payment"), LOCATION)}, errors=WRITE),
+    }
+    paths[payments_path + "{payment_id}/"] = {"delete": _operation(
+        "invoice_payment_delete", "Delete a payment recorded by mistake", tag="Payments",
+        params=[*invoice_params, PAYMENT_ID],
+        description="Allowed until the invoice is archived (409 then). A paid invoice goes "
+                    "back to the status it had before it was paid.",
+        responses={204: {"description": "Deleted.", "headers": RESPONSE_HEADERS}},
+        errors=WRITE)}
     paths["/organizers/{organizer}/events/{event}/invoices/{id}/pdf/"] = {"get": _operation(
         "invoice_pdf", "The invoice as PDF", tag="Invoices", params=invoice_params,
         description="A closed invoice answers with its document of record (stored at close, "
@@ -594,6 +695,27 @@ def _paths() -> dict:
                            responses={200: _json("The customer with its new key (shown in "
                                                  "this answer only).",
                                                  _ref("CustomerWithKey"))}, errors=WRITE)}
+
+    paths["/organizers/{organizer}/events/{event}/customers/{id}/statement/"] = {
+        "get": _operation(
+            "customer_statement", "The customer's statement of account", tag="Customers",
+            params=[*customer_params,
+                    _param("from", "query", DATE, "First day of the period (default: 1 "
+                           "January of the year of `to`)."),
+                    _param("to", "query", DATE, "Last day of the period (default: today); "
+                           "the aging table is as of this day.")],
+            description="Closed invoices and credit notes (never drafts or proformas) and "
+                        "their payments in the events the token may see, in date order with a "
+                        "running balance, per currency. `Accept: application/pdf` answers "
+                        "with the statement as PDF. A bad date, or `from` after `to`, is a "
+                        "400 naming the field.",
+            responses={200: {"description": "The statement.", "headers": RESPONSE_HEADERS,
+                             "content": {
+                                 "application/json": {"schema": _ref("Statement")},
+                                 "application/pdf": {"schema": {
+                                     "type": "string",
+                                     "contentMediaType": "application/pdf"}}}}},
+            errors=READ)}
 
     paths["/customer/invoices"] = {"get": _operation(
         "customer_invoice_list", "The customer's invoices", tag="Customer",
@@ -669,7 +791,7 @@ def openapi_document(server_url: str = "/api/v1") -> dict:
         },
         "servers": [{"url": server_url}],
         "tags": [{"name": name} for name in (
-            "Invoices", "Invoice lifecycle", "Orders", "Customers", "Customer", "Reference")],
+            "Invoices", "Invoice lifecycle", "Payments", "Orders", "Customers", "Customer", "Reference")],
         "security": TOKEN,
         "paths": _paths(),
         "components": {

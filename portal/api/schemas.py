@@ -49,8 +49,8 @@ INVOICE_FIELDS = (
     "is_cancellation", "issue_date", "due_date", "expires_at", "locale", "currency",
     "prices_include_tax", "rounding", "seller", "billing_address", "shipping_address", "lines",
     "discounts", "discounts_include_tax", "shipping_method", "payment_method", "totals", "taxes",
-    "shipping", "texts", "reference", "package_number", "channel", "pdf_sha256", "created_at",
-    "closed_at", "updated_at",
+    "payments", "amount_paid", "balance", "shipping", "texts", "reference", "package_number",
+    "channel", "pdf_sha256", "created_at", "closed_at", "updated_at",
 )
 ORDERINGS = API_ORDERINGS  # the subset of invoice_queries.ORDERINGS the API documents
 INVOICE_FILTERS = ("type", "status", "is_cancellation", "order", "refers", "locale", "customer",
@@ -90,12 +90,17 @@ def json_body(request: Request) -> dict:
     return data
 
 
-def action_body(request: Request, *, allowed: tuple[str, ...] = ()) -> dict:
-    """The body of a lifecycle action: an object with at most the `allowed` string fields."""
+def action_body(request: Request, *, allowed: tuple[str, ...] = (),
+                flags: tuple[str, ...] = ()) -> dict:
+    """The body of a lifecycle action: an object with at most the `allowed` string fields
+    and the `flags` (booleans)."""
     data = json_body(request)
     problems = _Problems()
     for key, value in data.items():
-        if key not in allowed:
+        if key in flags:
+            if value is not None and not isinstance(value, bool):
+                problems.add(key, "Enter true or false.")
+        elif key not in allowed:
             problems.add(key, "Unknown field.")
         elif value is not None and not isinstance(value, str):
             problems.add(key, "Enter text.")
@@ -277,6 +282,16 @@ def customer_list_query(args) -> dict:
     return query
 
 
+def statement_query(args) -> dict:
+    """`from` and `to` of a statement, each a date (YYYY-MM-DD) when given."""
+    problems = _Problems()
+    raw = _single_values(problems, args, ("from", "to"))
+    values = {"start": _date(problems, "from", raw.get("from")),
+              "end": _date(problems, "to", raw.get("to"))}
+    problems.raise_if_any()
+    return values
+
+
 def no_query(args) -> None:
     """Detail and action endpoints take no query parameters but `fields` where stated."""
     problems = _Problems()
@@ -318,20 +333,6 @@ def order_to_dict(order: Order) -> dict:
              "tax_rate": fixed(line.tax_rate, 2), "tax_code": line.tax_code}
             for line in order.lines
         ],
-    }
-
-
-def sending_to_dict(sending) -> dict:
-    """One e-mailing: `message_id` is the RFC 5322 Message-ID the mail goes out with, fixed
-    when the sending was recorded."""
-    return {
-        "id": sending.id,
-        "to": sending.to,
-        "at": _iso(sending.at),
-        "message_id": sending.message_id,
-        "outcome": sending.outcome,
-        "delivered_at": _iso(sending.delivered_at),
-        "error": sending.error,
     }
 
 

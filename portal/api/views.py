@@ -12,13 +12,24 @@ from __future__ import annotations
 import json
 
 from flask import Response, request, url_for
+from sqlalchemy.orm import selectinload
 
 from ..config import ROOT
-from ..downloads import pdf_response
+from ..domain.money import minor_units
+from ..downloads import pdf_response, statement_pdf_response
 from ..models import Invoice
-from ..services import customers, invoice_queries, invoices, listings, orders, permissions
+from ..services import (
+    customers,
+    invoice_queries,
+    invoices,
+    listings,
+    orders,
+    payments,
+    permissions,
+    statements,
+)
 from ..services.invoice_queries import INVOICE_LOAD, PastEnd
-from ..services.representation import invoice_to_dict
+from ..services.representation import fixed, invoice_to_dict, payment_to_dict, sending_to_dict
 from . import auth, bp, schemas
 from .idempotency import idempotent, remember
 from .openapi import openapi_document
@@ -137,7 +148,8 @@ def invoice_delete(organizer, event, id):
     return Response(status=204)
 
 
-def _lifecycle(organizer, event, id, step, *, allowed: tuple[str, ...] = (), status=200):
+def _lifecycle(organizer, event, id, step, *, allowed: tuple[str, ...] = (),
+               flags: tuple[str, ...] = (), status=200):
     """Run one lifecycle service on a writable invoice, with the action's (small) body.
 
     The body's fields are the service's keyword arguments (`to` for send, `reason` for
@@ -145,7 +157,7 @@ def _lifecycle(organizer, event, id, step, *, allowed: tuple[str, ...] = (), sta
     """
     scope, invoice = _invoice(organizer, event, id, write=True)
     schemas.no_query(request.args)
-    body = schemas.action_body(request, allowed=allowed)
+    body = schemas.action_body(request, allowed=allowed, flags=flags)
     made = step(invoice, actor=scope.actor, **body)
     return respond(invoice_to_dict(made if isinstance(made, Invoice) else invoice), status)
 
@@ -160,8 +172,10 @@ def invoice_close(organizer, event, id):
 @idempotent
 def invoice_send(organizer, event, id):
     # An open invoice is `sent` at once; the mail goes out after the commit, and a failed
-    # delivery moves it back to open (see services.invoices.fail_sending).
-    return _lifecycle(organizer, event, id, invoices.send_invoice, allowed=("to",))
+    # delivery moves it back to open (see services.invoices.fail_sending). After a delivery
+    # of unknown outcome it answers 409 `delivery_unknown` unless the body says confirm: true.
+    return _lifecycle(organizer, event, id, invoices.send_invoice, allowed=("to",),
+                      flags=("confirm",))
 
 
 @bp.post(f"{INVOICE}/pay/")
@@ -199,8 +213,46 @@ def invoice_archive(organizer, event, id):
 def invoice_sendings(organizer, event, id):
     _, invoice = _invoice(organizer, event, id)
     schemas.no_query(request.args)
-    results = [schemas.sending_to_dict(sending) for sending in invoice.sendings]
+    results = [sending_to_dict(sending) for sending in invoice.sendings]
     return json_response({"count": len(results), "results": results})
+
+
+# ---------------------------------------------------------------- payments (SPEC §10)
+
+
+def _payments_body(invoice: Invoice) -> dict:
+    places = minor_units(invoice.currency)
+    return {"count": len(invoice.payments), "currency": invoice.currency,
+            "amount_paid": fixed(invoice.amount_paid, places),
+            "balance": fixed(invoice.balance, places),
+            "results": [payment_to_dict(p, places) for p in invoice.payments]}
+
+
+@bp.get(f"{INVOICE}/payments/")
+def invoice_payment_list(organizer, event, id):
+    _, invoice = _invoice(organizer, event, id, options=(selectinload(Invoice.payments),))
+    schemas.no_query(request.args)
+    return json_response(_payments_body(invoice))
+
+
+@bp.post(f"{INVOICE}/payments/")
+@idempotent
+def invoice_payment_create(organizer, event, id):
+    scope, invoice = _invoice(organizer, event, id, write=True)
+    schemas.no_query(request.args)
+    payment = payments.record_payment(invoice, schemas.json_body(request), actor=scope.actor)
+    location = url_for("api.invoice_payment_list", organizer=organizer, event=event,
+                       id=invoice.id, _external=True)
+    return respond(payment_to_dict(payment, minor_units(invoice.currency)), 201,
+                   {"Location": location})
+
+
+@bp.delete(f"{INVOICE}/payments/<payment_id>/")
+def invoice_payment_delete(organizer, event, id, payment_id):
+    scope, invoice = _invoice(organizer, event, id, write=True)
+    schemas.no_query(request.args)
+    payments.delete_payment(invoice, schemas.object_id(payment_id), actor=scope.actor)
+    return Response(status=204)
 
 
 @bp.get(f"{INVOICE}/pdf/")
@@ -296,6 +348,22 @@ def customer_rotate_key(organizer, event, id):
     schemas.action_body(request)
     key = customers.rotate_key(customer, actor=scope.actor)
     return respond(schemas.customer_to_dict(customer, key=key))
+
+
+@bp.get(f"{CUSTOMER}/statement/")
+def customer_statement(organizer, event, id):
+    """The statement of account over the events the token may see: JSON, or the PDF when the
+    client asks for `Accept: application/pdf`."""
+    scope, customer = _customer(organizer, event, id)
+    query = schemas.statement_query(request.args)
+    start, end = statements.period(query["start"], query["end"])
+    visible = [e.id for e in scope.organizer.events if scope.token.can_see_event(e)]
+    statement = statements.build_statement(customer, start, end, event_ids=visible)
+    best = request.accept_mimetypes.best_match(["application/json", "application/pdf"])
+    if best == "application/pdf":
+        return statement_pdf_response(statement, locale=customer.locale or "en",
+                                      seller=scope.organizer.seller or {})
+    return json_response(statements.statement_to_dict(statement))
 
 
 # ---------------------------------------------------------------- the customer's own API

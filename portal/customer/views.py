@@ -19,12 +19,12 @@ from flask import (
 
 from .. import ratelimits
 from ..domain.lifecycle import Action, allowed_actions
-from ..downloads import pdf_response
+from ..downloads import pdf_response, statement_pdf_response
 from ..errors import ConflictError, ValidationError
 from ..i18n import _, shown_locale, use_event_locale
 from ..jobs import enqueue
 from ..models import Invoice
-from ..services import invoice_queries, invoices
+from ..services import invoice_queries, invoices, statements
 from ..services.audit import Actor
 from ..services.customer_links import read_invoice_token, read_recovery_token
 from ..services.customers import customer_for_key, customers_with_email, end_sessions
@@ -47,7 +47,7 @@ from .forms import (
 from .redaction import install_log_redaction
 from .session import ENDED_EVERYWHERE, current_customer, invoice_scope, sign_in, sign_out
 
-DEFAULT_ACCESS_LIMIT = "10 per minute;100 per day"
+DEFAULT_ACCESS_LIMIT = ratelimits.DEFAULT_LIMITS["CUSTOMER_ACCESS_RATE_LIMIT"]
 # Asking for a recovery link: per client address, and per e-mail address (no mail bombing).
 DEFAULT_RECOVERY_LIMIT = "5 per hour;20 per day"
 OPEN_ENDPOINTS = {"customer.access_form", "customer.access_link", "customer.sign_out",
@@ -311,6 +311,24 @@ def invoice_pdf(invoice_id: int):
                                                  invoice=invoice, retry_after=retry_after), 409)
         response.headers["Retry-After"] = str(retry_after)
         return response
+
+
+@bp.get("/statement")
+def statement():
+    """The customer's statement of account over all events of its organizer; `format=pdf`
+    gives the PDF. A bad date is a 400 with the problem next to its field."""
+    customer = g.customer
+    try:
+        start, end = statements.clean_period(request.args)
+    except ValidationError as error:
+        return render_template("customer/statement.html", statement=None,
+                               errors=error.fields, labels={}), 400
+    built = statements.build_statement(customer, start, end)
+    if request.args.get("format") == "pdf":
+        return statement_pdf_response(built, locale=customer.locale or "en",
+                                      seller=customer.organizer.seller or {})
+    return render_template("customer/statement.html", statement=built, errors={},
+                           labels=statements.statement_labels())
 
 
 @bp.get("/invoices.zip")

@@ -4,13 +4,15 @@ from .audit import AuditEntry
 from .customer import Customer
 from .event import Event, NumberSequence
 from .invoice import Invoice, InvoiceDiscount, InvoiceDocument, InvoiceLine, InvoiceTax, Sending
+from .job import Job
 from .order import Order, OrderLine
 from .organizer import Membership, Organizer, Role, User, membership_events
+from .payment import Payment, PaymentMethod
 from .token import ApiToken, IdempotencyRecord, token_events
 
 __all__ = [
     "ApiToken", "AuditEntry", "Customer", "Event", "IdempotencyRecord", "Invoice",
-    "InvoiceDiscount", "InvoiceDocument", "InvoiceLine", "InvoiceTax", "Membership",
-    "NumberSequence", "Order", "OrderLine", "Organizer", "Role", "Sending", "User",
-    "membership_events", "token_events",
+    "InvoiceDiscount", "InvoiceDocument", "InvoiceLine", "InvoiceTax", "Job", "Membership",
+    "NumberSequence", "Order", "OrderLine", "Organizer", "Payment", "PaymentMethod", "Role",
+    "Sending", "User", "membership_events", "token_events",
 ]

@@ -8,6 +8,7 @@ what was stored. Drafts are recomputed by the service on every save.
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 from sqlalchemy import (
     JSON,
@@ -20,11 +21,15 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    and_,
+    cast,
+    func,
 )
 from sqlalchemy import (
     false as sa_false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.types import Numeric
 
 from ..domain.lifecycle import InvoiceStatus, InvoiceType
 from ..extensions import db
@@ -60,6 +65,9 @@ class Invoice(db.Model):
                         name="shipping_cost"),
         CheckConstraint(f"type = 'credit_note' OR {_num('payment_fee')} >= 0",
                         name="payment_fee"),
+        CheckConstraint(f"{_num('amount_paid')} >= 0", name="amount_paid"),
+        CheckConstraint(f"status_before_paid IS NULL OR status_before_paid IN ({_STATUSES})",
+                        name="status_before_paid"),
         # The lists filter by these; the second column keeps ordering cheap.
         Index("ix_invoices_event_id_status", "event_id", "status"),
         Index("ix_invoices_event_id_issue_date", "event_id", "issue_date"),
@@ -157,6 +165,11 @@ class Invoice(db.Model):
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     paid_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # Σ payments (SPEC §10), kept in step by services.payments under the row lock, so lists
+    # and the overdue filter need no join. `status_before_paid` is what deleting a payment of
+    # a paid invoice moves it back to.
+    amount_paid = mapped_column(Money(), nullable=False, default=0, server_default="0")
+    status_before_paid: Mapped[str | None] = mapped_column(String(20))
 
     organizer = relationship("Organizer")
     event = relationship("Event")
@@ -173,6 +186,8 @@ class Invoice(db.Model):
                             cascade="all, delete-orphan")
     document = relationship("InvoiceDocument", uselist=False, cascade="all, delete-orphan",
                             lazy="select")
+    payments = relationship("Payment", back_populates="invoice", order_by="Payment.id",
+                            cascade="all, delete-orphan")
 
     @property
     def is_draft(self) -> bool:
@@ -181,10 +196,32 @@ class Invoice(db.Model):
     def is_expired(self, now: dt.datetime | None = None) -> bool:
         return self.expires_at is not None and (now or utcnow()) > self.expires_at
 
+    @property
+    def balance(self) -> Decimal:
+        """What is still to be paid (or, on a credit note, refunded): |gross| − Σ payments."""
+        return abs(self.gross_total or Decimal(0)) - (self.amount_paid or Decimal(0))
+
     def is_overdue(self, today: dt.date | None = None) -> bool:
-        return (self.status in (InvoiceStatus.OPEN, InvoiceStatus.SENT, InvoiceStatus.DISPUTED)
+        """A balance above zero after the due date (SPEC §10); `overdue_clause` in SQL."""
+        return (self.status in OVERDUE_STATUSES
                 and self.type != InvoiceType.CREDIT_NOTE
-                and self.due_date is not None and (today or dt.date.today()) > self.due_date)
+                and self.due_date is not None and (today or dt.date.today()) > self.due_date
+                and self.balance > 0)
+
+
+# Statuses in which an invoice still waits for money (and payments are accepted).
+OVERDUE_STATUSES = (InvoiceStatus.OPEN.value, InvoiceStatus.SENT.value,
+                    InvoiceStatus.DISPUTED.value)
+
+
+def overdue_clause(today: dt.date):
+    """`Invoice.is_overdue(today)` as a WHERE clause on the invoice row alone (no join).
+    SQLite keeps amounts as exact text, so both sides are compared as numbers."""
+    return and_(Invoice.status.in_(OVERDUE_STATUSES),
+                Invoice.type != InvoiceType.CREDIT_NOTE.value,
+                Invoice.due_date.is_not(None), Invoice.due_date < today,
+                cast(Invoice.amount_paid, Numeric(16, 3))
+                < func.abs(cast(Invoice.gross_total, Numeric(16, 3))))
 
 
 class InvoiceLine(db.Model):
@@ -285,7 +322,9 @@ class Sending(db.Model):
 
     __tablename__ = "sendings"
     __table_args__ = (
-        CheckConstraint("outcome IN ('queued', 'sent', 'failed')", name="outcome"),
+        # unknown: the SMTP transaction may have completed (cut off after DATA); check before
+        # sending again.
+        CheckConstraint("outcome IN ('queued', 'sent', 'failed', 'unknown')", name="outcome"),
         Index("ix_sendings_invoice_id", "invoice_id"),
     )
 

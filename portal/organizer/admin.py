@@ -8,12 +8,23 @@ through a redirect, a flash message or the session cookie.
 from __future__ import annotations
 
 from flask import flash, make_response, redirect, render_template, request, url_for
+from flask_login import current_user
 
+from ..downloads import statement_pdf_response
 from ..errors import ValidationError
 from ..i18n import _
+from ..jobs import overview
 from ..models import Customer, Membership, Role
 from ..models.organizer import SELLER_FIELDS
-from ..services import customers, invoice_queries, listings, organizers, permissions, tokens
+from ..services import (
+    customers,
+    invoice_queries,
+    listings,
+    organizers,
+    permissions,
+    statements,
+    tokens,
+)
 from ..services.customers import magic_link
 from ..services.invoice_input import ADDRESS_FIELDS
 from ..unit_of_work import RefusedError, rollback
@@ -109,6 +120,28 @@ def customer_detail(scope: Scope, customer_id: int):
                            invoices=recent), status
 
 
+@bp.get(ORG + "/customers/<int:customer_id>/statement")
+@scoped()
+def customer_statement(scope: Scope, customer_id: int):
+    """The customer's statement of account over the events this member may see; `format=pdf`
+    gives it as PDF. A bad date is a 400 with the problem next to its field."""
+    customer = _customer(scope, customer_id)
+    locale = current_user.locale or "en"
+    try:
+        start, end = statements.clean_period(request.args)
+    except ValidationError as error:
+        return render_template("organizer/customer_statement.html", customer=customer,
+                               statement=None, errors=error.fields, labels={}), 400
+    statement = statements.build_statement(customer, start, end,
+                                           event_ids=_visible_event_ids(scope))
+    if request.args.get("format") == "pdf":
+        return statement_pdf_response(statement, locale=locale,
+                                      seller=scope.organizer.seller or {})
+    return render_template("organizer/customer_statement.html", customer=customer,
+                           statement=statement, errors={},
+                           labels=statements.statement_labels())
+
+
 @bp.post(ORG + "/customers/<int:customer_id>/rotate-key")
 @scoped(Role.MANAGER)
 def customer_rotate_key(scope: Scope, customer_id: int):
@@ -146,6 +179,17 @@ def event_settings(scope: Scope):
                                     event=event.slug), code=303)
     return render_template("organizer/event_settings.html", form=form,
                            seller=scope.organizer.seller or {}), status
+
+
+# ---------------------------------------------------------------- background jobs
+
+
+@bp.get(ORG + "/jobs")
+@scoped(Role.OWNER, administer=True)
+def job_list(scope: Scope):
+    """The organizer's background jobs: pending, running, failed, re-driven (jobs.py)."""
+    return render_template("organizer/job_list.html",
+                           found=overview(organizer_id=scope.organizer.id, limit=100))
 
 
 # ---------------------------------------------------------------- API tokens

@@ -73,15 +73,8 @@ def safe_next(target: str | None) -> str | None:
 
 DEVICE_COOKIE = "portal_login_device"
 DEVICE_COOKIE_DAYS = 180
-DEFAULT_LIMITS = {
-    # failures of one account from one address, or from one known browser
-    "LOGIN_LIMIT_PER_ACCOUNT": "10 per 15 minutes",
-    # failures from one address, whatever the account (one address trying many)
-    "LOGIN_LIMIT_PER_IP": "30 per 10 minutes",
-    # failures of one account from anywhere (many addresses trying one): slower, and never
-    # applied to a browser the user signed in with before
-    "LOGIN_LIMIT_PER_ACCOUNT_GLOBAL": "100 per hour",
-}
+DEFAULT_LIMITS = {name: ratelimits.DEFAULT_LIMITS[name] for name in (
+    "LOGIN_LIMIT_PER_ACCOUNT", "LOGIN_LIMIT_PER_IP", "LOGIN_LIMIT_PER_ACCOUNT_GLOBAL")}
 
 
 def _device_serializer() -> URLSafeTimedSerializer:

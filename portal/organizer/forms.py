@@ -29,6 +29,7 @@ from ..domain.lifecycle import InvoiceType
 from ..domain.money import CURRENCY_MINOR_UNITS, MAX_DISCOUNTS, RoundingMode, RoundingRule
 from ..i18n import _l
 from ..models.organizer import SELLER_FIELDS, Role
+from ..models.payment import PaymentMethod
 
 try:
     from wtforms import SelectChoice
@@ -204,6 +205,28 @@ class InvoiceForm(FlaskForm):
 
 class FromOrderForm(FlaskForm):
     order = SelectField(_l("Order"), choices=[])
+
+
+# ---------------------------------------------------------------- payments (SPEC §10)
+
+PAYMENT_METHOD_LABELS = {
+    PaymentMethod.BANK_TRANSFER.value: _l("Bank transfer"),
+    PaymentMethod.CARD.value: _l("Card"),
+    PaymentMethod.CASH.value: _l("Cash"),
+    PaymentMethod.DIRECT_DEBIT.value: _l("Direct debit"),
+    PaymentMethod.OTHER.value: _l("Other"),
+}
+
+
+class PaymentForm(FlaskForm):
+    """Record a payment; the rules (amount > 0, at most the balance, the currency's minor
+    unit, no future date) are `services.payments`'s."""
+
+    amount = _decimal(_l("Amount"))
+    date = StringField(_l("Date"), widget=DateInput())
+    method = SelectField(_l("Method"), choices=options(PAYMENT_METHOD_LABELS.items()),
+                         default=PaymentMethod.BANK_TRANSFER.value)
+    reference = StringField(_l("Reference"), render_kw={"maxlength": 200})
 
 
 # ---------------------------------------------------------------- customers and orders

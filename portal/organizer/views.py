@@ -8,31 +8,45 @@ flashes the reason and redirects, so they change nothing.
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
 from flask import flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy.orm import selectinload
 
-from ..domain.lifecycle import allowed_actions
+from ..domain.lifecycle import InvoiceStatus, allowed_actions
+from ..domain.money import minor_units
 from ..downloads import pdf_response
 from ..errors import ConflictError, ValidationError
 from ..i18n import _
 from ..models import Invoice, Order, Role
-from ..services import invoice_queries, invoices, listings, orders, organizers, permissions
+from ..models.invoice import OVERDUE_STATUSES
+from ..services import (
+    invoice_queries,
+    invoices,
+    listings,
+    orders,
+    organizers,
+    payments,
+    permissions,
+)
 from ..services.documents import DocumentPendingError
 from ..services.invoice_queries import INVOICE_LOAD, PastEnd
+from ..services.payments import PAYMENT_FIELDS
 from ..services.representation import invoice_to_dict
 from ..unit_of_work import RefusedError, rollback
 from . import bp
 from .access import Scope, scoped
 from .forms import (
+    PAYMENT_METHOD_LABELS,
     DiscountForm,
     FromOrderForm,
     InvoiceForm,
     LineForm,
     OrderForm,
     OrderLineForm,
+    PaymentForm,
     options,
 )
 from .helpers import (
@@ -40,6 +54,7 @@ from .helpers import (
     editor_command,
     invoice_form_data,
     invoice_input,
+    plain,
     rows_input,
 )
 
@@ -72,7 +87,10 @@ def refusal_message(error: ConflictError | ValidationError) -> str:
 @login_required
 def dashboard():
     memberships = organizers.memberships_of(current_user)
-    return render_template("organizer/dashboard_index.html", memberships=memberships)
+    visible = [event.id for m in memberships
+               for event in (m.organizer.events if m.all_events else m.events)]
+    return render_template("organizer/dashboard_index.html", memberships=memberships,
+                           amounts=invoice_queries.open_amounts(visible))
 
 
 # ---------------------------------------------------------------- invoices
@@ -93,10 +111,14 @@ def invoice_list(scope: Scope):
         page=query.page, page_size=query.page_size, past_end=PastEnd.LAST,
         options=invoice_queries.ROW_LOAD)
     totals: dict[str, Decimal] = {}
+    balances: dict[str, Decimal] = {}  # what is open on this page: claims still to be paid
     for invoice in page.items:
         totals[invoice.currency] = totals.get(invoice.currency, Decimal(0)) + invoice.gross_total
+        owed = (invoice.balance if invoice.status in OVERDUE_STATUSES
+                and invoice.type in invoice_queries.CLAIM_TYPES else Decimal(0))
+        balances[invoice.currency] = balances.get(invoice.currency, Decimal(0)) + owed
     return render_template(
-        "organizer/invoice_list.html", page=page, query=query, totals=totals,
+        "organizer/invoice_list.html", page=page, query=query, totals=totals, balances=balances,
         counts=invoice_queries.status_counts(scope.event), page_sizes=PAGE_SIZES,
         orderings=invoice_queries.BACK_OFFICE_ORDERINGS)
 
@@ -196,16 +218,67 @@ def invoice_edit(scope: Scope, invoice_id: int):
 @bp.get(EVENT + "/invoices/<int:invoice_id>")
 @scoped()
 def invoice_detail(scope: Scope, invoice_id: int):
+    return _render_detail(scope, invoice_id)
+
+
+def _render_detail(scope: Scope, invoice_id: int, payment_form: PaymentForm | None = None,
+                   status: int = 200):
     invoice = permissions.invoice_in_event(scope.event, invoice_id, *INVOICE_LOAD,
                                            selectinload(Invoice.sendings))
     history = invoice_queries.invoice_history(invoice)
     credit_notes = invoice_queries.credit_notes_in_event(scope.event, invoice)
     allowed = {a.value for a in allowed_actions(invoice.status, invoice.type)}
     actions = [name for name in LIFECYCLE if name in allowed]
+    can_record = "pay" in allowed and invoice.balance > 0
+    if payment_form is None and can_record:
+        # Prefilled with the balance, as a person types it (JPY 1190, EUR 8.99).
+        payment_form = PaymentForm(formdata=None, data={
+            "amount": plain(invoice.balance, minor_units(invoice.currency)),
+            "date": dt.date.today().isoformat()})
     return render_template(
         "organizer/invoice_detail.html", invoice=invoice, data=invoice_to_dict(invoice),
         history=history, credit_notes=credit_notes, actions=actions,
-        can_edit=invoice.is_draft)
+        can_edit=invoice.is_draft, payment_form=payment_form if can_record else None,
+        payment_labels=PAYMENT_METHOD_LABELS,
+        can_delete_payments=invoice.status != InvoiceStatus.ARCHIVED,
+        # A send must be confirmed over a mail that may have arrived (outcome unknown).
+        unknown_sending=invoices.unconfirmed_unknown_sending(invoice)), status
+
+
+@bp.post(EVENT + "/invoices/<int:invoice_id>/payments")
+@scoped(Role.MANAGER)
+def invoice_payment_new(scope: Scope, invoice_id: int):
+    """Record a payment (a refund on a credit note); problems show next to the fields."""
+    invoice = permissions.invoice_in_event(scope.event, invoice_id)
+    form = PaymentForm()
+    data = {name: (form[name].data or "").strip() for name in PAYMENT_FIELDS}
+    try:
+        payment = payments.record_payment(invoice, data, actor=scope.actor)
+    except ConflictError as error:
+        raise RefusedError(refusal_message(error), to=_invoice_url(scope, invoice)) from None
+    except ValidationError as error:
+        rollback()  # show the page again on what is stored, not on the failed attempt
+        attach_errors(form, error.fields)
+        return _render_detail(scope, invoice_id, payment_form=form, status=400)
+    places = minor_units(invoice.currency)
+    message = _("A payment of %(amount)s %(currency)s is recorded.",
+                amount=plain(payment.amount, places), currency=invoice.currency)
+    if invoice.status == InvoiceStatus.PAID:
+        message += " " + _("The invoice is paid.")
+    flash(message, "success")
+    return redirect(_invoice_url(scope, invoice) + "#payments", code=303)
+
+
+@bp.post(EVENT + "/invoices/<int:invoice_id>/payments/<int:payment_id>/delete")
+@scoped(Role.MANAGER)
+def invoice_payment_delete(scope: Scope, invoice_id: int, payment_id: int):
+    invoice = permissions.invoice_in_event(scope.event, invoice_id)
+    try:
+        payments.delete_payment(invoice, payment_id, actor=scope.actor)
+    except ConflictError as error:
+        raise RefusedError(refusal_message(error), to=_invoice_url(scope, invoice)) from None
+    flash(_("The payment is deleted."), "success")
+    return redirect(_invoice_url(scope, invoice) + "#payments", code=303)
 
 
 def _close(invoice, scope):
@@ -215,7 +288,9 @@ def _close(invoice, scope):
 
 def _send(invoice, scope):
     to = (request.form.get("to") or "").strip() or None
-    sending = invoices.send_invoice(invoice, actor=scope.actor, to=to)
+    # After a delivery of unknown outcome the form asks to confirm (invoice_detail.html).
+    sending = invoices.send_invoice(invoice, actor=scope.actor, to=to,
+                                    confirm=request.form.get("confirm") == "1")
     return _("Invoice %(number)s is on its way to %(to)s.", number=invoice.number,
              to=sending.to)
 

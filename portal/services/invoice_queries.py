@@ -27,6 +27,7 @@ import enum
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from sqlalchemy import Select, case, cast, func, or_, select
 from sqlalchemy.orm import aliased, contains_eager, joinedload, load_only, selectinload
@@ -35,13 +36,14 @@ from sqlalchemy.types import Numeric
 from ..domain.lifecycle import InvoiceStatus, InvoiceType
 from ..errors import NotFoundError
 from ..extensions import db
-from ..models import ApiToken, AuditEntry, Customer, Event, Invoice, token_events
+from ..models import ApiToken, AuditEntry, Customer, Event, Invoice, Payment, token_events
+from ..models.invoice import OVERDUE_STATUSES, overdue_clause
 from .input import FieldErrors, clean_date, clean_int
 
 DEFAULT_PAGE_SIZE = 25
 MAX_PAGE_SIZE = 200
 FILTER_KEYS = ("type", "status", "customer", "order", "number", "issued_after",
-               "issued_before", "is_cancellation", "refers", "locale")
+               "issued_before", "is_cancellation", "refers", "locale", "overdue")
 DEFAULT_ORDERING = "-created"
 
 # ---------------------------------------------------------------- loader options
@@ -50,7 +52,7 @@ DEFAULT_ORDERING = "-created"
 INVOICE_LOAD = (
     joinedload(Invoice.organizer), joinedload(Invoice.event), joinedload(Invoice.customer),
     joinedload(Invoice.refers), selectinload(Invoice.lines), selectinload(Invoice.discounts),
-    selectinload(Invoice.taxes),
+    selectinload(Invoice.taxes), selectinload(Invoice.payments),
 )
 # What a back-office list row shows besides the invoice's own columns.
 ROW_LOAD = (joinedload(Invoice.customer), joinedload(Invoice.refers))
@@ -60,7 +62,7 @@ ROW_LOAD = (joinedload(Invoice.customer), joinedload(Invoice.refers))
 LIST_COLUMNS = (Invoice.id, Invoice.number, Invoice.type, Invoice.status, Invoice.currency,
                 Invoice.issue_date, Invoice.due_date, Invoice.expires_at, Invoice.gross_total,
                 Invoice.event_id, Invoice.refers_id, Invoice.customer_id, Invoice.organizer_id,
-                Invoice.is_cancellation)
+                Invoice.is_cancellation, Invoice.amount_paid)
 
 
 # ---------------------------------------------------------------- pages
@@ -153,6 +155,9 @@ class InvoiceFilter:
     is_cancellation: bool | None = None
     # Only these ids (the dialects' detail views: Akinon `{id}`, OM `{id}`).
     ids: tuple[int, ...] = ()
+    # True: only invoices with a balance after their due date (SPEC §10), as of `today`.
+    overdue: bool | None = None
+    today: dt.date | None = None
     match: Match = Match.EXACT
 
     def conditions(self) -> list:
@@ -166,6 +171,9 @@ class InvoiceFilter:
             conditions.append(Invoice.status.in_(self.status))
         if self.is_cancellation is not None:
             conditions.append(Invoice.is_cancellation.is_(self.is_cancellation))
+        if self.overdue is not None:
+            overdue = overdue_clause(self.today or dt.date.today())
+            conditions.append(overdue if self.overdue else ~overdue)
         if self.order:
             conditions.append(Invoice.order_code == self.order)
         if self.locale:
@@ -302,14 +310,15 @@ def clean_invoice_query(args: Mapping, *, default_page_size: int = DEFAULT_PAGE_
             day = clean_date(query.errors, key, values[key])
             if day is not None:
                 setattr(filters, key, day)
-    if values["is_cancellation"]:
-        flag = values["is_cancellation"].lower()
-        if flag in {"true", "1", "yes"}:
-            filters.is_cancellation = True
-        elif flag in {"false", "0", "no"}:
-            filters.is_cancellation = False
-        else:
-            query.add_error("is_cancellation", "Enter true or false.")
+    for key in ("is_cancellation", "overdue"):
+        if values[key]:
+            flag = values[key].lower()
+            if flag in {"true", "1", "yes"}:
+                setattr(filters, key, True)
+            elif flag in {"false", "0", "no"}:
+                setattr(filters, key, False)
+            else:
+                query.add_error(key, "Enter true or false.")
     if values["ordering"]:
         if values["ordering"] in BACK_OFFICE_ORDERINGS:
             query.ordering = values["ordering"]
@@ -475,3 +484,88 @@ def recent_invoices_of_customer(customer: Customer, event_ids: list[int], *,
         select(Invoice).where(Invoice.customer_id == customer.id,
                               Invoice.event_id.in_(event_ids))
         .options(joinedload(Invoice.event)).order_by(*ORDERINGS["-created"]).limit(limit)))
+
+
+# ---------------------------------------------------------------- balances (SPEC §10)
+
+# Documents that are claims on the buyer: what the dashboard counts as open or overdue.
+CLAIM_TYPES = (InvoiceType.INVOICE.value, InvoiceType.SHIPPING_INVOICE.value)
+
+
+@dataclass
+class OpenAmounts:
+    """What an event's buyers still owe in one currency, and how much of it is overdue."""
+
+    currency: str
+    open: Decimal = Decimal(0)
+    overdue: Decimal = Decimal(0)
+    open_count: int = 0
+    overdue_count: int = 0
+
+
+def open_amounts(event_ids: list[int], *, today: dt.date | None = None,
+                 ) -> dict[int, list[OpenAmounts]]:
+    """Per event, per currency: the balance of its open, sent and disputed invoices and the
+    part of it past due, in one query (the balance is on the invoice row, no join). Summed as
+    Decimal here: SQLite would add the exact amounts as floats."""
+    today = today or dt.date.today()
+    result: dict[int, dict[str, OpenAmounts]] = {}
+    if not event_ids:
+        return {}
+    rows = db.session.execute(
+        select(Invoice.event_id, Invoice.currency, Invoice.gross_total, Invoice.amount_paid,
+               Invoice.due_date)
+        .where(Invoice.event_id.in_(event_ids), Invoice.status.in_(OVERDUE_STATUSES),
+               Invoice.type.in_(CLAIM_TYPES))).all()
+    for row in rows:
+        balance = abs(row.gross_total) - row.amount_paid
+        if balance <= 0:
+            continue
+        amounts = result.setdefault(row.event_id, {}).setdefault(
+            row.currency, OpenAmounts(row.currency))
+        amounts.open += balance
+        amounts.open_count += 1
+        if row.due_date is not None and row.due_date < today:
+            amounts.overdue += balance
+            amounts.overdue_count += 1
+    return {event_id: sorted(by_currency.values(), key=lambda a: a.currency)
+            for event_id, by_currency in result.items()}
+
+
+# ---------------------------------------------------------------- statements (SPEC §10)
+
+# What a statement lists: closed claims and credit notes (never drafts, never proformas).
+STATEMENT_TYPES = (*CLAIM_TYPES, InvoiceType.CREDIT_NOTE.value)
+
+
+def _statement_documents(customer: Customer, event_ids: list[int] | None) -> list:
+    conditions = [*visible_to(customer), Invoice.type.in_(STATEMENT_TYPES)]
+    if event_ids is not None:
+        conditions.append(Invoice.event_id.in_(event_ids))
+    return conditions
+
+
+def statement_documents(customer: Customer, *, until: dt.date,
+                        event_ids: list[int] | None = None) -> list[Invoice]:
+    """The customer's closed invoices and credit notes issued on or before `until`, in date
+    order, with only the columns a statement reads."""
+    return list(db.session.scalars(
+        select(Invoice).where(*_statement_documents(customer, event_ids),
+                              Invoice.issue_date <= until)
+        .options(load_only(Invoice.id, Invoice.number, Invoice.type, Invoice.status,
+                           Invoice.currency, Invoice.issue_date, Invoice.due_date,
+                           Invoice.gross_total, Invoice.amount_paid, Invoice.refers_id,
+                           Invoice.is_cancellation, Invoice.customer_id,
+                           Invoice.organizer_id, Invoice.event_id))
+        .order_by(Invoice.issue_date, Invoice.id)))
+
+
+def statement_payments(customer: Customer, *, until: dt.date,
+                       event_ids: list[int] | None = None) -> list:
+    """(payment, invoice id) of those documents' payments dated on or before `until`."""
+    return list(db.session.execute(
+        select(Payment.id, Payment.invoice_id, Payment.amount, Payment.date, Payment.method,
+               Payment.reference)
+        .join(Invoice, Invoice.id == Payment.invoice_id)
+        .where(*_statement_documents(customer, event_ids), Payment.date <= until)
+        .order_by(Payment.date, Payment.id)).all())

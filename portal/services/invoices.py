@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from ..domain import money
 from ..domain.lifecycle import (
@@ -22,7 +22,7 @@ from ..domain.lifecycle import (
     InvoiceType,
     next_status,
 )
-from ..errors import ConflictError, NotFoundError, ValidationError
+from ..errors import ConflictError, ValidationError
 from ..extensions import db
 from ..i18n import _
 from ..jobs import enqueue
@@ -31,53 +31,23 @@ from ..models import (
     Event,
     Invoice,
     InvoiceDiscount,
-    InvoiceDocument,
     InvoiceLine,
     InvoiceTax,
     Order,
     Sending,
 )
 from ..models.types import utcnow
-from . import audit, numbering
+from . import audit, numbering, payments
 from .audit import Actor
 from .input import FieldErrors, clean_email
 from .invoice_input import SHIPPING_FIELDS, TEXT_FIELDS, clean_invoice_input
+from .locking import lock_invoice
 from .mail_transports import new_message_id
 
 # Address fields copied from a customer's billing address into an invoice.
 BUYER_KEYS = ("company", "first_name", "last_name", "street1", "street2", "city", "postal_code",
               "state", "country", "vat_id", "tax_office", "tax_number", "email", "phone",
               "is_corporate")
-
-
-# What a lifecycle step reads of an invoice: re-read under the lock (lock_invoice).
-_INVOICE_STATE = (Invoice, InvoiceLine, InvoiceDiscount, InvoiceTax, Sending, InvoiceDocument)
-
-
-def lock_invoice(invoice: Invoice) -> Invoice:
-    """Take the invoice's row lock and re-read it, so the step decides on fresh state.
-
-    The caller loaded the invoice (and maybe its lines, sendings, document) before any lock was
-    held; on PostgreSQL another request may have changed or deleted it since, and committed
-    while this one waited. `SELECT … FOR UPDATE` queues every step on the row; then all the
-    invoice-side objects this session holds are expired, so everything the step reads next is
-    what was committed before the lock was granted. (Re-selecting with `populate_existing`
-    alone is not enough: it refreshes only the rows it returns, and only once they are fetched.)
-    On SQLite the writing transaction holds the database's write lock from its first read
-    (BEGIN IMMEDIATE, see db_setup), so nothing there can be stale; the same re-read keeps the
-    two paths one. An invoice deleted meanwhile is NotFoundError.
-    """
-    session = db.session
-    session.flush()
-    statement = select(Invoice.id).where(Invoice.id == invoice.id)
-    if session.get_bind().dialect.name == "postgresql":
-        statement = statement.with_for_update()
-    if session.scalar(statement) is None:
-        raise NotFoundError()
-    for held in list(session.identity_map.values()):
-        if isinstance(held, _INVOICE_STATE):
-            session.expire(held)
-    return invoice
 
 
 def _step(invoice: Invoice, action: Action) -> InvoiceStatus | None:
@@ -408,7 +378,7 @@ def close_invoice(invoice: Invoice, *, actor: Actor, today: dt.date | None = Non
     audit.record(actor, "close", organizer_id=invoice.organizer_id, event_id=invoice.event_id,
                  invoice=invoice, from_status=InvoiceStatus.DRAFT.value,
                  to_status=invoice.status, data={"number": invoice.number})
-    enqueue("portal.render_document", invoice.id)
+    enqueue("portal.render_document", invoice.id, organizer_id=invoice.organizer_id)
     return invoice
 
 
@@ -425,11 +395,23 @@ def _transition(invoice: Invoice, action: Action, *, actor: Actor, data: dict | 
     return invoice
 
 
-def send_invoice(invoice: Invoice, *, actor: Actor, to: str | None = None) -> Sending:
+def send_invoice(invoice: Invoice, *, actor: Actor, to: str | None = None,
+                 confirm: bool = False) -> Sending:
     """Record a sending and queue its delivery. An open invoice becomes sent at once (SPEC §3);
-    should this delivery fail, `fail_sending` moves it back to open."""
+    should this delivery fail, `fail_sending` moves it back to open.
+
+    While a sending's outcome is unknown (the buyer may have that mail already) and no mail
+    of the invoice was delivered since, a new send is refused with 409 `delivery_unknown`
+    unless `confirm` is true."""
     lock_invoice(invoice)
     new_status = _step(invoice, Action.SEND)
+    unknown = None if confirm else unconfirmed_unknown_sending(invoice)
+    if unknown is not None:
+        raise ConflictError(
+            _("The last mail of this invoice may have arrived (its delivery outcome is "
+              "unknown, Message-ID %(message_id)s). Check with the buyer, then confirm to "
+              "send it again.", message_id=unknown.message_id or "-"),
+            code="delivery_unknown")
     address = to or (invoice.billing_address or {}).get("email") or (
         invoice.customer.email if invoice.customer else "")
     if not address:
@@ -450,8 +432,19 @@ def send_invoice(invoice: Invoice, *, actor: Actor, to: str | None = None) -> Se
     audit.record(actor, "send", organizer_id=invoice.organizer_id, event_id=invoice.event_id,
                  invoice=invoice, from_status=old, to_status=invoice.status,
                  data={"to": address, "sending": sending.id})
-    enqueue("portal.deliver_sending", sending.id)
+    enqueue("portal.deliver_sending", sending.id, organizer_id=invoice.organizer_id)
     return sending
+
+
+def unconfirmed_unknown_sending(invoice: Invoice) -> Sending | None:
+    """The newest sending of unknown outcome with no delivered sending after it, if any:
+    what a new send must be confirmed over."""
+    last_sent = select(func.coalesce(func.max(Sending.id), 0)).where(
+        Sending.invoice_id == invoice.id, Sending.outcome == "sent").scalar_subquery()
+    return db.session.scalar(
+        select(Sending).where(Sending.invoice_id == invoice.id, Sending.outcome == "unknown",
+                              Sending.id > last_sent)
+        .order_by(Sending.id.desc()).limit(1))
 
 
 def complete_sending(sending: Sending, *, message_id: str) -> None:
@@ -480,10 +473,20 @@ def fail_sending(sending: Sending, *, error: str) -> None:
                  to_status=invoice.status, data={"to": sending.to, "error": error[:500]})
 
 
-def pay_invoice(invoice: Invoice, *, actor: Actor) -> Invoice:
-    _transition(invoice, Action.PAY, actor=actor)
-    invoice.paid_at = utcnow()
-    return invoice
+def unknown_sending(sending: Sending, *, error: str) -> None:
+    """The message may have reached the mail server (cut off after it went out whole): not a
+    failure, so the invoice keeps its status; a new send asks for confirmation first."""
+    invoice = lock_invoice(sending.invoice)
+    sending.outcome, sending.error = "unknown", error[:2000]
+    audit.record(Actor.system("mail"), "delivery_unknown", organizer_id=invoice.organizer_id,
+                 event_id=invoice.event_id, invoice=invoice, from_status=invoice.status,
+                 to_status=invoice.status,
+                 data={"to": sending.to, "message_id": sending.message_id})
+
+
+def pay_invoice(invoice: Invoice, *, actor: Actor, today: dt.date | None = None) -> Invoice:
+    """`pay` (SPEC §3, §10): a payment of the whole balance, dated today, method `other`."""
+    return payments.pay_in_full(invoice, actor=actor, today=today)
 
 
 def dispute_invoice(invoice: Invoice, *, actor: Actor, reason: str = "") -> Invoice:
@@ -523,7 +526,7 @@ def cancel_invoice(invoice: Invoice, *, actor: Actor,
     audit.record(actor, "close", organizer_id=credit.organizer_id, event_id=credit.event_id,
                  invoice=credit, from_status=None, to_status=credit.status,
                  data={"number": credit.number, "cancels": invoice.number})
-    enqueue("portal.render_document", credit.id)
+    enqueue("portal.render_document", credit.id, organizer_id=credit.organizer_id)
     return credit
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from ..domain.money import minor_units
-from ..models import Invoice
+from ..models import Invoice, Payment
 
 
 def fixed(value: Decimal | None, places: int) -> str | None:
@@ -21,6 +21,20 @@ def fixed(value: Decimal | None, places: int) -> str | None:
 
 def _iso(value):
     return value.isoformat().replace("+00:00", "Z") if value is not None else None
+
+
+def payment_to_dict(payment: Payment, places: int) -> dict:
+    """A payment (SPEC §10). `recorded_by` is the kind of actor, not who: the same object
+    goes to the customer, who need not learn the clerk's address."""
+    return {
+        "id": payment.id,
+        "amount": fixed(payment.amount, places),
+        "date": payment.date.isoformat(),
+        "method": payment.method,
+        "reference": payment.reference or "",
+        "recorded_by": payment.actor_type,
+        "created_at": _iso(payment.created_at),
+    }
 
 
 def invoice_to_dict(invoice: Invoice) -> dict:
@@ -103,6 +117,9 @@ def invoice_to_dict(invoice: Invoice) -> dict:
         },
         "taxes": [{"code": t.code, "rate": fixed(t.rate, 2), "taxable": amount(t.taxable),
                    "amount": amount(t.amount)} for t in invoice.taxes],
+        "payments": [payment_to_dict(p, places) for p in invoice.payments],
+        "amount_paid": amount(invoice.amount_paid or 0),
+        "balance": amount(invoice.balance),
         "shipping": shipping,
         "texts": {
             "introductory": invoice.introductory_text or "",
@@ -119,3 +136,10 @@ def invoice_to_dict(invoice: Invoice) -> dict:
         "closed_at": _iso(invoice.closed_at),
         "updated_at": _iso(invoice.updated_at),
     }
+
+
+def sending_to_dict(sending) -> dict:
+    """One e-mailing of an invoice, as the API shows it (outcome `unknown`: check first)."""
+    return {"id": sending.id, "to": sending.to, "at": _iso(sending.at),
+            "outcome": sending.outcome, "message_id": sending.message_id,
+            "error": sending.error, "delivered_at": _iso(sending.delivered_at)}

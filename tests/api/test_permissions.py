@@ -36,6 +36,9 @@ MATRIX = [
     ("invoices/{draft}/pdf/", "GET", None, 200, 200, 404, 404, 401, 401),
     ("invoices/{open}/pdf/", "GET", None, 200, 200, 404, 404, 401, 401),
     ("invoices/{open}/sendings/", "GET", None, 200, 200, 404, 404, 401, 401),
+    ("invoices/{open}/payments/", "GET", None, 200, 200, 404, 404, 401, 401),
+    ("invoices/{open}/payments/", "POST", {"amount": "1.00"}, 201, 403, 404, 404, 401, 401),
+    ("invoices/{paid}/payments/{payment}/", "DELETE", None, 204, 403, 404, 404, 401, 401),
     ("orders/", "GET", None, 200, 200, 404, 404, 401, 401),
     ("orders/", "POST", "order", 201, 403, 404, 404, 401, 401),
     ("orders/{order}/", "GET", None, 200, 200, 404, 404, 401, 401),
@@ -44,6 +47,7 @@ MATRIX = [
     ("customers/{customer}/", "GET", None, 200, 200, 404, 404, 401, 401),
     ("customers/{customer}/", "PATCH", {"name": "J. B."}, 200, 403, 404, 404, 401, 401),
     ("customers/{customer}/rotate-key/", "POST", None, 200, 403, 404, 404, 401, 401),
+    ("customers/{customer}/statement/", "GET", None, 200, 200, 404, 404, 401, 401),
     ("/customer/invoices", "GET", None, 401, 401, 401, 401, 401, 200),
     ("/customer/invoices/{open}", "GET", None, 401, 401, 401, 401, 401, 200),
     ("/customer/invoices/{open}/pdf", "GET", None, 401, 401, 401, 401, 401, 200),
@@ -58,6 +62,7 @@ class Objects:
     paid: int
     order: str
     customer: int
+    payment: int
 
 
 @pytest.fixture
@@ -74,7 +79,7 @@ def objects(world, make, request) -> Objects:
     invoices.pay_invoice(paid, actor=ACTOR)
     order = make.order(event, customer)
     return Objects(draft=draft.id, open=open_.id, disputed=disputed.id, paid=paid.id,
-                   order=order.code, customer=customer.id)
+                   order=order.code, customer=customer.id, payment=paid.payments[0].id)
 
 
 def _url(world, objects: Objects, route: str) -> str:
@@ -121,7 +126,7 @@ def test_the_matrix_covers_every_api_route(app):
     covered = set()
     for path, method, *_ in MATRIX:
         path = path.format(draft="<id>", open="<id>", disputed="<id>", paid="<id>",
-                           order="<code>", customer="<id>")
+                           order="<code>", customer="<id>", payment="<payment_id>")
         if path.startswith("org/"):
             rule = "/api/v1/organizers/<organizer>/" + path[4:]
         elif path.startswith("/customer/"):

@@ -57,6 +57,16 @@ CASES = [
      (409, 409, 409, 404, 404, 302)),  # visible, its PDF still being made
     ("GET", lambda w, m: w.url(f"/invoices/{w.foreign.id}/pdf"), None, NOBODY),
     ("GET", lambda w, m: w.url("/invoices/new"), None, ACT_FORM),
+    # payments and statements
+    ("GET", lambda w, m: w.org_url(f"/customers/{w.customer.id}/statement"), None, READ),
+    ("GET", lambda w, m: w.org_url(f"/customers/{w.foreign_customer.id}/statement"), None,
+     NOBODY),
+    ("POST", lambda w, m: w.url(f"/invoices/{w.open.id}/payments"),
+     lambda w: {"amount": "1.00", "method": "cash"}, ACT),
+    ("POST", lambda w, m: w.url(f"/invoices/{w.foreign.id}/payments"),
+     lambda w: {"amount": "1.00", "method": "cash"}, NOBODY_ACT),
+    ("POST", lambda w, m: w.url(f"/invoices/{w.paid.id}/payments/{w.paid.payments[0].id}/delete"),
+     None, ACT),
     ("GET", lambda w, m: w.url(f"/invoices/{w.draft.id}/edit"), None, ACT_FORM),
     ("GET", lambda w, m: w.url(f"/invoices/{w.foreign.id}/edit"), None, NOBODY_ACT),
     ("POST", lambda w, m: w.url("/invoices/new"),

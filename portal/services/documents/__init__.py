@@ -34,6 +34,7 @@ from .render import (
     make_pdf,
     postprocess_pdf,
     render_invoice_pdf,
+    render_pdf,
     render_template_file,
 )
 from .store import (
@@ -54,6 +55,6 @@ __all__ = [
     "DocumentPendingError", "build_pdf_context", "context_from_dict", "count_pages",
     "document_language", "document_title", "ensure_document", "labels_for", "make_pdf",
     "missing_document_ids", "pdf_filename", "pending_document_context", "postprocess_pdf",
-    "preview_pdf", "render_invoice_pdf", "render_template_file", "store_document_of_record",
-    "store_pdf", "stored_document",
+    "preview_pdf", "render_invoice_pdf", "render_pdf", "render_template_file",
+    "store_document_of_record", "store_pdf", "stored_document",
 ]

@@ -60,17 +60,22 @@ def _resource_policy():
                                        max_render_seconds=300)
 
 
-def render_invoice_pdf(context: dict) -> bytes:
-    """Render the PDF for a context made by `build_pdf_context`. Pure: no database access."""
+def render_pdf(template: str, context: dict) -> bytes:
+    """Any PDF template under templates/pdf/ with the same fonts, confinement and escaping."""
     from xhtml2pdf import pisa
 
-    html = render_template_file("pdf/invoice.html", **context)
+    html = render_template_file(template, **context)
     out = io.BytesIO()
     status = pisa.CreatePDF(html, dest=out, encoding="utf-8", link_callback=_link_callback,
                             resource_policy=_resource_policy())
     if status.err:
-        raise RuntimeError(f"the invoice PDF could not be rendered ({status.err} errors)")
+        raise RuntimeError(f"the PDF {template} could not be rendered ({status.err} errors)")
     return out.getvalue()
+
+
+def render_invoice_pdf(context: dict) -> bytes:
+    """Render the PDF for a context made by `build_pdf_context`. Pure: no database access."""
+    return render_pdf("pdf/invoice.html", context)
 
 
 # ---------------------------------------------------------------- step 2: post-process

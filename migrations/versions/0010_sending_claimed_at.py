@@ -1,7 +1,7 @@
 """Sendings: the delivery claim gets its own column, so the Message-ID is fixed at send
 
-Revision ID: 0015
-Revises: 0004
+Revision ID: 0010
+Revises: 0008
 Create Date: 2026-11-29
 
 A sending's RFC 5322 Message-ID is now chosen when the sending is recorded (the OM dialect
@@ -14,8 +14,8 @@ import sqlalchemy as sa
 import portal.models.types
 
 
-revision = '0015'
-down_revision = '0004'
+revision = '0010'
+down_revision = '0008'
 branch_labels = None
 depends_on = None
 
