@@ -186,7 +186,7 @@ def account():
     if request.method == "POST":
         try:
             if form.new_password.data != form.confirm_password.data:
-                raise ValidationError({"confirm_password": ["The two passwords differ."]})
+                raise ValidationError({"confirm_password": [_("The two passwords differ.")]})
             organizers.change_password(current_user, form.current_password.data,
                                        form.new_password.data)
         except ValidationError as error:

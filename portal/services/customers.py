@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from ..errors import ValidationError
 from ..extensions import db
+from ..i18n import _
 from ..models import Customer, Organizer
 from ..models.types import utcnow
 from . import audit
@@ -25,7 +26,7 @@ def _clean(errors: FieldErrors, data: dict, *, creating: bool) -> dict:
     out = {}
     for key in data:
         if key not in CUSTOMER_FIELDS and key not in ("id", "key", "created_at"):
-            errors.add(key, "Unknown field.")
+            errors.add(key, _("Unknown field."))
     if creating or "reference" in data:
         out["reference"] = clean_text(errors, "reference", data.get("reference"), max_length=64,
                                  required=True)

@@ -21,6 +21,7 @@ from ..domain.money import (
     RoundingRule,
 )
 from ..errors import ValidationError
+from ..i18n import _
 from .input import (  # re-exported: callers import the shared cleaners from here too
     FieldErrors,
     clean_bool,
@@ -66,12 +67,12 @@ def clean_address(errors, prefix: str, raw) -> dict | None:
     if raw is None:
         return None
     if not isinstance(raw, dict):
-        errors.add(prefix, "Enter an object.")
+        errors.add(prefix, _("Enter an object."))
         return None
     address = {}
     for key in raw:
         if key not in ADDRESS_FIELDS:
-            errors.add(f"{prefix}.{key}", "Unknown field.")
+            errors.add(f"{prefix}.{key}", _("Unknown field."))
     for key in ADDRESS_FIELDS:
         field, value = f"{prefix}.{key}", raw.get(key)
         if key == "is_corporate":
@@ -88,11 +89,11 @@ def clean_address(errors, prefix: str, raw) -> dict | None:
 def _clean_line(errors, i: int, raw, currency_places: int) -> dict | None:
     prefix = f"lines.{i}"
     if not isinstance(raw, dict):
-        errors.add(prefix, "Enter an object.")
+        errors.add(prefix, _("Enter an object."))
         return None
     for key in raw:
         if key not in LINE_FIELDS and key not in LINE_COMPUTED:
-            errors.add(f"{prefix}.{key}", "Unknown field.")
+            errors.add(f"{prefix}.{key}", _("Unknown field."))
     line = {
         "sku": clean_text(errors, f"{prefix}.sku", raw.get("sku"), max_length=40) or "",
         "description": clean_text(errors, f"{prefix}.description", raw.get("description"),
@@ -120,11 +121,11 @@ def _clean_line(errors, i: int, raw, currency_places: int) -> dict | None:
         "order_line": raw.get("order_line"),
     }
     if line["discount_rate"] is not None and line["discount_amount"] is not None:
-        errors.add(f"{prefix}.discount_amount", "Give a discount rate or an amount, not both.")
+        errors.add(f"{prefix}.discount_amount", _("Give a discount rate or an amount, not both."))
     if (line["discount_amount"] is not None and line["quantity"] is not None
             and line["unit_price"] is not None
             and line["discount_amount"] > abs(line["unit_price"] * line["quantity"])):
-        errors.add(f"{prefix}.discount_amount", "The discount is larger than the line.")
+        errors.add(f"{prefix}.discount_amount", _("The discount is larger than the line."))
     return line
 
 
@@ -132,11 +133,11 @@ def _clean_charge(errors, field, raw, amount_key, currency_places):
     if raw is None:
         return None
     if not isinstance(raw, dict):
-        errors.add(field, "Enter an object or null.")
+        errors.add(field, _("Enter an object or null."))
         return None
     for key in raw:
         if key not in ("name", amount_key, "tax_rate", "tax_code"):
-            errors.add(f"{field}.{key}", "Unknown field.")
+            errors.add(f"{field}.{key}", _("Unknown field."))
     return {
         "name": clean_text(errors, f"{field}.name", raw.get("name"), max_length=80, required=True),
         "amount": clean_decimal(errors, f"{field}.{amount_key}", raw.get(amount_key),
@@ -158,9 +159,9 @@ def _clean_keys(errors, raw, *, creating: bool) -> None:
         if key in COMPUTED:
             continue
         if key not in WRITABLE:
-            errors.add(key, "Unknown field.")
+            errors.add(key, _("Unknown field."))
         elif key in CREATE_ONLY and not creating:
-            errors.add(key, "Can only be given when the invoice is created.")
+            errors.add(key, _("Can only be given when the invoice is created."))
 
 
 def _clean_currency(errors, raw, currency: str) -> tuple[dict, int]:
@@ -169,7 +170,7 @@ def _clean_currency(errors, raw, currency: str) -> tuple[dict, int]:
         return {}, CURRENCY_MINOR_UNITS.get(currency, 2)
     currency = raw["currency"] if isinstance(raw["currency"], str) else ""
     if currency not in CURRENCY_MINOR_UNITS:
-        errors.add("currency", "Unknown ISO 4217 currency code.")
+        errors.add("currency", _("Unknown ISO 4217 currency code."))
         return {}, CURRENCY_MINOR_UNITS["EUR"]
     return {"currency": currency}, CURRENCY_MINOR_UNITS[currency]
 
@@ -324,7 +325,7 @@ SECTIONS = (_clean_header, _clean_rounding, _clean_addresses, _clean_lines, _cle
 def clean_invoice_input(raw, *, creating: bool, currency: str) -> dict:
     """Typed, checked values for the fields present in `raw` (absent fields stay absent)."""
     if not isinstance(raw, dict):
-        raise ValidationError({"body": ["Send a JSON object."]})
+        raise ValidationError({"body": [_("Send a JSON object.")]})
     errors = FieldErrors()
     _clean_keys(errors, raw, creating=creating)
     out, places = _clean_currency(errors, raw, currency)

@@ -235,7 +235,7 @@ def _apply(invoice: Invoice, clean: dict, errors: dict, *, event: Event) -> None
     if invoice.type == InvoiceType.SHIPPING_INVOICE or not any(
             getattr(invoice, k) is not None for k in SHIPPING_FIELDS):
         return
-    errors.setdefault("shipping", []).append("Shipping fields are for shipping invoices only.")
+    errors.setdefault("shipping", []).append(_("Shipping fields are for shipping invoices only."))
 
 
 def _texts_follow_locale(invoice: Invoice, event: Event, locale_before: str) -> None:
@@ -345,7 +345,7 @@ def close_invoice(invoice: Invoice, *, actor: Actor, today: dt.date | None = Non
     lock_invoice(invoice)
     new_status = _step(invoice, Action.CLOSE)
     if invoice.is_expired():
-        raise ConflictError("This offer expired; it can no longer be closed.", code="expired")
+        raise ConflictError(_("This offer expired; it can no longer be closed."), code="expired")
     problems: dict[str, list[str]] = {}
     if not invoice.lines:
         problems["lines"] = ["An invoice needs at least one line before it can be closed."]
@@ -355,7 +355,7 @@ def close_invoice(invoice: Invoice, *, actor: Actor, today: dt.date | None = Non
             invoice.refers is None or invoice.refers.status == InvoiceStatus.DRAFT):
         problems["refers"] = ["A credit note must refer to a closed invoice."]
     if problems:
-        raise ValidationError(problems, "This draft is not ready to be closed.")
+        raise ValidationError(problems, _("This draft is not ready to be closed."))
     totals = recompute(invoice)
     if totals.total.gross < 0 and invoice.type != InvoiceType.CREDIT_NOTE:
         # A line may carry a negative price (a voucher, a correction), but a claim never
@@ -363,7 +363,7 @@ def close_invoice(invoice: Invoice, *, actor: Actor, today: dt.date | None = Non
         raise ValidationError({"lines": [_(
             "The total is below zero. Lines may have negative prices, but an invoice cannot; "
             "issue a credit note for money owed to the buyer.")]},
-            "This draft is not ready to be closed.")
+            _("This draft is not ready to be closed."))
     event = invoice.event
     today = today or dt.date.today()
     invoice.seller = event.seller()
@@ -415,7 +415,7 @@ def send_invoice(invoice: Invoice, *, actor: Actor, to: str | None = None,
     address = to or (invoice.billing_address or {}).get("email") or (
         invoice.customer.email if invoice.customer else "")
     if not address:
-        raise ValidationError({"to": ["The buyer has no e-mail address; give one."]})
+        raise ValidationError({"to": [_("The buyer has no e-mail address; give one.")]})
     errors = FieldErrors()
     address = clean_email(errors, "to", address, required=True)
     if errors:
@@ -492,9 +492,9 @@ def pay_invoice(invoice: Invoice, *, actor: Actor, today: dt.date | None = None)
 def dispute_invoice(invoice: Invoice, *, actor: Actor, reason: str = "") -> Invoice:
     reason = (reason or "").strip()
     if actor.kind == "customer" and not reason:
-        raise ValidationError({"reason": ["Tell us what is wrong with this invoice."]})
+        raise ValidationError({"reason": [_("Tell us what is wrong with this invoice.")]})
     if len(reason) > 2000:
-        raise ValidationError({"reason": ["Use at most 2000 characters."]})
+        raise ValidationError({"reason": [_("Use at most 2000 characters.")]})
     _transition(invoice, Action.DISPUTE, actor=actor, data={"reason": reason})
     invoice.dispute_reason = reason
     enqueue("portal.mail_dispute", invoice.id)  # the organizer is told (SPEC §14)
