@@ -19,8 +19,10 @@ class PortalError(Exception):
     message = _l("Something went wrong.")
 
     def __init__(self, message: str | None = None, *, code: str | None = None):
-        super().__init__(message or self.message)
-        self.message = message or self.message
+        # Said in the reader's language at the moment of the refusal (the class default is lazy).
+        text = str(message or self.message)
+        super().__init__(text)
+        self.message = text
         if code:
             self.code = code
 
