@@ -52,6 +52,14 @@ def load_config(instance_path: str) -> dict:
             "DOCUMENT_SWEEP_INTERVAL", "0" if env == "testing" else "60")),
         "DOCUMENT_SWEEP_GRACE": float(os.environ.get("DOCUMENT_SWEEP_GRACE", "120")),
         "DOCUMENT_SWEEP_BATCH": int(os.environ.get("DOCUMENT_SWEEP_BATCH", "50")),
+        # Webhooks (services/webhooks.py): private, loopback and link-local targets are
+        # refused unless allowed (allowed by default in development and tests only).
+        "WEBHOOK_ALLOW_PRIVATE_TARGETS": _bool("WEBHOOK_ALLOW_PRIVATE_TARGETS",
+                                               env in {"development", "testing"}),
+        "WEBHOOK_TIMEOUT": float(os.environ.get("WEBHOOK_TIMEOUT", "10")),
+        "WEBHOOK_RETRY_BASE": float(os.environ.get("WEBHOOK_RETRY_BASE", "30")),
+        "WEBHOOK_RETRY_WINDOW": float(os.environ.get("WEBHOOK_RETRY_WINDOW", str(3 * 86400))),
+        "WEBHOOK_RETENTION_DAYS": int(os.environ.get("WEBHOOK_RETENTION_DAYS", "30")),
         "MAIL_SERVER": os.environ.get("MAIL_SERVER") or None,
         "MAIL_PORT": int(os.environ.get("MAIL_PORT", "25")),
         "MAIL_USERNAME": os.environ.get("MAIL_USERNAME") or None,

@@ -174,8 +174,11 @@ class EmbeddedSweeper:
             try:
                 if not ours:  # another process on this host is sweeping right now
                     return None
-                return sweep_documents(grace=self.grace, limit=self.limit,
-                                       failures=self.failures)
+                result = sweep_documents(grace=self.grace, limit=self.limit,
+                                         failures=self.failures)
+                from .jobs import run_now
+                run_now("portal.webhooks_tick")  # webhook retries, purge, overdue sweep
+                return result
             except Exception:  # the database away: try again next time
                 logger.exception("document sweep failed")
                 return None

@@ -57,6 +57,9 @@ def make_celery(app, registry) -> Celery:
             "task": "portal.sweep_documents", "schedule": interval,
             # A sweep still queued when the next is due is dropped: the next one does its work.
             "options": {"queue": queue, "expires": max(interval, 10.0)},
+        }, "webhooks-tick": {  # webhook retries, purge, overdue sweep (services/webhooks.py)
+            "task": "portal.webhooks_tick", "schedule": interval,
+            "options": {"queue": queue, "expires": max(interval, 10.0)},
         }}
     for name, func in registry.items():
         celery.task(name=name, bind=False)(func)

@@ -7,10 +7,12 @@ from .invoice import Invoice, InvoiceDiscount, InvoiceDocument, InvoiceLine, Inv
 from .order import Order, OrderLine
 from .organizer import Membership, Organizer, Role, User, membership_events
 from .token import ApiToken, IdempotencyRecord, token_events
+from .webhook import WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent
 
 __all__ = [
     "ApiToken", "AuditEntry", "Customer", "Event", "IdempotencyRecord", "Invoice",
     "InvoiceDiscount", "InvoiceDocument", "InvoiceLine", "InvoiceTax", "Membership",
     "NumberSequence", "Order", "OrderLine", "Organizer", "Role", "Sending", "User",
-    "membership_events", "token_events",
+    "WebhookAttempt", "WebhookDelivery", "WebhookEndpoint", "WebhookEvent", "membership_events",
+    "token_events",
 ]
