@@ -25,8 +25,9 @@ class Received:
 
 
 class Receiver:
-    def __init__(self, replies=(), default: int | str = 200):
+    def __init__(self, replies=(), default: int | str = 200, delay: float = 0.0):
         self.replies = list(replies)
+        self.delay = delay
         self.default = default
         self.received: list[Received] = []
         self.lock = threading.Lock()
@@ -40,6 +41,8 @@ class Receiver:
                 with receiver.lock:
                     receiver.received.append(Received(self.path, dict(self.headers), body))
                     reply = receiver.replies.pop(0) if receiver.replies else receiver.default
+                if receiver.delay:
+                    time.sleep(receiver.delay)  # a slow receiver widens every race window
                 if reply == "hang":
                     receiver.release.wait(10)
                     return
@@ -80,8 +83,8 @@ class Receiver:
 def receiver():
     started = []
 
-    def build(replies=(), default=200) -> Receiver:
-        made = Receiver(replies, default).start()
+    def build(replies=(), default=200, delay=0.0) -> Receiver:
+        made = Receiver(replies, default, delay).start()
         started.append(made)
         return made
 
