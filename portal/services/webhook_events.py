@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from ..domain.lifecycle import CREDITED_TYPES, InvoiceType
 from ..extensions import db
@@ -26,7 +26,8 @@ from ..models import Customer, Invoice, WebhookDelivery, WebhookEndpoint, Webhoo
 from ..models.types import utcnow
 from .representation import customer_to_dict, invoice_to_dict
 
-DELIVER_JOB = "portal.deliver_webhook"
+DELIVER_JOB = "portal.deliver_webhook"              # one delivery (services/webhooks.py)
+DELIVER_EVENT_JOB = "portal.deliver_webhook_event"  # every delivery of one event
 
 INVOICE_EVENTS = (
     "invoice.created", "invoice.updated", "invoice.deleted", "invoice.closed",
@@ -104,14 +105,14 @@ def emit(event_type: str, *, organizer_id: int, organizer: str, event: str | Non
         created_at=now,
         payload={"organizer": organizer, "event": event,
                  "data": data() if callable(data) else data})
-    row.deliveries = [WebhookDelivery(endpoint_id=endpoint_id, invoice_id=invoice_id,
-                                      state="pending", attempts=0, claim=0, next_attempt_at=now,
-                                      created_at=now)
-                      for endpoint_id in targets]
     db.session.add(row)
     db.session.flush()
-    for delivery in row.deliveries:
-        enqueue(DELIVER_JOB, delivery.id)
+    # One statement for all the deliveries (no ids needed back: the job finds them).
+    db.session.execute(insert(WebhookDelivery), [
+        {"webhook_event_id": row.id, "endpoint_id": endpoint_id, "invoice_id": invoice_id,
+         "state": "pending", "attempts": 0, "claim": 0, "next_attempt_at": now,
+         "created_at": now} for endpoint_id in targets])
+    enqueue(DELIVER_EVENT_JOB, row.id)
     return row
 
 
@@ -134,22 +135,24 @@ def emit_for_invoice(event_type: str, invoice: Invoice, extra: Callable[[], dict
             body.update(extra())
         return body
 
+    targets = _subscribers(invoice.organizer_id, event_type)
+    if not targets:  # before anything is loaded for the payload
+        return None
     return emit(event_type, organizer_id=invoice.organizer_id,
                 organizer=invoice.organizer.slug, event=invoice.event.slug, data=data,
-                invoice_id=invoice.id, event_id=invoice.event_id)
+                invoice_id=invoice.id, event_id=invoice.event_id, endpoint_ids=targets)
 
 
 def from_audit(entry, invoice: Invoice | None) -> None:
     """The webhook events an audit entry stands for (called by `audit.record`)."""
     if entry.object_type == "customer":
         for event_type in CUSTOMER_AUDIT_EVENTS.get(entry.action, ()):
-            if not _subscribers(entry.organizer_id, event_type):
-                continue
-            customer = db.session.get(Customer, entry.object_id)
+            targets = _subscribers(entry.organizer_id, event_type)
+            customer = db.session.get(Customer, entry.object_id) if targets else None
             if customer is not None:
                 emit(event_type, organizer_id=entry.organizer_id,
                      organizer=customer.organizer.slug, event=None,
-                     data={"object": customer_to_dict(customer)})
+                     data={"object": customer_to_dict(customer)}, endpoint_ids=targets)
         return
     if invoice is None or entry.object_type != "invoice":
         return

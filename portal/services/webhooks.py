@@ -558,6 +558,13 @@ def deliver(delivery_id: int, manual: bool = False, *, now: dt.datetime | None =
     return state
 
 
+def queue_event_deliveries(event_id: int) -> None:
+    """The job queued with a new event: one delivery job per endpoint, after this commits."""
+    for delivery_id in db.session.scalars(select(WebhookDelivery.id).where(
+            WebhookDelivery.webhook_event_id == event_id).order_by(WebhookDelivery.id)):
+        enqueue(DELIVER_JOB, delivery_id)
+
+
 def due_deliveries(now: dt.datetime, limit: int) -> list[int]:
     """Pending deliveries that are due, and tries whose lease ran out (a worker died)."""
     table = WebhookDelivery
