@@ -391,3 +391,22 @@ def test_bad_endpoint_input_lists_every_problem(app, make):
                                                                          "invoice.exploded"],
                                              "colour": "red"}, actor=ACTOR)
     assert set(bad.value.fields) == {"url", "events.1", "colour"}
+
+
+def test_document_ready_and_deleted_carry_the_invoice_as_it_was(app, make, receiver):
+    hook = receiver()
+    organizer = make.organizer()
+    event = make.event(organizer)
+    endpoint(organizer, hook.url, ["invoice.document_ready", "invoice.deleted"])
+    closed = make.closed(event)
+    draft = make.invoice(event)
+    draft_id = draft.id
+    jobs.commit()  # the document job runs after the commit: invoice.document_ready
+    invoices.delete_draft(draft, actor=ACTOR)
+    jobs.commit()
+    seen = [(b["type"], b["data"]["object"]["id"]) for b in bodies(hook)]
+    assert seen == [("invoice.document_ready", closed.id), ("invoice.deleted", draft_id)]
+    ready = bodies(hook)[0]["data"]["object"]
+    db.session.expire_all()
+    assert ready["pdf_sha256"] == closed.pdf_sha256 and len(ready["pdf_sha256"]) == 64
+    assert bodies(hook)[1]["data"]["object"]["status"] == "draft"
