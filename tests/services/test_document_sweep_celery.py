@@ -148,8 +148,11 @@ def test_the_worker_settings_redeliver_a_killed_job_and_schedule_the_sweep(datab
     assert conf.broker_transport_options["visibility_timeout"] == 900
     assert conf.beat_schedule == {"sweep-documents": {
         "task": "portal.sweep_documents", "schedule": 60.0,
+        "options": {"queue": "celery", "expires": 60.0}}, "webhooks-tick": {
+        "task": "portal.webhooks_tick", "schedule": 60.0,
         "options": {"queue": "celery", "expires": 60.0}}}
     assert "portal.sweep_documents" in app.extensions["celery"].tasks
+    assert "portal.webhooks_tick" in app.extensions["celery"].tasks
 
     quiet = make_app(database_url, CELERY_BROKER_URL=REDIS_URL, DOCUMENT_SWEEP_INTERVAL=0)
     assert not quiet.extensions["celery"].conf.beat_schedule
