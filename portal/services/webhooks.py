@@ -62,6 +62,7 @@ from ..models.types import utcnow
 from . import audit, webhook_events
 from .audit import Actor
 from .input import FieldErrors
+from .invoice_queries import Page
 from .invoices import lock_invoice
 from .secrets import new_secret
 from .webhook_events import DELIVER_JOB, EVENT_TYPES, envelope
@@ -272,14 +273,8 @@ def endpoint_of_organizer(organizer: Organizer, endpoint_id) -> WebhookEndpoint:
     return endpoint
 
 
-@dataclass
-class DeliveryPage:
-    items: list
-    count: int
-
-
 def endpoint_deliveries(endpoint: WebhookEndpoint, *, page: int = 1, page_size: int = 50
-                        ) -> DeliveryPage:
+                        ) -> Page:
     """The endpoint's deliveries, newest first, with their event and attempts."""
     from sqlalchemy.orm import joinedload, selectinload
 
@@ -290,7 +285,7 @@ def endpoint_deliveries(endpoint: WebhookEndpoint, *, page: int = 1, page_size: 
         .options(joinedload(WebhookDelivery.event), selectinload(WebhookDelivery.attempt_log))
         .order_by(WebhookDelivery.id.desc())
         .offset((page - 1) * page_size).limit(page_size)))
-    return DeliveryPage(items=items, count=count)
+    return Page(items=items, count=count, page=page, page_size=page_size)
 
 
 def delivery_of_endpoint(endpoint: WebhookEndpoint, delivery_id) -> WebhookDelivery:

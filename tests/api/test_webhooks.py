@@ -112,3 +112,35 @@ def test_deliveries_and_redelivery_through_the_api(api, world, receiver):  # noq
     assert [a["manual"] for a in page["results"][0]["attempts"]] == [False, True]
     missing = api.post(f"{base(world)}{made['id']}/deliveries/{delivery['id'] + 999}/redeliver/")
     assert missing.status_code == 404
+
+
+def test_deliveries_are_paged_newest_first(api, world, make):
+    made = api.post(base(world), {"url": "http://127.0.0.1:9/h",
+                                  "events": ["customer.created"]}).get_json()
+    for n in range(3):
+        assert api.post(f"{world.base}/customers/", {"reference": f"P-{n}"}).status_code == 201
+    url = f"{base(world)}{made['id']}/deliveries/"
+    first = api.get(url, query_string={"page_size": "2"}).get_json()
+    assert first["count"] == 3 and first["previous"] is None
+    assert [d["event"]["data"]["object"]["reference"] for d in first["results"]] == ["P-2", "P-1"]
+    # Port 9 refuses: each was tried once and waits for its next try.
+    assert {(d["state"], len(d["attempts"])) for d in first["results"]} == {("pending", 1)}
+    assert first["results"][0]["attempts"][0]["error"].startswith("ConnectionRefusedError")
+    second = api.get(first["next"]).get_json()
+    assert [d["event"]["data"]["object"]["reference"] for d in second["results"]] == ["P-0"]
+    assert second["next"] is None
+    bad = api.get(url, query_string={"page_size": "0", "colour": "red"})
+    assert bad.status_code == 400
+    assert set(bad.get_json()["error"]["fields"]) == {"page_size", "colour"}
+
+
+def test_a_cancelled_proforma_tells_of_itself_without_a_credit_note(api, world, make,
+                                                                   receiver):  # noqa: F811
+    hook = receiver()
+    api.post(base(world), {"url": hook.url, "events": ["invoice.cancelled", "invoice.closed"]})
+    proforma = make.closed(world.event, world.customer, type="proforma")
+    response = api.post(world.invoice_url(proforma, "cancel/"))
+    assert response.status_code == 200
+    [sent] = [json.loads(r.body) for r in hook.received]
+    assert sent["type"] == "invoice.cancelled"
+    assert sent["data"]["object"]["id"] == proforma.id and "credit_note" not in sent["data"]
