@@ -88,3 +88,27 @@ def test_two_overdue_sweeps_at_once_tell_an_invoice_once(committed_app, receiver
             AuditEntry.invoice_id == invoice_id, AuditEntry.action == "overdue"))
     assert entries == 1
     assert [json.loads(r.body)["type"] for r in hook.received] == ["invoice.overdue"]
+
+
+def test_the_embedded_sweeper_retries_webhooks_by_itself(committed_app, receiver):
+    from tests.conftest import make_app
+
+    hook = receiver()
+    app = make_app(committed_app.config["SQLALCHEMY_DATABASE_URI"], DOCUMENT_SWEEP_INTERVAL=60)
+    sweeper = app.extensions["document_sweeper"]
+    with app.app_context():
+        make = Factory()
+        organizer = make.organizer()
+        webhooks.create_endpoint(organizer, {"url": hook.url, "events": ["customer.created"]},
+                                 actor=ACTOR)
+        make.customer(organizer)
+        jobs.discard_pending()  # the process died right after the commit
+        db.session.commit()
+        db.session.remove()
+    assert hook.received == []
+    sweeper.sweep_once()  # what the sweeper thread does every DOCUMENT_SWEEP_INTERVAL
+    assert [json.loads(r.body)["type"] for r in hook.received] == ["customer.created"]
+    with app.app_context():
+        assert set(db.session.scalars(select(WebhookDelivery.state))) == {"delivered"}
+        db.session.remove()
+        db.engine.dispose()
