@@ -1,7 +1,7 @@
 """One outbox for every background job; a mail's outcome can be unknown
 
 Revision ID: 0008
-Revises: 0006
+Revises: 0007
 Create Date: 2026-11-29
 
 Every background job (the PDF of record, mail delivery, whatever comes) is a row of `jobs`,
@@ -17,7 +17,7 @@ from portal.models.types import UTCDateTime
 
 
 revision = '0008'
-down_revision = '0006'
+down_revision = '0007'
 branch_labels = None
 depends_on = None
 

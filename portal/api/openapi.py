@@ -21,6 +21,7 @@ from ..services.invoice_input import (
 )
 from ..services.payments import MAX_REFERENCE
 from ..services.statements import BUCKETS
+from ..services.webhook_events import EVENT_TYPES
 from . import schemas
 from .idempotency import HEADER as IDEMPOTENCY_HEADER
 from .idempotency import MAX_KEY_LENGTH
@@ -368,6 +369,65 @@ def _components() -> dict:
             "results": {"type": "array", "items": _ref("Payment")}}),
         "Statement": _statement(),
         "Error": error,
+        **_webhook_components(),
+    }
+
+
+def _webhook_components() -> dict:
+    event_type = {"type": "string", "enum": list(EVENT_TYPES)}
+    endpoint = {
+        "id": {"type": "integer"},
+        "url": STRING,
+        "events": {"type": "array", "items": event_type},
+        "active": {"type": "boolean"},
+        "secret_prefix": {**STRING, "description": "The first characters of the secret."},
+        "created_at": DATETIME,
+    }
+    with_secret = _object({**endpoint, "secret": {
+        **STRING, "description": "The signing secret: shown in this answer only."}})
+    write = _object({
+        "url": {**STRING, "maxLength": 2000,
+                "description": "An http or https URL; private, loopback and link-local "
+                               "addresses are refused in production."},
+        "events": {"type": "array", "items": event_type, "minItems": 1},
+        "active": {"type": "boolean"},
+    }, required=(), description="`url` and `events` are required on create.")
+    write["examples"] = [{"url": "https://example.com/hooks/invoices",
+                          "events": ["invoice.closed", "invoice.paid"]}]
+    envelope = _object({
+        "id": {"type": "integer"}, "type": event_type, "created": DATETIME,
+        "organizer": STRING, "event": NSTRING,
+        "data": {"type": "object", "description": "`object`: the invoice (or customer) "
+                 "object; `invoice.cancelled` also carries `credit_note`."},
+    }, description="The body POSTed to the endpoint, signed in `Portal-Signature`.")
+    attempt = _object({
+        "number": {"type": "integer"}, "at": DATETIME, "duration_ms": {"type": "integer"},
+        "status": {"type": ["integer", "null"]}, "error": NSTRING, "response": STRING,
+        "manual": {"type": "boolean"},
+    })
+    delivery = _object({
+        "id": {"type": "integer"}, "event": _ref("WebhookEventBody"),
+        "state": _enum(("pending", "sending", "delivered", "failed")),
+        "attempts": {"type": "array", "items": _ref("WebhookAttempt")},
+        "next_attempt_at": _nullable(DATETIME), "delivered_at": _nullable(DATETIME),
+        "created_at": DATETIME,
+    })
+
+    def page(item):
+        return _object({"count": {"type": "integer", "minimum": 0},
+                        "next": {"type": ["string", "null"], "format": "uri"},
+                        "previous": {"type": ["string", "null"], "format": "uri"},
+                        "results": {"type": "array", "items": _ref(item)}})
+
+    return {
+        "Webhook": _object(endpoint),
+        "WebhookWithSecret": with_secret,
+        "WebhookWrite": write,
+        "WebhookPage": page("Webhook"),
+        "WebhookEventBody": envelope,
+        "WebhookAttempt": attempt,
+        "WebhookDelivery": delivery,
+        "WebhookDeliveryPage": page("WebhookDelivery"),
     }
 
 
@@ -716,6 +776,7 @@ def _paths() -> dict:
                                      "type": "string",
                                      "contentMediaType": "application/pdf"}}}}},
             errors=READ)}
+    _webhook_paths(paths)
 
     paths["/customer/invoices"] = {"get": _operation(
         "customer_invoice_list", "The customer's invoices", tag="Customer",
@@ -763,6 +824,64 @@ def _paths() -> dict:
     return paths
 
 
+WEBHOOK_ID = _param("id", "path", {"type": "integer", "minimum": 1, "maximum": schemas.MAX_ID},
+                    "The webhook endpoint's id.")
+DELIVERY_ID = _param("delivery_id", "path", {"type": "integer", "minimum": 1,
+                                             "maximum": schemas.MAX_ID}, "The delivery's id.")
+OWNER = (400, 401, 403, 404, 429)
+OWNER_NOTE = ("Webhooks need a read-write token for every event (an owner's); other tokens "
+              "of the organizer are 403.")
+
+
+def _webhook_paths(paths: dict) -> None:
+    base = "/organizers/{organizer}/webhooks/"
+    one = [ORGANIZER, WEBHOOK_ID]
+    endpoint_ok = _json("The webhook endpoint.", _ref("Webhook"))
+    paths[base] = {
+        "get": _operation("webhook_list", "List the organizer's webhook endpoints",
+                          tag="Webhooks", params=[ORGANIZER], description=OWNER_NOTE,
+                          responses={200: _json("Every endpoint (one page).",
+                                                _ref("WebhookPage"))}, errors=OWNER),
+        "post": _operation("webhook_create", "Register a webhook endpoint", tag="Webhooks",
+                           params=[ORGANIZER, IDEMPOTENCY], body=_body("WebhookWrite"),
+                           description=OWNER_NOTE + " Every problem of the body is listed.",
+                           responses={201: _json("The endpoint with its signing secret, "
+                                                 "shown in this answer only.",
+                                                 _ref("WebhookWithSecret"), LOCATION)},
+                           errors=(*OWNER, 409)),
+    }
+    paths[base + "{id}/"] = {
+        "get": _operation("webhook_detail", "One webhook endpoint", tag="Webhooks",
+                          params=one, responses={200: endpoint_ok}, errors=OWNER),
+        "patch": _operation("webhook_update", "Change a webhook endpoint", tag="Webhooks",
+                            params=one, body=_body("WebhookWrite", required=False),
+                            responses={200: endpoint_ok}, errors=OWNER),
+        "delete": _operation("webhook_delete", "Delete a webhook endpoint", tag="Webhooks",
+                             params=one, responses={204: {"description": "Deleted.",
+                                                          "headers": RESPONSE_HEADERS}},
+                             errors=OWNER),
+    }
+    paths[base + "{id}/rotate-secret/"] = {"post": _operation(
+        "webhook_rotate_secret", "Give the endpoint a new signing secret", tag="Webhooks",
+        params=[*one, IDEMPOTENCY], body=_body("Empty", required=False),
+        description="Signs every try from now on; the old secret stops at once.",
+        responses={200: _json("The endpoint with its new secret (shown in this answer "
+                              "only).", _ref("WebhookWithSecret"))}, errors=(*OWNER, 409))}
+    paths[base + "{id}/deliveries/"] = {"get": _operation(
+        "webhook_deliveries", "The endpoint's deliveries, newest first", tag="Webhooks",
+        params=[*one, PAGE, PAGE_SIZE],
+        description="Each with its event body and every try (status, time, the first bytes "
+                    "of the answer). Events are kept 30 days.",
+        responses={200: _json("One page of deliveries.", _ref("WebhookDeliveryPage"))},
+        errors=OWNER)}
+    paths[base + "{id}/deliveries/{delivery_id}/redeliver/"] = {"post": _operation(
+        "webhook_redeliver", "Send a delivery again", tag="Webhooks",
+        params=[*one, DELIVERY_ID, IDEMPOTENCY], body=_body("Empty", required=False),
+        description="The try runs after the answer; see deliveries/ for its outcome.",
+        responses={202: _json("The delivery, queued again.", _ref("WebhookDelivery"))},
+        errors=(*OWNER, 409))}
+
+
 def _pdf_response() -> dict:
     return {"description": "The PDF.", "headers": {
         **RESPONSE_HEADERS,
@@ -791,7 +910,8 @@ def openapi_document(server_url: str = "/api/v1") -> dict:
         },
         "servers": [{"url": server_url}],
         "tags": [{"name": name} for name in (
-            "Invoices", "Invoice lifecycle", "Payments", "Orders", "Customers", "Customer", "Reference")],
+            "Invoices", "Invoice lifecycle", "Payments", "Orders", "Customers", "Webhooks",
+            "Customer", "Reference")],
         "security": TOKEN,
         "paths": _paths(),
         "components": {

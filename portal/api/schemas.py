@@ -28,10 +28,10 @@ from flask import Request
 
 from ..domain.lifecycle import InvoiceStatus, InvoiceType
 from ..errors import NotFoundError, ValidationError
-from ..models import Customer, Order
+from ..models import Order
 from ..services.input import FieldErrors
 from ..services.invoice_queries import API_ORDERINGS, InvoiceFilter, Match
-from ..services.representation import fixed
+from ..services.representation import customer_to_dict, fixed  # noqa: F401 - the API's
 
 MAX_BODY_BYTES = 2 * 1024 * 1024
 MAX_ID = 2**31 - 1
@@ -334,19 +334,3 @@ def order_to_dict(order: Order) -> dict:
             for line in order.lines
         ],
     }
-
-
-def customer_to_dict(customer: Customer, *, key: str | None = None) -> dict:
-    body = {
-        "id": customer.id,
-        "reference": customer.reference,
-        "name": customer.name,
-        "email": customer.email,
-        "locale": customer.locale,
-        "billing_address": customer.billing_address or {},
-        "created_at": _iso(customer.created_at),
-        "key_rotated_at": _iso(customer.key_rotated_at),
-    }
-    if key is not None:
-        body["key"] = key
-    return body

@@ -10,7 +10,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from ..domain.money import minor_units
-from ..models import Invoice, Payment
+from ..models import Customer, Invoice, Payment
 
 
 def fixed(value: Decimal | None, places: int) -> str | None:
@@ -143,3 +143,21 @@ def sending_to_dict(sending) -> dict:
     return {"id": sending.id, "to": sending.to, "at": _iso(sending.at),
             "outcome": sending.outcome, "message_id": sending.message_id,
             "error": sending.error, "delivered_at": _iso(sending.delivered_at)}
+
+
+def customer_to_dict(customer: Customer, *, key: str | None = None) -> dict:
+    """The customer object of the API (and of `customer.*` webhook events); the key only when
+    it was just made, never otherwise (only its hash is stored)."""
+    body = {
+        "id": customer.id,
+        "reference": customer.reference,
+        "name": customer.name,
+        "email": customer.email,
+        "locale": customer.locale,
+        "billing_address": customer.billing_address or {},
+        "created_at": _iso(customer.created_at),
+        "key_rotated_at": _iso(customer.key_rotated_at),
+    }
+    if key is not None:
+        body["key"] = key
+    return body
