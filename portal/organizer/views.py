@@ -18,7 +18,15 @@ from ..domain.lifecycle import allowed_actions
 from ..downloads import pdf_response
 from ..errors import ConflictError, ValidationError
 from ..models import Invoice, Order, Role
-from ..services import invoice_queries, invoices, listings, orders, organizers, permissions
+from ..services import (
+    invoice_queries,
+    invoices,
+    ledger,
+    listings,
+    orders,
+    organizers,
+    permissions,
+)
 from ..services.documents import DocumentPendingError
 from ..services.invoice_queries import INVOICE_LOAD, PastEnd
 from ..services.representation import invoice_to_dict
@@ -81,6 +89,13 @@ def dashboard():
 @scoped()
 def event_home(scope: Scope):
     return redirect(_event_url("organizer.invoice_list", scope))
+
+
+@bp.get(EVENT + "/ledger")
+@scoped()
+def event_ledger(scope: Scope):
+    """The verdict of the event's ledger (SPEC §9) and every finding."""
+    return render_template("organizer/ledger.html", report=ledger.verify_event(scope.event))
 
 
 @bp.get(EVENT + "/invoices")
