@@ -55,3 +55,76 @@ def test_the_ledger_page_shows_the_verdict(as_viewer, world, make):
     commit_fixtures()
     bad = text(as_viewer.get(world.url("/ledger")))
     assert 'data-ledger="findings"' in bad and "Broken link" in bad
+
+
+def _png() -> bytes:
+    """A valid 1x1 PNG."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (struct.pack(">I", len(data)) + kind + data
+                + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
+
+    header = struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
+            + chunk(b"IDAT", zlib.compress(b"\x00\xff\x00\x00")) + chunk(b"IEND", b""))
+
+
+def _profile_form(**extra) -> dict:
+    data = {"name": "Acme Events", "seller-legal_name": "Acme Events GmbH",
+            "seller-company": "Acme", "seller-street1": "Main St 1", "seller-city": "Berlin",
+            "seller-postal_code": "10115", "seller-country": "DE", "seller-vat_id": "DE999",
+            "seller-registration_id": "HRB 1", "means_code": "58",
+            "iban": "DE89 3704 0044 0532 0130 00", "bic": "COBADEFFXXX",
+            "account_name": "Acme Events GmbH"}
+    data.update(extra)
+    return data
+
+
+def test_the_owner_keeps_seller_data_payment_means_and_a_logo_in_the_profile(as_owner, world):
+    import io
+
+    from portal.services.documents.context import build_pdf_context
+    from portal.services.documents.render import make_pdf
+
+    url = "/org/acme/profile"
+    assert "Organizer profile" in text(as_owner.get(url))
+    response = as_owner.post(url, {**_profile_form(), "logo": (io.BytesIO(_png()), "l.png")},
+                             content_type="multipart/form-data")
+    assert response.status_code == 303, text(response)
+    db.session.expire_all()
+    organizer = db.session.get(type(world.organizer), world.organizer.id)
+    assert organizer.seller["legal_name"] == "Acme Events GmbH"
+    assert organizer.payment_means == {"code": "58", "iban": "DE89370400440532013000",
+                                       "bic": "COBADEFFXXX", "account_name": "Acme Events GmbH"}
+    assert organizer.logo_type == "image/png"
+    assert as_owner.get("/org/acme/profile/logo").data == _png()
+    # The logo is printed on the PDF: an image XObject on the page.
+    pdf = make_pdf(build_pdf_context(db.session.get(type(world.open), world.open.id)))
+    from pypdf import PdfReader
+    page = PdfReader(io.BytesIO(pdf)).pages[0]
+    assert any(str(x.get_object().get("/Subtype")) == "/Image"
+               for x in page["/Resources"].get("/XObject", {}).values())
+
+    # "Germany" is not a country code; a GIF is not a logo; a bad IBAN is refused.
+    bad = as_owner.post(url, {**_profile_form(**{"seller-country": "Germany", "iban": "DE00"}),
+                              "logo": (io.BytesIO(b"GIF89a...."), "l.gif")},
+                        content_type="multipart/form-data")
+    assert bad.status_code == 400
+    page_text = text(bad)
+    assert "Enter a two-letter ISO country code" in page_text
+    assert "Upload a PNG or JPEG image." in page_text and "Enter a valid IBAN." in page_text
+    db.session.expire_all()
+    assert db.session.get(type(world.organizer), world.organizer.id).seller["country"] == "DE"
+
+
+def test_forms_offer_countries_units_and_categories_from_the_code_lists(as_manager, world):
+    page = text(as_manager.get(world.url("/invoices/new"),
+                               headers={"Accept-Language": "de"}))
+    assert '<option value="DE">Deutschland (DE)</option>' in page
+    assert '<option value="GE">Georgien (GE)</option>' in page
+    assert 'value="HUR">Stunden (HUR)' in page
+    assert 'value="AE">AE – VAT reverse charge' in page
+    assert 'name="delivery_date"' in page and 'name="buyer_reference"' in page
+    assert 'name="billing_address-e_bill_taxpayer"' in page
