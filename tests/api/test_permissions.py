@@ -35,6 +35,7 @@ MATRIX = [
     ("invoices/{paid}/archive/", "POST", {}, 200, 403, 404, 404, 401, 401),
     ("invoices/{draft}/pdf/", "GET", None, 200, 200, 404, 404, 401, 401),
     ("invoices/{open}/pdf/", "GET", None, 200, 200, 404, 404, 401, 401),
+    ("ledger/", "GET", None, 200, 200, 404, 404, 401, 401),
     ("orders/", "GET", None, 200, 200, 404, 404, 401, 401),
     ("orders/", "POST", "order", 201, 403, 404, 404, 401, 401),
     ("orders/{order}/", "GET", None, 200, 200, 404, 404, 401, 401),
