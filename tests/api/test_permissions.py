@@ -39,6 +39,7 @@ MATRIX = [
     ("invoices/{open}/payments/", "GET", None, 200, 200, 404, 404, 401, 401),
     ("invoices/{open}/payments/", "POST", {"amount": "1.00"}, 201, 403, 404, 404, 401, 401),
     ("invoices/{paid}/payments/{payment}/", "DELETE", None, 204, 403, 404, 404, 401, 401),
+    ("ledger/", "GET", None, 200, 200, 404, 404, 401, 401),
     ("orders/", "GET", None, 200, 200, 404, 404, 401, 401),
     ("orders/", "POST", "order", 201, 403, 404, 404, 401, 401),
     ("orders/{order}/", "GET", None, 200, 200, 404, 404, 401, 401),
