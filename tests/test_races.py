@@ -26,6 +26,7 @@ from portal import jobs
 from portal.extensions import db
 from portal.formatting import format_money
 from portal.models import AuditEntry, Event, Invoice, InvoiceDocument, NumberSequence
+from portal.models.types import utcnow
 from portal.services import invoices, ledger
 from tests.factories import ACTOR, Factory, line
 
@@ -363,7 +364,7 @@ def test_a_send_racing_an_unknown_delivery_outcome_never_skips_the_confirmation(
             invoice = db.session.get(Invoice, invoice_id)
             sending = invoices.send_invoice(invoice, actor=ACTOR, to="buyer@example.com")
             jobs.discard_pending()
-            sending.message_id = f"<cut.{invoice_id}@localhost>"  # claimed by a dead worker
+            sending.claimed_at = utcnow()  # claimed by a worker that died mid-delivery
             jobs.commit()
             sending_id = sending.id
         start = threading.Barrier(WIDTH)
