@@ -68,6 +68,18 @@ def load_config(instance_path: str) -> dict:
         # Done jobs are deleted after KEEP_DONE_DAYS, looked for every PURGE_INTERVAL seconds.
         "JOBS_KEEP_DONE_DAYS": float(os.environ.get("JOBS_KEEP_DONE_DAYS", "7")),
         "JOBS_PURGE_INTERVAL": float(os.environ.get("JOBS_PURGE_INTERVAL", "3600")),
+        # Webhooks (services/webhooks.py): private, loopback and link-local targets are
+        # refused unless allowed (allowed by default in development and tests only).
+        "WEBHOOK_ALLOW_PRIVATE_TARGETS": _bool("WEBHOOK_ALLOW_PRIVATE_TARGETS",
+                                               env in {"development", "testing"}),
+        "WEBHOOK_TIMEOUT": float(os.environ.get("WEBHOOK_TIMEOUT", "10")),
+        "WEBHOOK_RETRY_BASE": float(os.environ.get("WEBHOOK_RETRY_BASE", "30")),
+        "WEBHOOK_RETRY_WINDOW": float(os.environ.get("WEBHOOK_RETRY_WINDOW", str(3 * 86400))),
+        "WEBHOOK_RETENTION_DAYS": int(os.environ.get("WEBHOOK_RETENTION_DAYS", "30")),
+        # Retry pickup, purge and overdue sweep of webhooks run every TICK_INTERVAL seconds
+        # through the job outbox (jobs.periodic; 0: never).
+        "WEBHOOK_TICK_INTERVAL": float(os.environ.get(
+            "WEBHOOK_TICK_INTERVAL", "0" if env == "testing" else "60")),
         "MAIL_SERVER": os.environ.get("MAIL_SERVER") or None,
         "MAIL_PORT": int(os.environ.get("MAIL_PORT", "25")),
         "MAIL_USERNAME": os.environ.get("MAIL_USERNAME") or None,

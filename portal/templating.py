@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
+from .domain.codelists import PAYMENT_MEANS, UNITS, VAT_CATEGORIES
 from .formatting import (
     format_age,
     format_country,
@@ -13,6 +14,7 @@ from .formatting import (
     format_price,
 )
 from .i18n import status_label
+from .services.documents.labels import unit_symbol
 
 
 def register_template_helpers(app: Flask) -> None:
@@ -23,3 +25,6 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["country"] = format_country
     app.jinja_env.globals["status_label"] = status_label
     app.jinja_env.filters["age"] = format_age
+    app.jinja_env.filters["unit"] = unit_symbol
+    app.jinja_env.globals.update(PAYMENT_MEANS_LABELS=PAYMENT_MEANS, UNIT_LABELS=UNITS,
+                                 VAT_CATEGORY_LABELS=VAT_CATEGORIES)

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 from flask import Flask
 
-from . import tasks  # noqa: F401 - registers the job functions
+from . import (
+    tasks,  # noqa: F401 - registers the job functions
+    webhook_tasks,  # noqa: F401 - registers the webhook jobs
+)
 from .jobs import init_jobs, registered_jobs
 from .services.mail_transports import init_mail
 from .sweeper import init_relay

@@ -1,7 +1,7 @@
 """One outbox for every background job; a mail's outcome can be unknown
 
 Revision ID: 0008
-Revises: 0006
+Revises: 0007
 Create Date: 2026-11-29
 
 Every background job (the PDF of record, mail delivery, whatever comes) is a row of `jobs`,
@@ -17,7 +17,7 @@ from portal.models.types import UTCDateTime
 
 
 revision = '0008'
-down_revision = '0006'
+down_revision = '0007'
 branch_labels = None
 depends_on = None
 
@@ -47,7 +47,9 @@ def upgrade():
     )
     op.create_index('ix_jobs_state_run_after', 'jobs', ['state', 'run_after'], unique=False)
     op.create_index('ix_jobs_organizer_id', 'jobs', ['organizer_id'], unique=False)
-    with op.batch_alter_table('sendings', schema=None) as batch_op:
+    # Rebuilt on SQLite: keep AUTOINCREMENT (0005), so ids are never reused.
+    with op.batch_alter_table('sendings', schema=None,
+                              table_kwargs={'sqlite_autoincrement': True}) as batch_op:
         batch_op.drop_constraint(batch_op.f('ck_sendings_outcome'), type_='check')
         batch_op.create_check_constraint(
             'outcome', "outcome IN ('queued', 'sent', 'failed', 'unknown')")
@@ -55,7 +57,9 @@ def upgrade():
 
 def downgrade():
     op.execute("UPDATE sendings SET outcome = 'failed' WHERE outcome = 'unknown'")
-    with op.batch_alter_table('sendings', schema=None) as batch_op:
+    # Rebuilt on SQLite: keep AUTOINCREMENT (0005), so ids are never reused.
+    with op.batch_alter_table('sendings', schema=None,
+                              table_kwargs={'sqlite_autoincrement': True}) as batch_op:
         batch_op.drop_constraint(batch_op.f('ck_sendings_outcome'), type_='check')
         batch_op.create_check_constraint('outcome', "outcome IN ('queued', 'sent', 'failed')")
     op.drop_index('ix_jobs_organizer_id', table_name='jobs')

@@ -21,12 +21,16 @@ depends_on = None
 
 
 def upgrade():
-    with op.batch_alter_table('sendings', schema=None) as batch_op:
+    # Rebuilt on SQLite: keep AUTOINCREMENT (0005), so ids are never reused.
+    with op.batch_alter_table('sendings', schema=None,
+                              table_kwargs={'sqlite_autoincrement': True}) as batch_op:
         batch_op.add_column(sa.Column('claimed_at', portal.models.types.UTCDateTime(),
                                       nullable=True))
     op.execute("UPDATE sendings SET claimed_at = at WHERE message_id IS NOT NULL")
 
 
 def downgrade():
-    with op.batch_alter_table('sendings', schema=None) as batch_op:
+    # Rebuilt on SQLite: keep AUTOINCREMENT (0005), so ids are never reused.
+    with op.batch_alter_table('sendings', schema=None,
+                              table_kwargs={'sqlite_autoincrement': True}) as batch_op:
         batch_op.drop_column('claimed_at')

@@ -28,10 +28,10 @@ from flask import Request
 
 from ..domain.lifecycle import InvoiceStatus, InvoiceType
 from ..errors import NotFoundError, ValidationError
-from ..models import Customer, Order
+from ..models import Order
 from ..services.input import FieldErrors
 from ..services.invoice_queries import API_ORDERINGS, InvoiceFilter, Match
-from ..services.representation import fixed
+from ..services.representation import customer_to_dict, fixed  # noqa: F401 - the API's
 
 MAX_BODY_BYTES = 2 * 1024 * 1024
 MAX_ID = 2**31 - 1
@@ -50,7 +50,9 @@ INVOICE_FIELDS = (
     "prices_include_tax", "rounding", "seller", "billing_address", "shipping_address", "lines",
     "discounts", "discounts_include_tax", "shipping_method", "payment_method", "totals", "taxes",
     "payments", "amount_paid", "balance", "shipping", "texts", "reference", "package_number",
-    "channel", "pdf_sha256", "created_at", "closed_at", "updated_at",
+    "channel", "delivery_date", "period", "buyer_reference", "payment_means",
+    "preceding_invoice", "chain_hash", "xml", "pdf_sha256", "created_at", "closed_at",
+    "updated_at",
 )
 ORDERINGS = API_ORDERINGS  # the subset of invoice_queries.ORDERINGS the API documents
 INVOICE_FILTERS = ("type", "status", "is_cancellation", "order", "refers", "locale", "customer",
@@ -334,19 +336,3 @@ def order_to_dict(order: Order) -> dict:
             for line in order.lines
         ],
     }
-
-
-def customer_to_dict(customer: Customer, *, key: str | None = None) -> dict:
-    body = {
-        "id": customer.id,
-        "reference": customer.reference,
-        "name": customer.name,
-        "email": customer.email,
-        "locale": customer.locale,
-        "billing_address": customer.billing_address or {},
-        "created_at": _iso(customer.created_at),
-        "key_rotated_at": _iso(customer.key_rotated_at),
-    }
-    if key is not None:
-        body["key"] = key
-    return body

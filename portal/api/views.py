@@ -22,6 +22,7 @@ from ..services import (
     customers,
     invoice_queries,
     invoices,
+    ledger,
     listings,
     orders,
     payments,
@@ -261,6 +262,18 @@ def invoice_pdf(organizer, event, id):
     schemas.no_query(request.args)
     # The stored document of record, a DRAFT preview, or 409 + Retry-After while pending.
     return pdf_response(invoice)
+
+
+# ---------------------------------------------------------------- ledger
+
+
+@bp.get(f"{EVENT}/ledger/")
+def event_ledger(organizer, event):
+    """The ledger report of the event (SPEC §9): gaps, duplicates, altered documents, broken
+    links of every number sequence. 200 either way; `ok` is the verdict."""
+    scope = auth.event_scope(organizer, event)
+    schemas.no_query(request.args)
+    return json_response(ledger.verify_event(scope.event))
 
 
 # ---------------------------------------------------------------- orders

@@ -9,10 +9,12 @@ from .order import Order, OrderLine
 from .organizer import Membership, Organizer, Role, User, membership_events
 from .payment import Payment, PaymentMethod
 from .token import ApiToken, IdempotencyRecord, token_events
+from .webhook import WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent
 
 __all__ = [
     "ApiToken", "AuditEntry", "Customer", "Event", "IdempotencyRecord", "Invoice",
     "InvoiceDiscount", "InvoiceDocument", "InvoiceLine", "InvoiceTax", "Job", "Membership",
     "NumberSequence", "Order", "OrderLine", "Organizer", "Payment", "PaymentMethod", "Role",
-    "Sending", "User", "membership_events", "token_events",
+    "Sending", "User", "WebhookAttempt", "WebhookDelivery", "WebhookEndpoint", "WebhookEvent",
+    "membership_events", "token_events",
 ]

@@ -27,7 +27,7 @@ from werkzeug.security import check_password_hash
 from .. import ratelimits
 from ..errors import ValidationError
 from ..extensions import db, login_manager
-from ..i18n import _, _l
+from ..i18n import N_, _, _l
 from ..models import User
 from ..services import organizers
 from ..sessions import renew_session_id
@@ -44,7 +44,8 @@ _DUMMY_HASH = organizers.hash_password("not a real password, only for timing")
 @bp.record_once
 def _configure_login(state) -> None:
     login_manager.login_view = "organizer.login"
-    login_manager.login_message = "Please sign in to see this page."
+    login_manager.login_message = N_("Please sign in to see this page.")
+    login_manager.localize_callback = _  # said in the reader's language when flashed
     login_manager.login_message_category = "info"
 
 

@@ -13,6 +13,7 @@ from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     FieldList,
+    FileField,
     Form,
     FormField,
     HiddenField,
@@ -25,6 +26,7 @@ from wtforms import (
 )
 from wtforms.widgets import CheckboxInput, DateInput, DateTimeLocalInput, EmailInput, ListWidget
 
+from ..domain import codelists
 from ..domain.lifecycle import InvoiceType
 from ..domain.money import CURRENCY_MINOR_UNITS, MAX_DISCOUNTS, RoundingMode, RoundingRule
 from ..i18n import _l
@@ -63,6 +65,55 @@ ROUNDING_RULE_LABELS = {
 }
 ROLE_LABELS = {Role.OWNER.value: _l("Owner"), Role.MANAGER.value: _l("Manager"),
                Role.VIEWER.value: _l("Viewer")}
+
+
+def _ui_language() -> str:
+    """The language the page is read in (Flask-Babel's choice for this request)."""
+    from flask_babel import get_locale
+
+    return str(get_locale() or "en")
+
+
+def country_choices() -> list:
+    """ISO 3166-1 countries with their names in the reader's language, by name (babel)."""
+    from babel import Locale
+
+    from ..services.input import COUNTRY_CODES
+
+    names = Locale.parse(_ui_language()).territories
+    rows = sorted(((code, names.get(code, code)) for code in COUNTRY_CODES),
+                  key=lambda row: row[1])
+    return options([("", "—"), *((code, f"{name} ({code})") for code, name in rows)])
+
+
+def unit_choices() -> list:
+    """Rec 20 units: CLDR's localized names where babel has them, else the code list's."""
+    from babel.units import get_unit_name
+
+    language = _ui_language()
+    rows = []
+    for code, label in codelists.UNITS.items():
+        name = None
+        if code in codelists.CLDR_UNITS:
+            try:
+                name = get_unit_name(codelists.CLDR_UNITS[code], length="long", locale=language)
+            except (KeyError, ValueError):
+                name = None
+        rows.append((code, f"{name or label} ({code})"))
+    return options(rows)
+
+
+def category_choices(blank: str | None = None) -> list:
+    rows = [(code, f"{code} – {label}") for code, label in codelists.VAT_CATEGORIES.items()]
+    return options([("", blank), *rows] if blank else rows)
+
+
+def vatex_choices() -> list:
+    return options([("", "—"), *((code, code) for code in codelists.VATEX)])
+
+
+def means_choices() -> list:
+    return options([("", "—"), *codelists.PAYMENT_MEANS.items()])
 
 
 def _decimal(label: str, **kw) -> StringField:
@@ -104,8 +155,8 @@ class AddressForm(Form):
     postal_code = StringField(_l("Postal code"))
     city = StringField(_l("City"))
     state = StringField(_l("State / region"))
-    country = StringField(_l("Country (ISO code)"), render_kw={"maxlength": 2, "size": 3,
-                                                           "placeholder": "DE"})
+    # A picker of ISO codes with localized names: typing "Germany" can no longer save "GE".
+    country = SelectField(_l("Country"), choices=country_choices, validate_choice=False)
     vat_id = StringField(_l("VAT ID"))
     tax_office = StringField(_l("Tax office"))
     tax_number = StringField(_l("Tax number"))
@@ -114,14 +165,32 @@ class AddressForm(Form):
     is_corporate = BooleanField(_l("Corporate buyer"))
 
 
+class BuyerForm(AddressForm):
+    """The billing address plus the buyer data of SPEC §9."""
+
+    registration_id = StringField(_l("Registration id"))
+    electronic_address_id = StringField(_l("Electronic address"),
+                                        render_kw={"placeholder": _l("e.g. e-mail or GLN")})
+    electronic_address_scheme = StringField(_l("Address scheme"),
+                                            render_kw={"placeholder": "EM, 0088, 9930…",
+                                                       "size": 6})
+    e_bill_taxpayer = BooleanField(_l("E-invoice taxpayer"))
+
+
 class LineForm(Form):
     sku = StringField(_l("SKU"))
     description = StringField(_l("Description"))
     quantity = _decimal(_l("Quantity"), placeholder="1")
-    unit = StringField(_l("Unit"), render_kw={"placeholder": "pcs"})
+    unit = SelectField(_l("Unit"), choices=unit_choices, default=codelists.DEFAULT_UNIT,
+                       validate_choice=False)
     unit_price = _decimal(_l("Unit price"))
     tax_code = StringField(_l("Tax code"), render_kw={"placeholder": "VAT"})
     tax_rate = _decimal(_l("Tax %"), placeholder="19")
+    tax_category = SelectField(_l("VAT category"), choices=lambda: category_choices(_l("Automatic")),
+                               default="", validate_choice=False)
+    exemption_reason = StringField(_l("Exemption reason"))
+    exemption_code = SelectField(_l("VATEX code"), choices=vatex_choices, default="",
+                                 validate_choice=False)
     discount_rate = _decimal(_l("Discount %"))
     discount_amount = _decimal(_l("Discount amount"))
     weight = _decimal(_l("Weight (kg)"))
@@ -138,6 +207,9 @@ class ShippingMethodForm(Form):
     cost = _decimal(_l("Cost"))
     tax_rate = _decimal(_l("Tax %"))
     tax_code = StringField(_l("Tax code"))
+    tax_category = SelectField(_l("VAT category"), choices=lambda: category_choices(_l("Automatic")),
+                               default="", validate_choice=False)
+    exemption_reason = StringField(_l("Exemption reason"))
 
 
 class PaymentMethodForm(Form):
@@ -145,6 +217,9 @@ class PaymentMethodForm(Form):
     fee = _decimal(_l("Fee"))
     tax_rate = _decimal(_l("Tax %"))
     tax_code = StringField(_l("Tax code"))
+    tax_category = SelectField(_l("VAT category"), choices=lambda: category_choices(_l("Automatic")),
+                               default="", validate_choice=False)
+    exemption_reason = StringField(_l("Exemption reason"))
 
 
 class ShippingForm(Form):
@@ -183,11 +258,15 @@ class InvoiceForm(FlaskForm):
     currency = StringField(_l("Currency"), render_kw={"maxlength": 3, "size": 4,
                                                   "list": "currencies"})
     due_date = StringField(_l("Due date"), widget=DateInput())
+    delivery_date = StringField(_l("Delivery date"), widget=DateInput())
+    period_start = StringField(_l("Service period from"), widget=DateInput())
+    period_end = StringField(_l("Service period until"), widget=DateInput())
+    buyer_reference = StringField(_l("Buyer reference"), render_kw={"placeholder": _l("e.g. Leitweg-ID")})
     expires_at = StringField(_l("Offer expires at (UTC)"), widget=DateTimeLocalInput())
     prices_include_tax = BooleanField(_l("Prices include tax (gross entry)"))
     discounts_include_tax = BooleanField(_l("Discounts include tax"))
     rounding = FormField(RoundingForm)
-    billing_address = FormField(AddressForm)
+    billing_address = FormField(BuyerForm)
     shipping_address = FormField(AddressForm)
     lines = FieldList(FormField(LineForm), min_entries=1)
     discounts = FieldList(FormField(DiscountForm), min_entries=0)
@@ -260,8 +339,13 @@ class OrderForm(FlaskForm):
 
 
 # The seller's address: the buyer's fields that a seller has, labelled alike.
-SellerForm = type("SellerForm", (Form,), {name: getattr(AddressForm, name)
-                                          for name in SELLER_FIELDS})
+_SELLER_ONLY = {"legal_name": StringField(_l("Legal name")),
+                "registration_id": StringField(_l("Registration id (e.g. commercial register)")),
+                "registration_scheme": StringField(_l("Registration scheme")),
+                "contact_name": StringField(_l("Contact name"))}
+SELLER_FORM_FIELDS = tuple(name for name in SELLER_FIELDS if name != "electronic_address")
+SellerForm = type("SellerForm", (Form,), {name: _SELLER_ONLY.get(name) or getattr(AddressForm, name)
+                                          for name in SELLER_FORM_FIELDS})
 
 
 class EventSettingsForm(FlaskForm):
@@ -278,6 +362,28 @@ class EventSettingsForm(FlaskForm):
     footer_text = TextAreaField(_l("Footer"), render_kw={"rows": 2})
     terms_text = TextAreaField(_l("Terms"), render_kw={"rows": 2})
     seller_override = FormField(SellerForm)
+    start_date = StringField(_l("Event starts"), widget=DateInput())
+    end_date = StringField(_l("Event ends"), widget=DateInput())
+
+
+class ProfileForm(FlaskForm):
+    """The organizer profile (owner): the seller's legal data, payment means, logo (SPEC §9)."""
+
+    name = StringField(_l("Organizer name"))
+    seller = FormField(SellerForm)
+    electronic_address_id = StringField(_l("Electronic address"),
+                                        render_kw={"placeholder": _l("e.g. billing@example.com")})
+    electronic_address_scheme = StringField(_l("Address scheme"),
+                                            render_kw={"placeholder": "EM, 0088, 9930…",
+                                                       "size": 6})
+    means_code = SelectField(_l("Payment means"), choices=means_choices, default="58",
+                             validate_choice=False)
+    iban = StringField(_l("IBAN"))
+    bic = StringField(_l("BIC"))
+    account_name = StringField(_l("Account holder"))
+    logo = FileField(_l("Logo (PNG or JPEG, at most 512 KB)"),
+                     render_kw={"accept": "image/png,image/jpeg"})
+    remove_logo = BooleanField(_l("Remove the logo"))
 
 
 class TokenForm(FlaskForm):

@@ -25,6 +25,7 @@ from ..models.invoice import OVERDUE_STATUSES
 from ..services import (
     invoice_queries,
     invoices,
+    ledger,
     listings,
     orders,
     organizers,
@@ -100,6 +101,13 @@ def dashboard():
 @scoped()
 def event_home(scope: Scope):
     return redirect(_event_url("organizer.invoice_list", scope))
+
+
+@bp.get(EVENT + "/ledger")
+@scoped()
+def event_ledger(scope: Scope):
+    """The verdict of the event's ledger (SPEC §9) and every finding."""
+    return render_template("organizer/ledger.html", report=ledger.verify_event(scope.event))
 
 
 @bp.get(EVENT + "/invoices")
@@ -297,6 +305,8 @@ def _send(invoice, scope):
 
 def _pay(invoice, scope):
     invoices.pay_invoice(invoice, actor=scope.actor)
+    if invoice.type == "credit_note":
+        return _("Credit note %(number)s is marked as refunded.", number=invoice.number)
     return _("Invoice %(number)s is marked as paid.", number=invoice.number)
 
 

@@ -76,6 +76,34 @@ LABELS: dict[str, str] = {
 }
 
 
+# SPEC §9 labels: "Invoice date", delivery date / service period, the credit wording, the
+# payment means printed from data.
+LABELS.update({
+    "issue_date": N_("Invoice date"),
+    "credit_note_date": N_("Credit note date"),
+    "document_date": N_("Date"),
+    "delivery_date": N_("Delivery date"),
+    "service_period": N_("Service period"),
+    "preceding_invoice": N_("Original invoice"),
+    "buyer_reference": N_("Buyer reference"),
+    "registration": N_("Registration"),
+    "contact": N_("Contact"),
+    "cancels": N_("This credit note cancels invoice {number} of {date}; the amount will be refunded."),
+    "corrects": N_("This credit note corrects invoice {number} of {date}; the amount will be refunded."),
+    "payment_means": N_("Payment"),
+    "iban": N_("IBAN"),
+    "bic": N_("BIC"),
+    "account_name": N_("Account holder"),
+    "pay_by": N_("Please pay {amount} by {date}."),
+    "means_58": N_("SEPA credit transfer"),
+    "means_30": N_("Credit transfer"),
+    "means_49": N_("Direct debit"),
+    "means_48": N_("Bank card"),
+    "means_10": N_("Cash"),
+    "reverse_charge_note": N_("Tax exemption"),
+})
+
+
 def document_language(locale: str | None) -> str:
     """The language of a document for a locale (`de_AT` -> `de`), English when we have none."""
     return supported(locale) or "en"
@@ -87,3 +115,52 @@ def labels_for(locale: str | None) -> dict[str, str]:
 
 def document_title(invoice_type: str, locale: str | None) -> str:
     return labels_for(locale)[invoice_type]
+
+
+# Rec 20 units without a CLDR unit, as the document prints them after a quantity (msgids).
+UNIT_LABELS: dict[str, str] = {
+    "H87": N_("pcs"),
+    "SET": N_("sets"),
+    "PR": N_("pairs"),
+    "XPK": N_("pkgs"),
+    "LS": N_("lump sum"),
+    "E48": N_("service units"),
+}
+
+
+def quantity_with_unit(number: str, unit: str | None, language: str) -> str:
+    """"2 h", "2 Std.", "3 pcs": the quantity with its Rec 20 unit in the document's language.
+
+    C62 ("one") is a plain count and prints no unit; CLDR units come from babel.
+    """
+    from babel.units import format_unit
+
+    from ...domain.codelists import CLDR_UNITS
+
+    if not unit or unit == "C62":
+        return number
+    if unit in CLDR_UNITS:
+        try:
+            return format_unit(number, CLDR_UNITS[unit], "short", locale=language)
+        except (KeyError, ValueError):  # a unit this babel lacks prints its code
+            return f"{number} {unit}"
+    label = UNIT_LABELS.get(unit)
+    return f"{number} {translate(language, label) if label else unit}"
+
+
+def unit_symbol(unit: str | None, locale: str | None) -> str:
+    """The short label of a Rec 20 unit for pages ("" for C62, "h", "Std.", "pcs")."""
+    from babel.units import get_unit_name
+
+    from ...domain.codelists import CLDR_UNITS
+
+    language = document_language(locale)
+    if not unit or unit == "C62":
+        return ""
+    if unit in CLDR_UNITS:
+        try:
+            return get_unit_name(CLDR_UNITS[unit], length="short", locale=language) or unit
+        except (KeyError, ValueError):
+            return unit
+    label = UNIT_LABELS.get(unit)
+    return translate(language, label) if label else unit

@@ -17,6 +17,7 @@ from ...domain.lifecycle import InvoiceStatus
 from ...errors import ConflictError
 from ...extensions import db
 from ...models import Invoice, InvoiceDocument
+from .. import webhook_events
 from .context import build_pdf_context
 from .render import count_pages, make_pdf, render_invoice_pdf
 
@@ -67,6 +68,8 @@ def store_pdf(invoice_id: int, pdf: bytes) -> InvoiceDocument | None:
     db.session.add(document)
     invoice.pdf_sha256 = digest
     db.session.flush()
+    # Not an audit action (the trail tells of people's steps); the webhook says it is there.
+    webhook_events.emit_for_invoice("invoice.document_ready", invoice)
     return document
 
 
