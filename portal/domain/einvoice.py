@@ -64,7 +64,7 @@ CREDIT_TERMS = "Credit for invoice {number}; the amount will be refunded."
 PRICE_DECIMALS = Decimal("0.000001")
 
 
-class NotAnEInvoice(ValueError):
+class NotAnEInvoiceError(ValueError):
     """This document gets no XML: a proforma, or a currency with more than 2 minor units."""
 
 
@@ -309,15 +309,15 @@ def _key(category: str, rate: Decimal) -> tuple[str, Decimal]:
 
 
 def build(frozen: dict) -> EInvoice:
-    """The EN 16931 model of a frozen invoice; NotAnEInvoice for a proforma or a currency
+    """The EN 16931 model of a frozen invoice; NotAnEInvoiceError for a proforma or a currency
     with more than two minor units. Validation is the schematron's job, not this one's: a
     missing VAT category is mapped as empty and reported as BR-CO-18/BR-CL-17 by the rules."""
     kind = frozen.get("type", "invoice")
     if kind not in TYPE_CODES:
-        raise NotAnEInvoice(f"a {kind} gets no e-invoice")
+        raise NotAnEInvoiceError(f"a {kind} gets no e-invoice")
     currency = frozen["currency"]
     if not can_einvoice(currency):
-        raise NotAnEInvoice(f"{currency} has more than {MAX_MINOR_UNITS} minor units")
+        raise NotAnEInvoiceError(f"{currency} has more than {MAX_MINOR_UNITS} minor units")
     decimals = minor_units(currency)
     lines = tuple(_line(line, frozen, decimals) for line in frozen.get("lines", ()))
 
