@@ -113,7 +113,7 @@ def sweep_documents(*, grace: float, limit: int = 50, now: dt.datetime | None = 
             if context is None:
                 continue
             pdf = documents.make_pdf(context)
-            document = documents.store_pdf(invoice_id, pdf)
+            document = documents.store_pdf(invoice_id, pdf, context["einvoice"])
             # store_pdf hands back the row it made from these very bytes, or the one it found.
             ours = document is not None and document.content is pdf
             commit()
