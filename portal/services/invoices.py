@@ -38,7 +38,7 @@ from ..models import (
     Sending,
 )
 from ..models.types import utcnow
-from . import audit, numbering
+from . import audit, documents, numbering
 from .audit import Actor
 from .input import FieldErrors, clean_email
 from .invoice_input import SHIPPING_FIELDS, TEXT_FIELDS, clean_invoice_input
@@ -397,6 +397,21 @@ def close_invoice(invoice: Invoice, *, actor: Actor, today: dt.date | None = Non
                  to_status=invoice.status, data={"number": invoice.number})
     enqueue("portal.render_document", invoice.id)
     return invoice
+
+
+def check_invoice(invoice: Invoice, *, today: dt.date | None = None) -> dict:
+    """The e-invoice rules run on a draft without closing it (SPEC §11 "check"): the fatal
+    findings in the shape a refused close answers with (`fields`: rule id -> message), and the
+    warnings apart. Nothing changes. 409 for a closed invoice (its XMLs are stored)."""
+    if not invoice.is_draft:
+        raise ConflictError("Only a draft can be checked; a closed invoice's e-invoice is "
+                            "stored.", code="not_draft")
+    if not documents.einvoice_enabled(invoice):
+        return {"einvoice": False, "valid": True, "fields": {}, "warnings": {}}
+    found = documents.einvoice_findings(invoice, today=today)
+    fatal = {f.rule: f.message for f in found if f.fatal}
+    warnings = {f.rule: f.message for f in found if not f.fatal}
+    return {"einvoice": True, "valid": not fatal, "fields": fatal, "warnings": warnings}
 
 
 def _transition(invoice: Invoice, action: Action, *, actor: Actor, data: dict | None = None):

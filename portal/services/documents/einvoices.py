@@ -75,13 +75,20 @@ def frozen_dict(invoice: Invoice, *, number: str | None = None,
                 "tax_code": getattr(invoice, f"{prefix}_tax_code"),
                 "tax_category": getattr(invoice, f"{prefix}_tax_category", None) or "S"}
 
+    issue_date = issue_date or invoice.issue_date or dt.date.today()
+    due_date = invoice.due_date
+    seller = invoice.seller
+    if invoice.status == InvoiceStatus.DRAFT:
+        # what close will freeze: the event's seller and, unless given, the default due date
+        seller = event.seller()
+        if due_date is None and invoice.type != "credit_note":
+            due_date = issue_date + dt.timedelta(days=event.due_days)
     return {
         "type": invoice.type, "number": number or invoice.number or DRAFT_NUMBER,
-        "issue_date": issue_date or invoice.issue_date or dt.date.today(),
-        "due_date": invoice.due_date, "currency": invoice.currency,
+        "issue_date": issue_date, "due_date": due_date, "currency": invoice.currency,
         "prices_include_tax": invoice.prices_include_tax,
         "rounding": {"mode": invoice.rounding_mode, "rule": invoice.rounding_rule},
-        "seller": dict(invoice.seller or {}),
+        "seller": dict(seller or {}),
         "billing_address": dict(invoice.billing_address or {}),
         "shipping_address": dict(invoice.shipping_address) if invoice.shipping_address else None,
         "buyer_reference": getattr(invoice, "buyer_reference", None) or "",
@@ -120,7 +127,7 @@ def render(invoice: Invoice, **overrides) -> tuple[bytes, bytes]:
     return xml.to_cii(model), xml.to_ubl(model)
 
 
-def findings(invoice: Invoice, *, today: dt.date | None = None) -> list[validate.Finding]:
+def einvoice_findings(invoice: Invoice, *, today: dt.date | None = None) -> list[validate.Finding]:
     """Every finding of both XMLs; a draft is checked as it would close today (with a stand-in
     number). Empty when the document gets no e-invoice."""
     if not enabled(invoice):
@@ -140,7 +147,7 @@ def findings(invoice: Invoice, *, today: dt.date | None = None) -> list[validate
 
 def refuse_if_invalid(invoice: Invoice, *, today: dt.date | None = None) -> None:
     """Raise EInvoiceInvalidError when a fatal rule fails (close calls it before numbering)."""
-    problems = validate.fatal(findings(invoice, today=today))
+    problems = validate.fatal(einvoice_findings(invoice, today=today))
     if problems:
         raise EInvoiceInvalidError(problems)
 
