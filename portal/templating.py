@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Flask
 
 from .formatting import format_date, format_money, format_number, format_price
+from .services.documents.labels import unit_symbol
 
 
 def register_template_helpers(app: Flask) -> None:
@@ -12,3 +13,4 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["price"] = format_price
     app.jinja_env.filters["number"] = format_number
     app.jinja_env.filters["date"] = format_date
+    app.jinja_env.filters["unit"] = unit_symbol

@@ -1,7 +1,7 @@
 """E-invoices: the CII and UBL bytes stored beside the document of record
 
 Revision ID: 0009
-Revises: 0004
+Revises: 0005
 Create Date: 2026-11-29
 
 The Factur-X PDF embeds the CII; both XMLs are also kept as they were made, so downloads
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 
 revision = '0009'
-down_revision = '0004'
+down_revision = '0005'
 branch_labels = None
 depends_on = None
 

@@ -9,8 +9,10 @@ and forgotten here fails the schema tests rather than drifting silently.
 
 from __future__ import annotations
 
+from ..domain import codelists
 from ..domain.lifecycle import InvoiceStatus, InvoiceType
 from ..domain.money import MAX_DISCOUNTS, DiscountType, RoundingMode, RoundingRule
+from ..models.organizer import SELLER_FIELDS
 from ..services.invoice_input import (
     ADDRESS_FIELDS,
     ADDRESS_LIMITS,
@@ -71,9 +73,39 @@ def _enum(values) -> dict:
     return {"type": "string", "enum": [str(v) for v in values]}
 
 
+ELECTRONIC_ADDRESS = {"type": ["object", "null"], "additionalProperties": False,
+                      "required": ["id", "scheme"],
+                      "properties": {"id": STRING, "scheme": STRING},
+                      "description": "An electronic address: endpoint id and its scheme "
+                                     "(e.g. EM, 0088, 9930)."}
+ELECTRONIC_ADDRESS_IN = {**ELECTRONIC_ADDRESS, "properties": {
+    "id": {**REQUIRED_TEXT, "maxLength": 200}, "scheme": {**REQUIRED_TEXT, "maxLength": 10}}}
+CATEGORY = {"type": "string", "enum": list(codelists.VAT_CATEGORIES),
+            "description": "UNCL 5305 VAT category: S standard, Z zero, E exempt, AE reverse "
+                           "charge, K intra-community, G export, O outside the scope."}
+CATEGORY_IN = {"type": ["string", "null"], "enum": [*codelists.VAT_CATEGORIES, "", None],
+               "description": "Default S, or Z at 0 %."}
+PAYMENT_MEANS = {"type": ["object", "null"], "additionalProperties": False,
+                 "required": ["code", "iban", "bic", "account_name"], "properties": {
+                     "code": {"type": ["string", "null"], "enum": [*codelists.PAYMENT_MEANS,
+                                                                   None]},
+                     "iban": STRING, "bic": STRING, "account_name": STRING},
+                 "description": "UNTDID 4461 code (58 SEPA credit transfer, 30 credit "
+                                "transfer, 49 direct debit, 48 card, 10 cash) and the account."}
+PAYMENT_MEANS_IN = {"type": ["object", "null"], "additionalProperties": False, "required": [],
+                    "properties": {
+                        "code": {"type": "string", "enum": list(codelists.PAYMENT_MEANS)},
+                        "iban": {"type": ["string", "null"], "maxLength": 42},
+                        "bic": {"type": ["string", "null"], "maxLength": 11},
+                        "account_name": {"type": ["string", "null"], "maxLength": 100}},
+                    "description": "Absent: the event's or organizer's payment means."}
+
+
 def _address_out() -> dict:
     properties = {key: NSTRING for key in ADDRESS_FIELDS}
     properties["is_corporate"] = {"type": "boolean"}
+    properties["e_bill_taxpayer"] = {"type": "boolean"}
+    properties["electronic_address"] = ELECTRONIC_ADDRESS
     return _object(properties, required=())
 
 
@@ -81,14 +113,25 @@ def _address_in() -> dict:
     properties = {key: {"type": ["string", "null"], "maxLength": limit}
                   for key, limit in ADDRESS_LIMITS.items()}
     properties["is_corporate"] = {"type": ["boolean", "null"]}
+    properties["e_bill_taxpayer"] = {"type": ["boolean", "null"]}
+    properties["electronic_address"] = ELECTRONIC_ADDRESS_IN
     return _object(properties, required=(), description="Absent fields are left empty.")
+
+
+def _seller() -> dict:
+    properties = {key: STRING for key in SELLER_FIELDS}
+    properties["electronic_address"] = ELECTRONIC_ADDRESS
+    return _object(properties, required=(), description="Frozen at close; a draft shows the "
+                   "event's current seller.")
 
 
 def _components() -> dict:
     line = _object({
         "position": {"type": "integer"}, "sku": STRING, "description": STRING,
-        "quantity": DECIMAL, "unit": STRING, "unit_price": DECIMAL, "tax_code": STRING,
-        "tax_rate": DECIMAL, "discount_rate": NDECIMAL, "discount_amount": NDECIMAL,
+        "quantity": DECIMAL, "unit": {**STRING, "description": "UN/ECE Rec 20 code."},
+        "unit_price": DECIMAL, "tax_code": STRING, "tax_rate": DECIMAL,
+        "tax_category": CATEGORY, "exemption_reason": NSTRING, "exemption_code": NSTRING,
+        "discount_rate": NDECIMAL, "discount_amount": NDECIMAL,
         "weight": NDECIMAL, "request_note": STRING, "net_amount": DECIMAL,
         "tax_amount": DECIMAL, "gross_amount": DECIMAL,
     })
@@ -113,8 +156,7 @@ def _components() -> dict:
         "currency": {"type": "string", "pattern": "^[A-Z]{3}$"},
         "prices_include_tax": {"type": "boolean"},
         "rounding": _object({"mode": _enum(RoundingMode), "rule": _enum(RoundingRule)}),
-        "seller": {"type": "object", "additionalProperties": NSTRING,
-                   "description": "Frozen at close; a draft shows the event's current seller."},
+        "seller": _seller(),
         "billing_address": _ref("Address"),
         "shipping_address": _nullable(_ref("Address")),
         "lines": {"type": "array", "items": line},
@@ -123,12 +165,15 @@ def _components() -> dict:
             "amount": {**DECIMAL, "description": "The cut this discount made."}})},
         "discounts_include_tax": {"type": "boolean"},
         "shipping_method": _nullable(_object({"name": NSTRING, "cost": NDECIMAL,
-                                              "tax_rate": NDECIMAL})),
+                                              "tax_rate": NDECIMAL, "tax_category": CATEGORY,
+                                              "exemption_reason": NSTRING})),
         "payment_method": _nullable(_object({"name": NSTRING, "fee": NDECIMAL,
-                                             "tax_rate": NDECIMAL})),
+                                             "tax_rate": NDECIMAL, "tax_category": CATEGORY,
+                                             "exemption_reason": NSTRING})),
         "totals": totals,
         "taxes": {"type": "array", "items": _object({
-            "code": STRING, "rate": DECIMAL, "taxable": DECIMAL, "amount": DECIMAL})},
+            "category": CATEGORY, "code": STRING, "rate": DECIMAL, "taxable": DECIMAL,
+            "amount": DECIMAL, "exemption_reason": NSTRING, "exemption_code": NSTRING})},
         "shipping": _nullable(_object({
             "shipped_at": _nullable(DATETIME), "number_of_packages": {"type": ["integer", "null"]},
             "carriage": {"type": ["string", "null"], "enum": ["paid", "forward", None]},
@@ -138,6 +183,16 @@ def _components() -> dict:
         "reference": _object({"type": NSTRING, "number": NSTRING}),
         "package_number": NSTRING,
         "channel": NSTRING,
+        "delivery_date": {**_nullable(DATE), "description": "BT-72."},
+        "period": _nullable(_object({"start": _nullable(DATE), "end": _nullable(DATE)})),
+        "buyer_reference": {**NSTRING, "description": "BT-10, e.g. a Leitweg-ID."},
+        "payment_means": PAYMENT_MEANS,
+        "preceding_invoice": {**_nullable(_object({"number": NSTRING,
+                                                   "issue_date": _nullable(DATE)})),
+                              "description": "On credit notes: the invoice it corrects."},
+        "chain_hash": {"type": ["string", "null"], "pattern": "^[0-9a-f]{64}$",
+                       "description": "The ledger link, set at close."},
+        "xml": _nullable(_object({"cii_sha256": NSTRING, "ubl_sha256": NSTRING})),
         "pdf_sha256": {"type": ["string", "null"], "pattern": "^[0-9a-f]{64}$",
                        "description": "SHA-256 of the document of record, once stored."},
         "created_at": DATETIME,
@@ -154,10 +209,15 @@ def _components() -> dict:
         "sku": {"type": ["string", "null"], "maxLength": 40},
         "description": {**REQUIRED_TEXT, "maxLength": 255},
         "quantity": {**DECIMAL_IN, "description": "More than 0, at most 2 decimals."},
-        "unit": {"type": ["string", "null"], "maxLength": 20},
+        "unit": {"type": ["string", "null"], "maxLength": 20,
+                 "description": "A UN/ECE Rec 20 code (default C62); pcs, h, kg, … are read "
+                                "as their codes."},
         "unit_price": {**DECIMAL_IN, "description": "At most 3 decimals, in the entry basis."},
         "tax_code": {"type": ["string", "null"], "maxLength": 32},
         "tax_rate": {**DECIMAL_IN, "description": "Percent, 0 to 100."},
+        "tax_category": CATEGORY_IN,
+        "exemption_reason": {"type": ["string", "null"], "maxLength": 1000},
+        "exemption_code": {"type": ["string", "null"], "enum": [*codelists.VATEX, "", None]},
         "discount_rate": _or_empty(_nullable(DECIMAL_IN)),
         "discount_amount": _or_empty(_nullable(DECIMAL_IN)),
         "weight": _or_empty(_nullable(DECIMAL_IN)),
@@ -173,6 +233,8 @@ def _components() -> dict:
         return _nullable(_object({
             "name": {**REQUIRED_TEXT, "maxLength": 80}, amount_key: DECIMAL_IN,
             "tax_rate": DECIMAL_IN, "tax_code": {"type": ["string", "null"], "maxLength": 32},
+            "tax_category": CATEGORY_IN,
+            "exemption_reason": {"type": ["string", "null"], "maxLength": 1000},
         }, required=("name", amount_key)))
 
     write_properties = {
@@ -215,6 +277,10 @@ def _components() -> dict:
                                                    "maxLength": 64}}, required=())),
         "package_number": {"type": ["string", "null"], "maxLength": 64},
         "channel": {"type": ["string", "null"], "maxLength": 64},
+        "delivery_date": _or_empty(_nullable(DATE)),
+        "period": _nullable(_object({"start": DATE, "end": DATE})),
+        "buyer_reference": {"type": ["string", "null"], "maxLength": 200},
+        "payment_means": PAYMENT_MEANS_IN,
     }
     assert tuple(write_properties) == WRITABLE, "writable invoice fields drifted"
     invoice_write = {

@@ -49,8 +49,9 @@ INVOICE_FIELDS = (
     "is_cancellation", "issue_date", "due_date", "expires_at", "locale", "currency",
     "prices_include_tax", "rounding", "seller", "billing_address", "shipping_address", "lines",
     "discounts", "discounts_include_tax", "shipping_method", "payment_method", "totals", "taxes",
-    "shipping", "texts", "reference", "package_number", "channel", "pdf_sha256", "created_at",
-    "closed_at", "updated_at",
+    "shipping", "texts", "reference", "package_number", "channel", "delivery_date", "period",
+    "buyer_reference", "payment_means", "preceding_invoice", "chain_hash", "xml", "pdf_sha256",
+    "created_at", "closed_at", "updated_at",
 )
 ORDERINGS = API_ORDERINGS  # the subset of invoice_queries.ORDERINGS the API documents
 INVOICE_FILTERS = ("type", "status", "is_cancellation", "order", "refers", "locale", "customer",

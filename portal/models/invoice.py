@@ -151,6 +151,22 @@ class Invoice(db.Model):
 
     # SHA-256 of the document of record; null until it is stored.
     pdf_sha256: Mapped[str | None] = mapped_column(String(64))
+    # EN 16931 data (SPEC §9): delivery date (BT-72) or invoicing period (BT-73/74), the
+    # buyer reference (BT-10), the payment means as data, the VAT category of the charges.
+    delivery_date: Mapped[dt.date | None] = mapped_column(Date)
+    period_start: Mapped[dt.date | None] = mapped_column(Date)
+    period_end: Mapped[dt.date | None] = mapped_column(Date)
+    buyer_reference: Mapped[str | None] = mapped_column(String(200))
+    payment_means: Mapped[dict | None] = mapped_column(JSON(none_as_null=True))
+    shipping_tax_category: Mapped[str | None] = mapped_column(String(2))
+    payment_tax_category: Mapped[str | None] = mapped_column(String(2))
+    shipping_exemption_reason: Mapped[str | None] = mapped_column(Text)
+    payment_exemption_reason: Mapped[str | None] = mapped_column(Text)
+    # The ledger link over the previous closed document of the sequence (services.ledger).
+    chain_hash: Mapped[str | None] = mapped_column(String(64))
+    # SHA-256 of the e-invoice XML documents (issue 13).
+    cii_sha256: Mapped[str | None] = mapped_column(String(64))
+    ubl_sha256: Mapped[str | None] = mapped_column(String(64))
     dispute_reason: Mapped[str | None] = mapped_column(Text)
 
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -206,10 +222,15 @@ class InvoiceLine(db.Model):
     sku: Mapped[str] = mapped_column(String(40), default="")
     description: Mapped[str] = mapped_column(String(255))
     quantity = mapped_column(Money(10, 2), nullable=False)
-    unit: Mapped[str] = mapped_column(String(20), default="")
+    # A UN/ECE Recommendation 20 code (domain.codelists.UNITS).
+    unit: Mapped[str] = mapped_column(String(20), default="C62")
     unit_price = mapped_column(Money(15, 3), nullable=False)
     tax_code: Mapped[str] = mapped_column(String(32), default="VAT")
     tax_rate = mapped_column(Money(5, 2), nullable=False)
+    # UNCL 5305 VAT category (domain.codelists.VAT_CATEGORIES) and why no VAT is charged.
+    tax_category: Mapped[str] = mapped_column(String(2), default="S", server_default="S")
+    exemption_reason: Mapped[str | None] = mapped_column(Text)
+    exemption_code: Mapped[str | None] = mapped_column(String(30))
     discount_rate = mapped_column(Money(5, 2))
     discount_amount = mapped_column(Money(12, 3))
     weight = mapped_column(Money(10, 3))
@@ -245,7 +266,7 @@ class InvoiceDiscount(db.Model):
 
 
 class InvoiceTax(db.Model):
-    """One row of the tax breakdown per (tax code, rate)."""
+    """One row of the tax breakdown per (VAT category, tax code, rate)."""
 
     __tablename__ = "invoice_taxes"
     __table_args__ = (UniqueConstraint("invoice_id", "position"),)
@@ -255,6 +276,9 @@ class InvoiceTax(db.Model):
     position: Mapped[int] = mapped_column()
     code: Mapped[str] = mapped_column(String(32))
     rate = mapped_column(Money(5, 2), nullable=False)
+    category: Mapped[str] = mapped_column(String(2), default="S", server_default="S")
+    exemption_reason: Mapped[str | None] = mapped_column(Text)
+    exemption_code: Mapped[str | None] = mapped_column(String(30))
     taxable = mapped_column(Money(), nullable=False)
     amount = mapped_column(Money(), nullable=False)
     gross = mapped_column(Money(), nullable=False)

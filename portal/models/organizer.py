@@ -12,6 +12,7 @@ from sqlalchemy import (
     CheckConstraint,
     Column,
     ForeignKey,
+    LargeBinary,
     String,
     Table,
     UniqueConstraint,
@@ -30,8 +31,9 @@ class Role(StrEnum):
 
 ROLE_RANK = {Role.VIEWER: 1, Role.MANAGER: 2, Role.OWNER: 3}
 
-SELLER_FIELDS = ("company", "street1", "street2", "city", "postal_code", "state", "country",
-                 "vat_id", "tax_number", "email", "phone")
+SELLER_FIELDS = ("legal_name", "company", "street1", "street2", "city", "postal_code", "state",
+                 "country", "vat_id", "tax_number", "registration_id", "registration_scheme",
+                 "contact_name", "email", "phone", "electronic_address")
 
 
 class Organizer(db.Model):
@@ -42,6 +44,11 @@ class Organizer(db.Model):
     name: Mapped[str] = mapped_column(String(200))
     # The seller address printed on invoices; events may override single fields.
     seller: Mapped[dict] = mapped_column(JSON, default=dict)
+    # Payment means as data ({"code", "iban", "bic", "account_name"}), the events' default.
+    payment_means: Mapped[dict | None] = mapped_column(JSON(none_as_null=True))
+    # Shown on pages and PDFs: PNG or JPEG of at most 512 KB.
+    logo: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
+    logo_type: Mapped[str | None] = mapped_column(String(20))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     events = relationship("Event", back_populates="organizer", order_by="Event.id",

@@ -11,14 +11,20 @@ from flask import flash, make_response, redirect, render_template, request, url_
 
 from ..errors import ValidationError
 from ..models import Customer, Membership, Role
-from ..models.organizer import SELLER_FIELDS
 from ..services import customers, invoice_queries, listings, organizers, permissions, tokens
 from ..services.customers import magic_link
 from ..services.invoice_input import ADDRESS_FIELDS
 from ..unit_of_work import RefusedError, rollback
 from . import bp
 from .access import Scope, scoped
-from .forms import CustomerForm, EventSettingsForm, MemberForm, MembershipForm, TokenForm
+from .forms import (
+    SELLER_FORM_FIELDS,
+    CustomerForm,
+    EventSettingsForm,
+    MemberForm,
+    MembershipForm,
+    TokenForm,
+)
 from .helpers import attach_errors, chosen_events, event_choices
 from .views import EVENT, ORG
 
@@ -127,7 +133,7 @@ def event_settings(scope: Scope):
     data = {key: getattr(event, key) for key in SETTING_FIELDS}
     data["due_days"] = str(event.due_days)
     data["seller_override"] = {key: (event.seller_override or {}).get(key) or ""
-                               for key in SELLER_FIELDS}
+                               for key in SELLER_FORM_FIELDS}
     form = EventSettingsForm(data=data)
     status = 200
     if request.method == "POST":

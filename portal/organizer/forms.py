@@ -236,8 +236,13 @@ class OrderForm(FlaskForm):
 
 
 # The seller's address: the buyer's fields that a seller has, labelled alike.
-SellerForm = type("SellerForm", (Form,), {name: getattr(AddressForm, name)
-                                          for name in SELLER_FIELDS})
+_SELLER_ONLY = {"legal_name": StringField("Legal name"),
+                "registration_id": StringField("Registration id (e.g. commercial register)"),
+                "registration_scheme": StringField("Registration scheme"),
+                "contact_name": StringField("Contact name")}
+SELLER_FORM_FIELDS = tuple(name for name in SELLER_FIELDS if name != "electronic_address")
+SellerForm = type("SellerForm", (Form,), {name: _SELLER_ONLY.get(name) or getattr(AddressForm, name)
+                                          for name in SELLER_FORM_FIELDS})
 
 
 class EventSettingsForm(FlaskForm):

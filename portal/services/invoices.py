@@ -13,7 +13,7 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
-from ..domain import money
+from ..domain import codelists, money
 from ..domain.lifecycle import (
     CREDITED_TYPES,
     Action,
@@ -46,7 +46,8 @@ from .invoice_input import SHIPPING_FIELDS, TEXT_FIELDS, clean_invoice_input
 # Address fields copied from a customer's billing address into an invoice.
 BUYER_KEYS = ("company", "first_name", "last_name", "street1", "street2", "city", "postal_code",
               "state", "country", "vat_id", "tax_office", "tax_number", "email", "phone",
-              "is_corporate")
+              "is_corporate", "electronic_address", "registration_id", "e_bill_taxpayer")
+_BUYER_FLAGS = ("is_corporate", "e_bill_taxpayer")
 
 
 # What a lifecycle step reads of an invoice: re-read under the lock (lock_invoice).
@@ -90,7 +91,8 @@ def _step(invoice: Invoice, action: Action) -> InvoiceStatus | None:
 
 
 def _blank_buyer() -> dict:
-    return {key: (False if key == "is_corporate" else "") for key in BUYER_KEYS}
+    return {key: (False if key in _BUYER_FLAGS else None if key == "electronic_address" else "")
+            for key in BUYER_KEYS}
 
 
 def buyer_from_customer(customer: Customer) -> dict:
@@ -126,7 +128,7 @@ def create_draft(event: Event, data: dict, *, actor: Actor) -> Invoice:
         currency=event.currency, locale=event.locale, status=InvoiceStatus.DRAFT.value,
         type=InvoiceType.INVOICE.value, billing_address=_blank_buyer(),
         prices_include_tax=False, rounding_mode="half_up", rounding_rule="per_line",
-        discounts_include_tax=False,
+        discounts_include_tax=False, payment_means=event.default_payment_means(),
         **{f"{name}_text": value for name, value in event.texts().items()},
     )
     errors: dict[str, list[str]] = {}
@@ -158,7 +160,9 @@ def _copy_order(invoice: Invoice, order: Order) -> None:
     invoice.locale = order.customer.locale or invoice.locale
     invoice.lines = [
         InvoiceLine(position=i, sku=line.sku, description=line.name, quantity=line.quantity,
-                    unit_price=line.unit_price, tax_rate=line.tax_rate, tax_code=line.tax_code,
+                    unit=codelists.DEFAULT_UNIT, unit_price=line.unit_price,
+                    tax_rate=line.tax_rate, tax_code=line.tax_code,
+                    tax_category=codelists.default_category(line.tax_rate),
                     order_line_id=line.id, net_amount=0, tax_amount=0, gross_amount=0)
         for i, line in enumerate(order.lines, start=1)
     ]
@@ -195,12 +199,17 @@ def _apply(invoice: Invoice, clean: dict, errors: dict, *, event: Event) -> None
     """Set the cleaned fields on a draft, checking what needs the database."""
     simple = ("type", "expires_at", "due_date", "locale", "currency", "prices_include_tax",
               "rounding_mode", "rounding_rule", "discounts_include_tax", "package_number",
-              "channel")
+              "channel", "delivery_date", "buyer_reference", "payment_means")
+    nullable = ("expires_at", "due_date", "package_number", "channel", "delivery_date",
+                "buyer_reference", "payment_means")
     for key in simple:
         if key in clean and clean[key] is not None:
             setattr(invoice, key, clean[key])
-        elif key in clean and key in ("expires_at", "due_date", "package_number", "channel"):
+        elif key in clean and key in nullable:
             setattr(invoice, key, None)
+    if "period" in clean:
+        period = clean["period"] or {}
+        invoice.period_start, invoice.period_end = period.get("start"), period.get("end")
     if "customer" in clean:
         if clean["customer"]:
             customer = _find_customer(event, clean["customer"])
@@ -247,6 +256,9 @@ def _apply(invoice: Invoice, clean: dict, errors: dict, *, event: Event) -> None
             setattr(invoice, amount_attr, value["amount"] if value else None)
             setattr(invoice, f"{prefix}_tax_rate", value["tax_rate"] if value else None)
             setattr(invoice, f"{prefix}_tax_code", value["tax_code"] if value else None)
+            setattr(invoice, f"{prefix}_tax_category", value["tax_category"] if value else None)
+            setattr(invoice, f"{prefix}_exemption_reason",
+                    value["exemption_reason"] if value else None)
     if "shipping" in clean:
         ship = clean["shipping"] or {}
         for key in SHIPPING_FIELDS:
@@ -282,7 +294,8 @@ def _line_from(position: int, line: dict) -> InvoiceLine:
         position=position, sku=line["sku"], description=line["description"],
         quantity=line["quantity"], unit=line["unit"], unit_price=line["unit_price"],
         tax_code=line["tax_code"], tax_rate=line["tax_rate"],
-        discount_rate=line["discount_rate"], discount_amount=line["discount_amount"],
+        tax_category=line["tax_category"], exemption_reason=line["exemption_reason"],
+        exemption_code=line["exemption_code"], discount_rate=line["discount_rate"], discount_amount=line["discount_amount"],
         weight=line["weight"], request_note=line["request_note"],
         net_amount=0, tax_amount=0, gross_amount=0,
     )
@@ -296,15 +309,18 @@ def _has_buyer(address: dict | None) -> bool:
 
 
 def money_input(invoice: Invoice) -> money.InvoiceInput:
-    def charge(amount, rate, code):
+    def charge(amount, rate, code, category):
         if amount is None:
             return None
-        return money.ChargeInput(amount=amount, tax_rate=rate or Decimal(0), tax_code=code)
+        return money.ChargeInput(amount=amount, tax_rate=rate or Decimal(0), tax_code=code,
+                                 tax_category=category)
 
     return money.InvoiceInput(
         currency=invoice.currency,
         lines=[money.LineInput(quantity=line.quantity, unit_price=line.unit_price,
                                tax_rate=line.tax_rate, tax_code=line.tax_code or "",
+                               tax_category=line.tax_category
+                               or codelists.default_category(line.tax_rate),
                                discount_rate=line.discount_rate,
                                discount_amount=line.discount_amount, weight=line.weight)
                for line in invoice.lines],
@@ -315,8 +331,9 @@ def money_input(invoice: Invoice) -> money.InvoiceInput:
                    for d in invoice.discounts],
         discounts_include_tax=invoice.discounts_include_tax,
         shipping=charge(invoice.shipping_cost, invoice.shipping_tax_rate,
-                        invoice.shipping_tax_code),
-        payment=charge(invoice.payment_fee, invoice.payment_tax_rate, invoice.payment_tax_code),
+                        invoice.shipping_tax_code, invoice.shipping_tax_category),
+        payment=charge(invoice.payment_fee, invoice.payment_tax_rate, invoice.payment_tax_code,
+                       invoice.payment_tax_category),
     )
 
 
@@ -330,14 +347,31 @@ def recompute(invoice: Invoice) -> money.InvoiceTotals:
     return totals
 
 
+def _exemption_reasons(invoice: Invoice) -> dict[str, tuple[str | None, str | None]]:
+    """Per VAT category, the first exemption reason (and VATEX code) given for it on a line
+    or charge: the tax breakdown row of the category carries it (EN 16931 BT-120/121)."""
+    found: dict[str, tuple[str | None, str | None]] = {}
+    items = [(line.tax_category, line.exemption_reason, line.exemption_code)
+             for line in invoice.lines]
+    items += [(invoice.shipping_tax_category, invoice.shipping_exemption_reason, None),
+              (invoice.payment_tax_category, invoice.payment_exemption_reason, None)]
+    for category, reason, code in items:
+        if category and (reason or code) and category not in found:
+            found[category] = (reason or (codelists.VATEX.get(code) if code else None), code)
+    return found
+
+
 def store_totals(invoice: Invoice, totals: money.InvoiceTotals) -> None:
     for line, result in zip(invoice.lines, totals.lines, strict=True):
         line.net_amount, line.tax_amount, line.gross_amount = result.net, result.tax, result.gross
     for discount, applied in zip(invoice.discounts, totals.discounts, strict=True):
         discount.amount = applied.amount
+    reasons = _exemption_reasons(invoice)
     _replace(invoice, "taxes", [
-        InvoiceTax(position=i, code=group.code, rate=group.rate, taxable=group.net,
-                   amount=group.tax, gross=group.gross)
+        InvoiceTax(position=i, code=group.code, rate=group.rate, category=group.category,
+                   exemption_reason=reasons.get(group.category, (None, None))[0],
+                   exemption_code=reasons.get(group.category, (None, None))[1],
+                   taxable=group.net, amount=group.tax, gross=group.gross)
         for i, group in enumerate(totals.groups, start=1)
     ])
     invoice.prediscount_net = totals.prediscount.net
@@ -388,6 +422,12 @@ def close_invoice(invoice: Invoice, *, actor: Actor, today: dt.date | None = Non
     invoice.issue_date = today
     if invoice.due_date is None and invoice.type != InvoiceType.CREDIT_NOTE:
         invoice.due_date = today + dt.timedelta(days=event.due_days)
+    _default_supply_dates(invoice, event, today)
+    if invoice.payment_means is None:
+        invoice.payment_means = event.default_payment_means()
+    # The e-invoice rules run before the number is taken (and so outside the counter's lock):
+    # a refusal rolls everything back and uses no number (SPEC §11).
+    documents.refuse_if_invalid(invoice, today=today)
     invoice.sequence_value, invoice.number = numbering.take_next_number(event, invoice.type)
     invoice.status = new_status.value
     invoice.closed_at = invoice.updated_at = utcnow()
@@ -412,6 +452,19 @@ def check_invoice(invoice: Invoice, *, today: dt.date | None = None) -> dict:
     fatal = {f.rule: f.message for f in found if f.fatal}
     warnings = {f.rule: f.message for f in found if not f.fatal}
     return {"einvoice": True, "valid": not fatal, "fields": fatal, "warnings": warnings}
+
+
+def _default_supply_dates(invoice: Invoice, event: Event, today: dt.date) -> None:
+    """Without a delivery date or service period the event's dates are the period (SPEC §9);
+    an event without dates makes the issue date the delivery date."""
+    if invoice.delivery_date or invoice.period_start or invoice.period_end:
+        return
+    if event.start_date and event.end_date:
+        invoice.period_start, invoice.period_end = event.start_date, event.end_date
+    elif event.start_date:
+        invoice.delivery_date = event.start_date
+    else:
+        invoice.delivery_date = today
 
 
 def _transition(invoice: Invoice, action: Action, *, actor: Actor, data: dict | None = None):
@@ -538,7 +591,10 @@ def _credit_note_for(original: Invoice, today: dt.date) -> Invoice:
               "shipping_tax_rate", "shipping_tax_code", "payment_method_name",
               "payment_tax_rate", "payment_tax_code", "introductory_text", "additional_text",
               "payment_text", "footer_text", "terms_text", "total_quantity", "total_weight",
-              "reference_type", "reference_number", "package_number", "channel")
+              "reference_type", "reference_number", "package_number", "channel",
+              "delivery_date", "period_start", "period_end", "buyer_reference",
+              "payment_means", "shipping_tax_category", "payment_tax_category",
+              "shipping_exemption_reason", "payment_exemption_reason")
     negated = ("prediscount_net", "prediscount_gross", "discount_total", "subtotal_net",
                "subtotal_gross", "shipping_cost", "shipping_net", "shipping_tax",
                "shipping_gross", "payment_fee", "payment_net", "payment_tax", "payment_gross",
@@ -555,6 +611,8 @@ def _credit_note_for(original: Invoice, today: dt.date) -> Invoice:
         InvoiceLine(position=line.position, sku=line.sku, description=line.description,
                     quantity=line.quantity, unit=line.unit, unit_price=_neg(line.unit_price),
                     tax_code=line.tax_code, tax_rate=line.tax_rate,
+                    tax_category=line.tax_category, exemption_reason=line.exemption_reason,
+                    exemption_code=line.exemption_code,
                     discount_rate=line.discount_rate, discount_amount=_neg(line.discount_amount),
                     weight=line.weight, request_note=line.request_note,
                     order_line_id=line.order_line_id, net_amount=_neg(line.net_amount),
@@ -564,7 +622,8 @@ def _credit_note_for(original: Invoice, today: dt.date) -> Invoice:
     credit.discounts = [InvoiceDiscount(position=d.position, type=d.type, value=d.value,
                                         amount=_neg(d.amount)) for d in original.discounts]
     credit.taxes = [InvoiceTax(position=t.position, code=t.code, rate=t.rate,
-                               taxable=_neg(t.taxable), amount=_neg(t.amount),
+                               category=t.category, exemption_reason=t.exemption_reason,
+                               exemption_code=t.exemption_code, taxable=_neg(t.taxable), amount=_neg(t.amount),
                                gross=_neg(t.gross))
                     for t in original.taxes]
     return credit

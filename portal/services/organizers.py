@@ -16,7 +16,13 @@ from ..models import Event, Membership, Organizer, Role, User
 from ..models.organizer import SELLER_FIELDS
 from . import audit, numbering
 from .audit import Actor
-from .input import FieldErrors, clean_country, clean_email, clean_locale
+from .input import (
+    FieldErrors,
+    clean_country,
+    clean_electronic_address,
+    clean_email,
+    clean_locale,
+)
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,49}$")
 MIN_PASSWORD = 10
@@ -26,6 +32,12 @@ def clean_seller(errors: FieldErrors, raw: dict, prefix: str = "seller") -> dict
     seller = {}
     for key in SELLER_FIELDS:
         value = (raw or {}).get(key) or ""
+        if key == "electronic_address":
+            seller[key] = clean_electronic_address(errors, f"{prefix}.{key}", value or None)
+            continue
+        if not isinstance(value, str):
+            errors.add(f"{prefix}.{key}", "Enter text.")
+            value = ""
         if key == "country":
             value = clean_country(errors, f"{prefix}.{key}", value) or ""
         elif key == "email":

@@ -14,7 +14,7 @@ from babel.numbers import format_decimal
 from ...domain.lifecycle import InvoiceType
 from ...formatting import babel_locale, format_date, format_money, format_price
 from ...models import Invoice
-from .labels import document_language, labels_for
+from .labels import document_language, labels_for, quantity_with_unit
 
 
 def build_pdf_context(invoice: Invoice) -> dict:
@@ -90,7 +90,8 @@ def context_from_dict(data: dict, *, draft: bool = False) -> dict:
             "description": line["description"],
             "details": " · ".join(details),
             "note": line.get("request_note") or "",
-            "quantity": " ".join(filter(None, [number(line["quantity"], 2), line.get("unit")])),
+            "quantity": quantity_with_unit(number(line["quantity"], 2), line.get("unit"),
+                                           document_language(data.get("locale"))),
             "unit_price": format_price(Decimal(line["unit_price"]), currency, locale),
             "tax_rate": percent(line["tax_rate"]),
             "amount": money(line["gross_amount"] if gross_entry else line["net_amount"]),

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 
-from ...domain import einvoice
+from ...domain import codelists, einvoice
 from ...domain.lifecycle import InvoiceStatus
 from ...errors import ValidationError
 from ...models import Invoice
@@ -38,19 +38,8 @@ class EInvoiceInvalidError(ValidationError):
 def enabled(invoice: Invoice) -> bool:
     """Whether this document gets XMLs: a tax invoice type, e-invoicing on for its event, and a
     currency with at most two minor units."""
-    event = invoice.event
-    return (invoice.type in einvoice.TYPE_CODES
-            and bool(getattr(event, "einvoicing", True))
+    return (invoice.type in einvoice.TYPE_CODES and bool(invoice.event.einvoicing)
             and einvoice.can_einvoice(invoice.currency))
-
-
-def _payment_means(invoice: Invoice) -> dict | None:
-    event = invoice.event
-    for source in (invoice, event, event.organizer):
-        means = getattr(source, "payment_means", None)
-        if means and means.get("code"):
-            return dict(means)
-    return None
 
 
 def frozen_dict(invoice: Invoice, *, number: str | None = None,
@@ -58,31 +47,39 @@ def frozen_dict(invoice: Invoice, *, number: str | None = None,
     """The plain dict domain/einvoice.build maps (see its docstring), from the ORM invoice."""
     event = invoice.event
     refers = invoice.refers
-    delivery = getattr(invoice, "delivery_date", None)
-    start = getattr(invoice, "period_start", None)
-    end = getattr(invoice, "period_end", None)
-    if not delivery and not (start and end):
-        # an event's dates are the default service period (SPEC §9)
-        start, end = getattr(event, "start_date", None), getattr(event, "end_date", None)
+    delivery, start, end = invoice.delivery_date, invoice.period_start, invoice.period_end
+    means = invoice.payment_means
 
     def charge(prefix: str, name: str | None, cost) -> dict | None:
-        if cost is None or not getattr(invoice, f"{prefix}_net"):
+        net = getattr(invoice, f"{prefix}_net")
+        if cost is None or not net:
             return None
-        return {"name": name or "", "net": getattr(invoice, f"{prefix}_net"),
-                "tax": getattr(invoice, f"{prefix}_tax"),
-                "gross": getattr(invoice, f"{prefix}_gross"),
-                "tax_rate": getattr(invoice, f"{prefix}_tax_rate"),
-                "tax_code": getattr(invoice, f"{prefix}_tax_code"),
-                "tax_category": getattr(invoice, f"{prefix}_tax_category", None) or "S"}
+        rate, code = getattr(invoice, f"{prefix}_tax_rate"), getattr(invoice, f"{prefix}_tax_code")
+        category = getattr(invoice, f"{prefix}_tax_category")
+        if category is None:
+            # as the money engine booked it: into the first group of its rate, if any
+            joined = next((t.category for t in invoice.taxes if t.rate == rate), None)
+            category = (joined if code is None else None) or codelists.default_category(rate)
+        return {"name": name or "", "net": net, "tax": getattr(invoice, f"{prefix}_tax"),
+                "gross": getattr(invoice, f"{prefix}_gross"), "tax_rate": rate,
+                "tax_code": code, "tax_category": category}
 
     issue_date = issue_date or invoice.issue_date or dt.date.today()
     due_date = invoice.due_date
     seller = invoice.seller
     if invoice.status == InvoiceStatus.DRAFT:
-        # what close will freeze: the event's seller and, unless given, the default due date
+        # what close will freeze (services/invoices.close_invoice): the event's seller, and
+        # unless given the default due date, supply dates and payment means
         seller = event.seller()
         if due_date is None and invoice.type != "credit_note":
             due_date = issue_date + dt.timedelta(days=event.due_days)
+        if not (delivery or start or end):
+            if event.start_date and event.end_date:
+                start, end = event.start_date, event.end_date
+            else:
+                delivery = event.start_date or issue_date
+        if means is None:
+            means = event.default_payment_means()
     return {
         "type": invoice.type, "number": number or invoice.number or DRAFT_NUMBER,
         "issue_date": issue_date, "due_date": due_date, "currency": invoice.currency,
@@ -91,24 +88,24 @@ def frozen_dict(invoice: Invoice, *, number: str | None = None,
         "seller": dict(seller or {}),
         "billing_address": dict(invoice.billing_address or {}),
         "shipping_address": dict(invoice.shipping_address) if invoice.shipping_address else None,
-        "buyer_reference": getattr(invoice, "buyer_reference", None) or "",
+        "buyer_reference": invoice.buyer_reference or "",
         "order_code": invoice.order_code or "",
         "delivery_date": delivery, "period_start": start, "period_end": end,
-        "payment_means": _payment_means(invoice),
+        "payment_means": means,
         "preceding_invoice": ({"number": refers.number, "issue_date": refers.issue_date}
                               if refers is not None and refers.number else None),
         "lines": [{"position": line.position, "sku": line.sku,
                    "description": line.description, "quantity": line.quantity,
                    "unit": line.unit, "unit_price": line.unit_price,
                    "tax_rate": line.tax_rate,
-                   "tax_category": getattr(line, "tax_category", None),
+                   "tax_category": line.tax_category,
                    "discount_rate": line.discount_rate,
                    "discount_amount": line.discount_amount, "net_amount": line.net_amount,
                    "request_note": line.request_note} for line in invoice.lines],
-        "taxes": [{"category": getattr(tax, "category", None), "code": tax.code,
+        "taxes": [{"category": tax.category, "code": tax.code,
                    "rate": tax.rate, "taxable": tax.taxable, "amount": tax.amount,
-                   "exemption_reason": getattr(tax, "exemption_reason", None),
-                   "exemption_code": getattr(tax, "exemption_code", None)}
+                   "exemption_reason": tax.exemption_reason,
+                   "exemption_code": tax.exemption_code}
                   for tax in invoice.taxes],
         "discounts": [{"type": d.type, "value": d.value, "amount": d.amount}
                       for d in invoice.discounts],

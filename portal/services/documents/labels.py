@@ -138,3 +138,44 @@ def labels_for(locale: str | None) -> dict[str, str]:
 
 def document_title(invoice_type: str, locale: str | None) -> str:
     return labels_for(locale)[invoice_type]
+
+
+# Rec 20 units without a CLDR unit, as the document prints them after a quantity.
+UNIT_LABELS: dict[str, dict[str, str]] = {'en': {'H87': 'pcs', 'SET': 'sets', 'PR': 'pairs', 'XPK': 'pkgs', 'LS': 'lump sum', 'E48': 'service units'}, 'de': {'H87': 'Stk.', 'SET': 'Satz', 'PR': 'Paar', 'XPK': 'Pkt.', 'LS': 'pauschal', 'E48': 'Leistungseinheiten'}, 'it': {'H87': 'pz.', 'SET': 'set', 'PR': 'paia', 'XPK': 'colli', 'LS': 'forfait', 'E48': 'unità di servizio'}, 'tr': {'H87': 'adet', 'SET': 'takım', 'PR': 'çift', 'XPK': 'paket', 'LS': 'götürü', 'E48': 'hizmet birimi'}}
+
+
+def quantity_with_unit(number: str, unit: str | None, language: str) -> str:
+    """"2 h", "2 Std.", "3 pcs": the quantity with its Rec 20 unit in the document's language.
+
+    C62 ("one") is a plain count and prints no unit; CLDR units come from babel.
+    """
+    from babel.units import format_unit
+
+    from ...domain.codelists import CLDR_UNITS
+
+    if not unit or unit == "C62":
+        return number
+    if unit in CLDR_UNITS:
+        try:
+            return format_unit(number, CLDR_UNITS[unit], "short", locale=language)
+        except (KeyError, ValueError):  # a unit this babel lacks prints its code
+            return f"{number} {unit}"
+    label = UNIT_LABELS.get(language, UNIT_LABELS["en"]).get(unit)
+    return f"{number} {label or unit}"
+
+
+def unit_symbol(unit: str | None, locale: str | None) -> str:
+    """The short label of a Rec 20 unit for pages ("" for C62, "h", "Std.", "pcs")."""
+    from babel.units import get_unit_name
+
+    from ...domain.codelists import CLDR_UNITS
+
+    language = document_language(locale)
+    if not unit or unit == "C62":
+        return ""
+    if unit in CLDR_UNITS:
+        try:
+            return get_unit_name(CLDR_UNITS[unit], length="short", locale=language) or unit
+        except (KeyError, ValueError):
+            return unit
+    return UNIT_LABELS.get(language, UNIT_LABELS["en"]).get(unit) or unit
