@@ -199,7 +199,7 @@ def invoice_archive(organizer, event, id):
 @idempotent
 def invoice_check(organizer, event, id):
     """Run the e-invoice rules on a draft without closing it (SPEC §11)."""
-    _, invoice = _invoice(organizer, event, id, options=INVOICE_LOAD)
+    _, invoice = _invoice(organizer, event, id, write=True, options=INVOICE_LOAD)
     schemas.no_query(request.args)
     schemas.action_body(request)
     return respond(invoices.check_invoice(invoice))

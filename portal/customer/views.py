@@ -19,7 +19,7 @@ from flask import (
 
 from .. import ratelimits
 from ..domain.lifecycle import Action, allowed_actions
-from ..downloads import pdf_response
+from ..downloads import pdf_response, xml_response
 from ..errors import ConflictError, ValidationError
 from ..i18n import _
 from ..models import Invoice
@@ -210,6 +210,16 @@ def invoice_pdf(invoice_id: int):
                                                  invoice=invoice, retry_after=retry_after), 409)
         response.headers["Retry-After"] = str(retry_after)
         return response
+
+
+@bp.get("/invoices/<int:invoice_id>/xml")
+def invoice_xml(invoice_id: int):
+    """The stored CII (default) or UBL of one of the customer's invoices (SPEC §11)."""
+    invoice = invoice_of_customer(g.customer, invoice_id)
+    syntax = request.args.get("syntax", "cii")
+    if syntax not in ("cii", "ubl"):
+        raise ValidationError({"syntax": ["Choose cii or ubl."]})
+    return xml_response(invoice, syntax)
 
 
 @bp.get("/invoices.zip")

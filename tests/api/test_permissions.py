@@ -35,6 +35,8 @@ MATRIX = [
     ("invoices/{paid}/archive/", "POST", {}, 200, 403, 404, 404, 401, 401),
     ("invoices/{draft}/pdf/", "GET", None, 200, 200, 404, 404, 401, 401),
     ("invoices/{open}/pdf/", "GET", None, 200, 200, 404, 404, 401, 401),
+    ("invoices/{draft}/check/", "POST", {}, 200, 403, 404, 404, 401, 401),
+    ("invoices/{open}/xml/", "GET", None, 200, 200, 404, 404, 401, 401),
     ("orders/", "GET", None, 200, 200, 404, 404, 401, 401),
     ("orders/", "POST", "order", 201, 403, 404, 404, 401, 401),
     ("orders/{order}/", "GET", None, 200, 200, 404, 404, 401, 401),
@@ -46,6 +48,7 @@ MATRIX = [
     ("/customer/invoices", "GET", None, 401, 401, 401, 401, 401, 200),
     ("/customer/invoices/{open}", "GET", None, 401, 401, 401, 401, 401, 200),
     ("/customer/invoices/{open}/pdf", "GET", None, 401, 401, 401, 401, 401, 200),
+    ("/customer/invoices/{open}/xml", "GET", None, 401, 401, 401, 401, 401, 200),
 ]
 
 
@@ -65,7 +68,8 @@ def objects(world, make, request) -> Objects:
     draft = make.invoice(event, customer)
     open_ = make.closed(event, customer)
     route = getattr(request.node, "callspec", None) and request.node.callspec.params["route"]
-    if route and route[0].startswith(("invoices/{open}/pdf", "/customer/invoices/{open}/pdf")):
+    if route and route[0].startswith(("invoices/{open}/pdf", "/customer/invoices/{open}/pdf",
+                                      "invoices/{open}/xml", "/customer/invoices/{open}/xml")):
         documents.store_document_of_record(open_.id)  # the job the commit would have run
     disputed = make.closed(event, customer)
     invoices.dispute_invoice(disputed, actor=ACTOR, reason="late")
