@@ -1,8 +1,10 @@
-"""E-invoice timings, in-process (`python -m bench.einvoice`): build + validate both XMLs, and
-post-process a rendered PDF into the Factur-X PDF/A-3b. Prints p50/p90 in ms as JSON.
+"""E-invoice timings, in-process (`python -m bench.einvoice [repeat] [--closes N]`): build +
+validate both XMLs, and post-process a rendered PDF into the Factur-X PDF/A-3b. Prints p50/p90
+in ms as JSON. With `--closes N`: N closes in a row on a fresh PostgreSQL database
+(BENCH_POSTGRES_URL), with e-invoicing on and off, one thread, jobs not run (closes only).
 
 The schematron stylesheets compile once per process; that one-off cost is printed apart.
-Runs on one core for a few seconds; no database.
+Runs on one core for a few seconds.
 """
 
 from __future__ import annotations
@@ -51,5 +53,47 @@ def run(repeat: int = 30) -> dict:
             "repeat": repeat}
 
 
+def closes(n: int) -> dict:
+    """Closes per second, one thread, e-invoicing on vs off, on a fresh PostgreSQL database."""
+    import os
+
+    from flask_migrate import upgrade
+
+    from bench.__main__ import database
+    from portal import create_app, jobs
+    from portal.extensions import db
+    from portal.models import Invoice
+    from portal.services import invoices
+    from tests.factories import ACTOR, Factory
+
+    out = {}
+    with database("postgresql") as url:
+        os.environ.setdefault("SECRET_KEY", "bench-einvoice")
+        app = create_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": True})
+        with app.app_context():
+            upgrade()
+            make = Factory()
+            for label, on in (("einvoicing_on", True), ("einvoicing_off", False)):
+                event = make.event()
+                event.einvoicing = on
+                customer = make.customer(event.organizer)
+                ids = [make.invoice(event, customer).id for _ in range(n)]
+                jobs.commit()
+                validate.rules()  # compiled once per process, not part of a close
+                started = time.perf_counter()
+                for invoice_id in ids:
+                    invoices.close_invoice(db.session.get(Invoice, invoice_id), actor=ACTOR)
+                    db.session.commit()
+                    jobs.discard_pending()
+                out[label] = round(n / (time.perf_counter() - started), 1)
+            db.session.remove()
+            db.engine.dispose()
+    return {"closes_per_second": out, "closes": n}
+
+
 if __name__ == "__main__":
-    print(json.dumps(run(int(sys.argv[1]) if len(sys.argv) > 1 else 30), indent=2))
+    args = sys.argv[1:]
+    if "--closes" in args:
+        print(json.dumps(closes(int(args[args.index("--closes") + 1])), indent=2))
+    else:
+        print(json.dumps(run(int(args[0]) if args else 30), indent=2))
