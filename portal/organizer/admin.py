@@ -132,6 +132,7 @@ def event_settings(scope: Scope):
     event = scope.event
     data = {key: getattr(event, key) for key in SETTING_FIELDS}
     data["due_days"] = str(event.due_days)
+    data["einvoicing"] = event.einvoicing
     data["seller_override"] = {key: (event.seller_override or {}).get(key) or ""
                                for key in SELLER_FORM_FIELDS}
     form = EventSettingsForm(data=data)
@@ -139,6 +140,7 @@ def event_settings(scope: Scope):
     if request.method == "POST":
         changes = {key: form[key].data or "" for key in SETTING_FIELDS}
         changes["seller_override"] = dict(form.seller_override.data)
+        changes["einvoicing"] = bool(form.einvoicing.data)
         try:
             organizers.update_event(event, changes, actor=scope.actor)
         except ValidationError as error:

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from ..domain import einvoice
 from ..domain.money import CURRENCY_MINOR_UNITS
 from ..errors import NotFoundError, ValidationError
 from ..extensions import db
@@ -113,7 +114,7 @@ def add_membership(user: User, organizer: Organizer, role: str, *,
 
 EVENT_SETTINGS = ("name", "currency", "locale", "invoice_prefix", "proforma_prefix",
                   "shipping_prefix", "due_days", "introductory_text", "additional_text",
-                  "payment_text", "footer_text", "terms_text", "seller_override")
+                  "payment_text", "footer_text", "terms_text", "seller_override", "einvoicing")
 
 
 def clean_event_settings(data: dict, *, current: Event | None = None) -> dict:
@@ -158,9 +159,28 @@ def clean_event_settings(data: dict, *, current: Event | None = None) -> dict:
     if "seller_override" in data:
         out["seller_override"] = {k: v for k, v in clean_seller(
             errors, data["seller_override"] or {}, "seller_override").items() if v}
+    _clean_einvoicing(errors, data, out, current)
     if errors:
         raise ValidationError(dict(errors))
     return out
+
+
+def _clean_einvoicing(errors: FieldErrors, data: dict, out: dict, current: Event | None) -> None:
+    """E-invoicing is on by default, but EN 16931 allows two decimals at most (SPEC §11): a
+    currency with more cannot have it on. Asked for explicitly, that is an error; implied (a new
+    event, a changed currency), it is switched off."""
+    currency = out.get("currency") or (current.currency if current else "EUR")
+    possible = einvoice.can_einvoice(currency)
+    if "einvoicing" in data:
+        if not isinstance(data["einvoicing"], bool):
+            errors.add("einvoicing", "Give true or false.")
+            return
+        out["einvoicing"] = data["einvoicing"]
+        if data["einvoicing"] and not possible and currency in CURRENCY_MINOR_UNITS:
+            errors.add("einvoicing", f"E-invoices allow two decimals at most; {currency} has "
+                       f"{CURRENCY_MINOR_UNITS[currency]}, so e-invoicing cannot be on.")
+    elif not possible and (current is None or "currency" in out):
+        out["einvoicing"] = False
 
 
 def create_event(organizer: Organizer, slug: str, name: str, *, actor: Actor,

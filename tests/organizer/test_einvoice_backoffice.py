@@ -4,6 +4,7 @@ and the XML links with both SHA-256s on a closed invoice."""
 from __future__ import annotations
 
 import hashlib
+import re
 
 from portal import jobs
 from portal.extensions import db
@@ -45,3 +46,26 @@ def test_closed_invoice_shows_xml_links_and_hashes(as_viewer, world):
     response = as_viewer.get(world.url(f"/invoices/{world.open.id}/xml?syntax=ubl"))
     assert response.status_code == 200 and response.get_data() == document.ubl
     assert as_viewer.get(world.url(f"/invoices/{world.open.id}/xml?syntax=x")).status_code == 400
+
+
+def test_einvoicing_setting_and_three_decimal_currencies(as_owner, make, world):
+    from portal.models import Event
+
+    from .test_settings import settings_data
+
+    page = text(as_owner.get(world.url("/settings")))
+    assert re.search(r'<input[^>]*\bchecked\b[^>]*name="einvoicing"', page)
+    refused = as_owner.post(world.url("/settings"), settings_data(currency="KWD", einvoicing="y"))
+    assert refused.status_code == 400 and "KWD has 3" in text(refused)
+    saved = as_owner.post(world.url("/settings"), settings_data(currency="KWD"))
+    assert saved.status_code == 303
+    event = db.session.get(Event, world.event1.id)
+    db.session.refresh(event)
+    assert (event.currency, event.einvoicing) == ("KWD", False)
+    back = as_owner.post(world.url("/settings"), settings_data(currency="EUR", einvoicing="y"))
+    assert back.status_code == 303
+    db.session.refresh(event)
+    assert (event.currency, event.einvoicing) == ("EUR", True)
+    # a new event is on unless its currency cannot be
+    assert make.event(currency="EUR").einvoicing is True
+    assert make.event(currency="BHD").einvoicing is False
