@@ -9,9 +9,19 @@ means as data, VAT categories and exemption reasons on lines, charges and tax ro
 ledger's chain hash and the e-invoice hashes; events get start/end dates, the e-invoicing
 switch and payment means; organizers payment means and a logo.
 
+On SQLite the tables whose ids are handed out are rebuilt with AUTOINCREMENT, so an id is
+never reused after a delete (SPEC §3; PostgreSQL sequences never reuse one anyway). The
+rebuild follows SQLite's own procedure (https://sqlite.org/lang_altertable.html#otheralter)
+with foreign keys switched off: with them on, dropping the old parent table would cascade its
+deletes into every child table. Data, indexes and constraints survive unchanged
+(tests/test_migration_0005.py upgrades a populated 0004 database).
+
 Existing rows get sensible values: a line's free-text unit becomes its Rec 20 code ('' ->
 C62, 'pcs' -> H87, ...), a line or tax row at 0 % is category Z, any other S.
 """
+import re
+from contextlib import contextmanager
+
 from alembic import op
 import sqlalchemy as sa
 
@@ -32,7 +42,96 @@ KNOWN_UNITS = ("C62", "H87", "HUR", "DAY", "WEE", "MON", "ANN", "MIN", "KGM", "G
                "LTR", "MTR", "MTK", "MTQ", "KMT", "SET", "PR", "XPK", "LS", "E48")
 
 
+# The tables whose ids are exposed (URLs, API objects, cursors).
+AUTOINCREMENT_TABLES = ('organizers', 'events', 'customers', 'orders', 'invoices', 'sendings',
+                        'api_tokens', 'memberships', 'users')
+
+
+def _rebuild_with_autoincrement(conn, table):
+    sql = conn.exec_driver_sql(
+        "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)).scalar()
+    if sql is None or 'AUTOINCREMENT' in sql.upper():
+        return
+    match = re.search(r',\s*CONSTRAINT (\w+) PRIMARY KEY \(id\)', sql)
+    if match is None:
+        raise RuntimeError(f'{table}: no single-column primary key named in {sql!r}')
+    new_sql = sql[:match.start()] + sql[match.end():]
+    new_sql, count = re.subn(
+        r'(\(\s*)id INTEGER NOT NULL,',
+        rf'\1id INTEGER NOT NULL CONSTRAINT {match.group(1)} PRIMARY KEY AUTOINCREMENT,',
+        new_sql, count=1)
+    new_sql, renamed = re.subn(rf'^CREATE TABLE "?{table}"?', f'CREATE TABLE _new_{table}',
+                               new_sql, count=1)
+    if count != 1 or renamed != 1:
+        raise RuntimeError(f'{table}: unexpected table definition {sql!r}')
+    _swap(conn, table, new_sql)
+
+
+def _rebuild_without_autoincrement(conn, table):
+    sql = conn.exec_driver_sql(
+        "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)).scalar()
+    match = re.search(r'id INTEGER NOT NULL CONSTRAINT (\w+) PRIMARY KEY AUTOINCREMENT,',
+                      sql or '')
+    if match is None:
+        return
+    new_sql = sql.replace(match.group(0), 'id INTEGER NOT NULL,', 1)
+    new_sql = new_sql[:new_sql.rindex(')')].rstrip() + (
+        f', \n\tCONSTRAINT {match.group(1)} PRIMARY KEY (id)\n)')
+    new_sql = re.sub(rf'^CREATE TABLE "?{table}"?', f'CREATE TABLE _new_{table}', new_sql,
+                     count=1)
+    _swap(conn, table, new_sql)
+
+
+def _swap(conn, table, new_sql):
+    indexes = [row[0] for row in conn.exec_driver_sql(
+        "SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? "
+        "AND sql IS NOT NULL", (table,))]
+    columns = ', '.join(f'"{row[1]}"' for row in conn.exec_driver_sql(
+        f'PRAGMA table_info("{table}")'))
+    conn.exec_driver_sql(new_sql)
+    conn.exec_driver_sql(f'INSERT INTO _new_{table} ({columns}) SELECT {columns} FROM "{table}"')
+    conn.exec_driver_sql(f'DROP TABLE "{table}"')
+    conn.exec_driver_sql(f'ALTER TABLE _new_{table} RENAME TO "{table}"')
+    for index in indexes:
+        conn.exec_driver_sql(index)
+
+
+@contextmanager
+def _foreign_keys_off():
+    """On SQLite, run the block with foreign keys off (rebuilding a parent table with them on
+    would cascade the old table's drop into its children), then check every reference.
+
+    PRAGMA foreign_keys is a no-op inside a transaction: end the migration's, switch them
+    off, work in a transaction of our own, switch them on and begin again."""
+    conn = op.get_bind()
+    if conn.dialect.name != 'sqlite':
+        yield conn
+        return
+    conn.exec_driver_sql('COMMIT')
+    conn.exec_driver_sql('PRAGMA foreign_keys=OFF')
+    try:
+        conn.exec_driver_sql('BEGIN IMMEDIATE')
+        yield conn
+        broken = conn.exec_driver_sql('PRAGMA foreign_key_check').fetchall()
+        if broken:
+            raise RuntimeError(f'foreign keys broken by the rebuild: {broken[:5]}')
+        conn.exec_driver_sql('COMMIT')
+    except Exception:
+        conn.exec_driver_sql('ROLLBACK')
+        raise
+    finally:
+        conn.exec_driver_sql('PRAGMA foreign_keys=ON')
+        conn.exec_driver_sql('BEGIN')
+
+
 def upgrade():
+    # Batch operations rebuild tables on SQLite (events, for its new server default): with
+    # foreign keys on, dropping the old events table would cascade into every invoice.
+    with _foreign_keys_off() as conn:
+        _upgrade(conn)
+
+
+def _upgrade(conn):
     with op.batch_alter_table('invoices', schema=None) as batch_op:
         batch_op.add_column(sa.Column('delivery_date', sa.Date(), nullable=True))
         batch_op.add_column(sa.Column('period_start', sa.Date(), nullable=True))
@@ -85,8 +184,20 @@ def upgrade():
         unit=sa.func.upper(sa.func.trim(lines.c.unit))))
     op.execute(lines.update().where(lines.c.unit.notin_(KNOWN_UNITS)).values(unit='C62'))
 
+    if conn.dialect.name == 'sqlite':
+        for table in AUTOINCREMENT_TABLES:
+            _rebuild_with_autoincrement(conn, table)
+
 
 def downgrade():
+    with _foreign_keys_off() as conn:
+        _downgrade(conn)
+
+
+def _downgrade(conn):
+    if conn.dialect.name == 'sqlite':
+        for table in AUTOINCREMENT_TABLES:
+            _rebuild_without_autoincrement(conn, table)
     with op.batch_alter_table('organizers', schema=None) as batch_op:
         batch_op.drop_column('logo_type')
         batch_op.drop_column('logo')

@@ -28,6 +28,7 @@ class Event(db.Model):
     __table_args__ = (
         UniqueConstraint("organizer_id", "slug"),
         CheckConstraint("due_days >= 0 AND due_days <= 3650", name="due_days"),
+        {"sqlite_autoincrement": True},  # ids are never reused (SPEC §3)
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -71,6 +71,7 @@ class Invoice(db.Model):
         Index("ix_invoices_organizer_id_id", "organizer_id", "id"),
         Index("ix_invoices_event_id_order_code", "event_id", "order_code"),
         Index("ix_invoices_refers_id", "refers_id"),
+        {"sqlite_autoincrement": True},  # ids are never reused (SPEC §3)
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -316,6 +317,7 @@ class Sending(db.Model):
     __table_args__ = (
         CheckConstraint("outcome IN ('queued', 'sent', 'failed')", name="outcome"),
         Index("ix_sendings_invoice_id", "invoice_id"),
+        {"sqlite_autoincrement": True},  # ids are never reused (SPEC §3)
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

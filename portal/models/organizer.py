@@ -38,6 +38,8 @@ SELLER_FIELDS = ("legal_name", "company", "street1", "street2", "city", "postal_
 
 class Organizer(db.Model):
     __tablename__ = "organizers"
+    # AUTOINCREMENT on SQLite: an id once handed out is never reused (SPEC §3).
+    __table_args__ = ({"sqlite_autoincrement": True},)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(50), unique=True)
@@ -67,6 +69,8 @@ membership_events = Table(
 
 class User(UserMixin, db.Model):
     __tablename__ = "users"
+    # AUTOINCREMENT on SQLite: an id once handed out is never reused (SPEC §3).
+    __table_args__ = ({"sqlite_autoincrement": True},)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)
@@ -93,6 +97,7 @@ class Membership(db.Model):
     __table_args__ = (
         UniqueConstraint("user_id", "organizer_id"),
         CheckConstraint("role IN ('owner', 'manager', 'viewer')", name="role"),
+        {"sqlite_autoincrement": True},  # ids are never reused (SPEC §3)
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

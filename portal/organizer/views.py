@@ -230,6 +230,8 @@ def _send(invoice, scope):
 
 def _pay(invoice, scope):
     invoices.pay_invoice(invoice, actor=scope.actor)
+    if invoice.type == "credit_note":
+        return f"Credit note {invoice.number} is marked as refunded."
     return f"Invoice {invoice.number} is marked as paid."
 
 

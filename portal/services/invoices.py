@@ -24,7 +24,7 @@ from ..domain.lifecycle import (
 )
 from ..errors import ConflictError, NotFoundError, ValidationError
 from ..extensions import db
-from ..i18n import _
+from ..i18n import _, _l
 from ..jobs import enqueue
 from ..models import (
     Customer,
@@ -40,7 +40,7 @@ from ..models import (
 from ..models.types import utcnow
 from . import audit, documents, numbering
 from .audit import Actor
-from .input import FieldErrors, clean_email
+from .input import COUNTRY_CODES, FieldErrors, clean_email
 from .invoice_input import SHIPPING_FIELDS, TEXT_FIELDS, clean_invoice_input
 
 # Address fields copied from a customer's billing address into an invoice.
@@ -405,6 +405,8 @@ def close_invoice(invoice: Invoice, *, actor: Actor, today: dt.date | None = Non
     if invoice.type == InvoiceType.CREDIT_NOTE and (
             invoice.refers is None or invoice.refers.status == InvoiceStatus.DRAFT):
         problems["refers"] = ["A credit note must refer to a closed invoice."]
+    for field, messages in legal_problems(invoice).items():
+        problems.setdefault(field, []).extend(messages)
     if problems:
         raise ValidationError(problems, "This draft is not ready to be closed.")
     totals = recompute(invoice)
@@ -423,6 +425,8 @@ def close_invoice(invoice: Invoice, *, actor: Actor, today: dt.date | None = Non
     if invoice.due_date is None and invoice.type != InvoiceType.CREDIT_NOTE:
         invoice.due_date = today + dt.timedelta(days=event.due_days)
     _default_supply_dates(invoice, event, today)
+    if invoice.type == InvoiceType.CREDIT_NOTE:
+        invoice.payment_text = ""  # refunded, never paid: no payment instructions
     if invoice.payment_means is None:
         invoice.payment_means = event.default_payment_means()
     # The e-invoice rules run before the number is taken (and so outside the counter's lock):
@@ -465,6 +469,60 @@ def _default_supply_dates(invoice: Invoice, event: Event, today: dt.date) -> Non
         invoice.delivery_date = event.start_date
     else:
         invoice.delivery_date = today
+
+
+_CATEGORY_MESSAGES = {
+    "unknown_category": _l("Choose a VAT category (S, Z, E, AE, K, G or O)."),
+    "standard_needs_rate": _l("The standard category (S) needs a tax rate above 0 %."),
+    "zero_category_needs_zero_rate": _l("Only the standard category (S) carries a tax rate; "
+                                     "this category is charged at 0 %."),
+    "exemption_reason_missing": _l("Say why no VAT is charged (an exemption reason)."),
+}
+
+
+def legal_problems(invoice: Invoice) -> dict[str, list[str]]:
+    """What SPEC §9 requires of a document before it is closed, every problem at once.
+
+    The seller (as it would be frozen now): a name, an address, a VAT id or tax number;
+    every country an ISO 3166-1 code; each line's and charge's VAT category fitting its
+    rate, with an exemption reason where the category needs one. The back office and the
+    API both close through `close_invoice`, so both list exactly these.
+    """
+    problems = FieldErrors()
+    seller = invoice.event.seller()
+    if not (seller.get("legal_name") or seller.get("company")):
+        problems.add("seller.legal_name", _("The seller's name is missing (organizer profile)."))
+    if not (seller.get("street1") and seller.get("city") and seller.get("postal_code")
+            and seller.get("country")):
+        problems.add("seller.street1",
+                     _("The seller's address (street, postal code, city, country) is "
+                       "incomplete (organizer profile)."))
+    if not (seller.get("vat_id") or seller.get("tax_number")):
+        problems.add("seller.vat_id",
+                     _("The seller needs a VAT id or a tax number (organizer profile)."))
+    for field, country in (("seller.country", seller.get("country")),
+                           ("billing_address.country",
+                            (invoice.billing_address or {}).get("country")),
+                           ("shipping_address.country",
+                            (invoice.shipping_address or {}).get("country"))):
+        if country and country not in COUNTRY_CODES:
+            problems.add(field, _("%(code)s is not an ISO 3166-1 country code.", code=country))
+    items = [(f"lines.{i}", line.tax_category, line.tax_rate, line.exemption_reason
+              or line.exemption_code) for i, line in enumerate(invoice.lines)]
+    for name, prefix in (("shipping_method", "shipping"), ("payment_method", "payment")):
+        if getattr(invoice, f"{prefix}_method_name") is not None or (
+                getattr(invoice, "shipping_cost" if prefix == "shipping" else "payment_fee")
+                is not None):
+            rate = getattr(invoice, f"{prefix}_tax_rate") or Decimal(0)
+            category = (getattr(invoice, f"{prefix}_tax_category")
+                        or codelists.default_category(rate))
+            items.append((name, category, rate,
+                          getattr(invoice, f"{prefix}_exemption_reason")))
+    for field, category, rate, reason in items:
+        problem = codelists.category_problem(category, rate, reason)
+        if problem:
+            problems.add(f"{field}.tax_category", str(_CATEGORY_MESSAGES[problem]))
+    return dict(problems)
 
 
 def _transition(invoice: Invoice, action: Action, *, actor: Actor, data: dict | None = None):
@@ -589,8 +647,8 @@ def _credit_note_for(original: Invoice, today: dt.date) -> Invoice:
               "prices_include_tax", "rounding_mode", "rounding_rule", "discounts_include_tax",
               "seller", "billing_address", "shipping_address", "locale", "shipping_method_name",
               "shipping_tax_rate", "shipping_tax_code", "payment_method_name",
-              "payment_tax_rate", "payment_tax_code", "introductory_text", "additional_text",
-              "payment_text", "footer_text", "terms_text", "total_quantity", "total_weight",
+              "payment_tax_rate", "payment_tax_code", "additional_text",
+              "footer_text", "terms_text", "total_quantity", "total_weight",
               "reference_type", "reference_number", "package_number", "channel",
               "delivery_date", "period_start", "period_end", "buyer_reference",
               "payment_means", "shipping_tax_category", "payment_tax_category",
@@ -602,6 +660,8 @@ def _credit_note_for(original: Invoice, today: dt.date) -> Invoice:
     credit = Invoice(
         type=InvoiceType.CREDIT_NOTE.value, status=InvoiceStatus.OPEN.value,
         refers=original, is_cancellation=True, issue_date=today, closed_at=now,
+        # A credit reads as a credit: no "thank you for your purchase", no payment request.
+        introductory_text="", payment_text="",
         created_at=now, updated_at=now,
         **{key: getattr(original, key) for key in copied},
         **{key: _neg(getattr(original, key)) for key in negated},

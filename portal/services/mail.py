@@ -101,13 +101,16 @@ def compose_invoice_mail(invoice: Invoice, to: str, pdf: bytes,
                          message_id: str) -> EmailMultiAlternatives:
     """The mail for one invoice: plain text and HTML in the invoice's locale, the PDF attached."""
     labels, texts = labels_for(invoice.locale), mail_texts(invoice.locale)
-    seller = (invoice.seller or {}).get("company") or invoice.organizer.name
+    seller = ((invoice.seller or {}).get("company") or (invoice.seller or {}).get("legal_name")
+              or invoice.organizer.name)
     title = labels[invoice.type]
     name = _buyer_name(invoice)
     refers = None
     if invoice.type == "credit_note" and invoice.refers is not None:
         refers = labels["cancels" if invoice.is_cancellation else "corrects"].format(
-            number=invoice.refers.number)
+            number=invoice.refers.number,
+            date=format_date(invoice.refers.issue_date, invoice.locale)
+            if invoice.refers.issue_date else "—")
     facts = [(labels["total_gross"], format_money(invoice.gross_total, invoice.currency,
                                                   invoice.locale))]
     if invoice.due_date and invoice.type not in ("credit_note", "proforma"):
@@ -123,7 +126,9 @@ def compose_invoice_mail(invoice: Invoice, to: str, pdf: bytes,
         "attached": texts["attached"].format(
             title=title, number=invoice.number,
             date=format_date(invoice.issue_date, invoice.locale)),
-        "refers": refers, "facts": facts, "payment_text": invoice.payment_text or "",
+        "refers": refers, "facts": facts,
+        # A credit note is refunded, never paid: no payment instructions.
+        "payment_text": (invoice.payment_text or "") if invoice.type != "credit_note" else "",
         "online": texts["online"], "link": link, "regards": texts["regards"], "seller": seller,
         "footer_text": invoice.footer_text or "",
     }
