@@ -435,6 +435,7 @@ def close_invoice(invoice: Invoice, *, actor: Actor, today: dt.date | None = Non
     invoice.sequence_value, invoice.number = numbering.take_next_number(event, invoice.type)
     invoice.status = new_status.value
     invoice.closed_at = invoice.updated_at = utcnow()
+    documents.stamp_einvoice_hashes(invoice)
     db.session.flush()
     audit.record(actor, "close", organizer_id=invoice.organizer_id, event_id=invoice.event_id,
                  invoice=invoice, from_status=InvoiceStatus.DRAFT.value,
@@ -628,6 +629,7 @@ def cancel_invoice(invoice: Invoice, *, actor: Actor,
     credit.sequence_value, credit.number = value, number
     db.session.add(credit)
     db.session.flush()
+    documents.stamp_einvoice_hashes(credit)
     audit.record(actor, "close", organizer_id=credit.organizer_id, event_id=credit.event_id,
                  invoice=credit, from_status=None, to_status=credit.status,
                  data={"number": credit.number, "cancels": invoice.number})

@@ -141,3 +141,41 @@ def test_check_on_a_draft_answers_the_findings_and_changes_nothing(app, make):
     assert db.session.get(Invoice, bad.id).updated_at == updated and bad.number is None
     good = svc.check_invoice(make.invoice(event))
     assert good == {"einvoice": True, "valid": True, "fields": {}, "warnings": good["warnings"]}
+
+
+def test_hashes_are_kept_at_close_and_the_job_stores_those_very_bytes(app, make):
+    event = make.event(currency="EUR")
+    invoice = make.invoice(event, lines=[line("Ticket", "2", "56.33")])
+    svc.close_invoice(invoice, actor=ACTOR)
+    at_close = (invoice.cii_sha256, invoice.ubl_sha256)
+    assert all(h and len(h) == 64 for h in at_close)
+    assert documents.stored_document(invoice) is None  # the job runs after the commit
+    jobs.commit()
+    invoice = db.session.get(Invoice, invoice.id)
+    document = documents.stored_document(invoice)
+    assert (hashlib.sha256(document.cii).hexdigest(),
+            hashlib.sha256(document.ubl).hexdigest()) == at_close
+    assert (invoice.cii_sha256, invoice.ubl_sha256) == at_close
+    # a credit note made by cancelling is hashed at once too
+    credit = svc.cancel_invoice(invoice, actor=ACTOR)
+    credit_hashes = (credit.cii_sha256, credit.ubl_sha256)
+    jobs.commit()
+    stored = documents.stored_document(db.session.get(Invoice, credit.id))
+    assert hashlib.sha256(stored.ubl).hexdigest() == credit_hashes[1]
+
+
+def test_bytes_that_differ_from_the_hashed_ones_are_never_stored(app, make):
+    event = make.event(currency="EUR")
+    invoice = make.invoice(event)
+    svc.close_invoice(invoice, actor=ACTOR)
+    jobs.discard_pending()
+    invoice.cii_sha256 = "0" * 64  # as if the mapping had changed since close
+    jobs.commit()
+    try:
+        documents.store_document_of_record(invoice.id)
+    except RuntimeError as error:
+        assert "differs" in str(error)
+    else:  # pragma: no cover
+        raise AssertionError("stored a document whose XML differs from its hash")
+    db.session.rollback()
+    assert documents.stored_document(db.session.get(Invoice, invoice.id)) is None

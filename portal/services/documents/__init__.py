@@ -30,6 +30,7 @@ Everything a caller needs is importable from here: `documents.store_pdf(…)`.
 from .context import build_pdf_context, context_from_dict
 from .einvoices import EInvoiceInvalidError, einvoice_findings, refuse_if_invalid
 from .einvoices import enabled as einvoice_enabled
+from .einvoices import stamp_hashes as stamp_einvoice_hashes
 from .labels import LABELS, document_language, document_title, labels_for
 from .render import (
     FONT_DIR,
@@ -58,7 +59,7 @@ from .store import (
 __all__ = [
     "FONT_DIR", "LABELS", "PENDING_RETRY_AFTER", "STATIC_DIR", "TEMPLATE_DIR",
     "DocumentPendingError", "EInvoiceInvalidError", "build_pdf_context", "document_context",
-    "einvoice_enabled", "einvoice_findings", "refuse_if_invalid", "context_from_dict", "count_pages",
+    "einvoice_enabled", "einvoice_findings", "refuse_if_invalid", "stamp_einvoice_hashes", "context_from_dict", "count_pages",
     "document_language", "document_title", "ensure_document", "labels_for", "make_pdf",
     "missing_document_ids", "pdf_filename", "pending_document_context", "postprocess_pdf",
     "preview_pdf", "render_invoice_pdf", "render_template_file", "store_document_of_record",

@@ -151,3 +151,12 @@ def refuse_if_invalid(invoice: Invoice, *, today: dt.date | None = None) -> None
 
 def sha256(data: bytes | None) -> str | None:
     return None if data is None else hashlib.sha256(data).hexdigest()
+
+
+def stamp_hashes(invoice: Invoice) -> None:
+    """At close, once numbered: keep the SHA-256s of the CII and UBL the document job will
+    store (the mapping is deterministic; store_pdf refuses bytes that differ), so the invoice
+    carries them from its first committed moment, for the ledger and the API alike."""
+    if enabled(invoice):
+        cii, ubl = render(invoice)
+        invoice.cii_sha256, invoice.ubl_sha256 = sha256(cii), sha256(ubl)

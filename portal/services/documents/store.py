@@ -80,8 +80,12 @@ def store_pdf(invoice_id: int, pdf: bytes,
     db.session.add(document)
     invoice.pdf_sha256 = digest
     if cii is not None:
-        invoice.cii_sha256 = hashlib.sha256(cii).hexdigest()
-        invoice.ubl_sha256 = hashlib.sha256(ubl).hexdigest()
+        hashes = hashlib.sha256(cii).hexdigest(), hashlib.sha256(ubl).hexdigest()
+        if invoice.cii_sha256 is not None and (invoice.cii_sha256, invoice.ubl_sha256) != hashes:
+            # close hashed the XMLs; bytes that differ must never become the record
+            raise RuntimeError(f"invoice {invoice.id}: the e-invoice XML differs from the one "
+                               "hashed at close")
+        invoice.cii_sha256, invoice.ubl_sha256 = hashes
     db.session.flush()
     return document
 
