@@ -41,6 +41,7 @@ The frozen dict (amounts are Decimals, dates are `datetime.date`):
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -224,6 +225,13 @@ def _endpoint(data: dict) -> tuple[str, str]:
     return "", ""
 
 
+def _icd(scheme) -> str:
+    """BT-30's scheme must be an ISO 6523 ICD code (BR-CL-11), e.g. 0002; a register's name
+    ("Amtsgericht Berlin") is no such code and is left out (the PDF prints it)."""
+    value = _s(scheme)
+    return value if re.fullmatch(r"\d{4}", value) else ""
+
+
 def _seller(data: dict) -> Party:
     endpoint, scheme = _endpoint(data)
     if not endpoint and data.get("email"):  # Peppol wants an endpoint; e-mail is the fallback
@@ -234,7 +242,7 @@ def _seller(data: dict) -> Party:
                  address=_address(data), vat_id=_s(data.get("vat_id")),
                  tax_number=_s(data.get("tax_number")),
                  legal_id=_s(data.get("registration_id")),
-                 legal_scheme=_s(data.get("registration_scheme")),
+                 legal_scheme=_icd(data.get("registration_scheme")),
                  endpoint_id=endpoint, endpoint_scheme=scheme,
                  contact_name=_s(data.get("contact_name")), phone=_s(data.get("phone")),
                  email=_s(data.get("email")))

@@ -301,7 +301,7 @@ def invoice_pdf(scope: Scope, invoice_id: int):
         return response
 
 
-@bp.post(EVENT + "/invoices/<int:invoice_id>/check")
+@bp.post(EVENT + "/invoices/<int:invoice_id>/einvoice-check")
 @scoped()
 def invoice_check(scope: Scope, invoice_id: int):
     """Run the e-invoice rules on a draft (SPEC §11 "check"); nothing changes."""

@@ -21,8 +21,8 @@ def test_check_button_and_refused_close_list_the_rule(as_manager, make, world):
     draft = make.invoice(world.event1, world.customer, **TRAP)
     commit_fixtures()
     page = text(as_manager.get(world.url(f"/invoices/{draft.id}")))
-    assert f'action="/org/acme/events/conf/invoices/{draft.id}/check"' in page
-    checked = text(as_manager.follow(as_manager.post(world.url(f"/invoices/{draft.id}/check"))))
+    assert f'action="/org/acme/events/conf/invoices/{draft.id}/einvoice-check"' in page
+    checked = text(as_manager.follow(as_manager.post(world.url(f"/invoices/{draft.id}/einvoice-check"))))
     assert "closing would be refused" in checked and "BR-S-09:" in checked
     refused = as_manager.post(world.url(f"/invoices/{draft.id}/close"))
     page = text(as_manager.follow(refused))
@@ -32,7 +32,7 @@ def test_check_button_and_refused_close_list_the_rule(as_manager, make, world):
     assert (again.status, again.number) == ("draft", None)
     good = make.invoice(world.event1, world.customer)
     commit_fixtures()
-    ok = text(as_manager.follow(as_manager.post(world.url(f"/invoices/{good.id}/check"))))
+    ok = text(as_manager.follow(as_manager.post(world.url(f"/invoices/{good.id}/einvoice-check"))))
     assert "The e-invoice passes XSD and the EN 16931 rules" in ok
 
 

@@ -179,3 +179,24 @@ def test_bytes_that_differ_from_the_hashed_ones_are_never_stored(app, make):
         raise AssertionError("stored a document whose XML differs from its hash")
     db.session.rollback()
     assert documents.stored_document(db.session.get(Invoice, invoice.id)) is None
+
+
+def test_a_tax_number_alone_fails_br_co_26_and_a_register_name_is_no_scheme(app, make):
+    # BR-CO-26: seller identifier, legal registration id or VAT id must be there
+    alone = make.event(make.organizer(vat_id="", tax_number="27/123/45678"))
+    draft = make.invoice(alone)
+    try:
+        svc.close_invoice(draft, actor=ACTOR)
+    except EInvoiceInvalidError as error:
+        assert list(error.fields) == ["BR-CO-26"] and "BR-CO-26" in error.message
+        db.session.rollback()
+    else:  # pragma: no cover
+        raise AssertionError("closed without BT-29/30/31")
+    # a register id with the court's name as its "scheme" closes; the scheme (not an ISO 6523
+    # ICD code, BR-CL-11) is left out of the XML, the id is kept
+    court = make.event(make.organizer(vat_id="", tax_number="27/123/45678",
+                                      registration_id="HRB 12345",
+                                      registration_scheme="Amtsgericht Berlin"))
+    invoice = _close_and_store(make.invoice(court))
+    document = documents.stored_document(invoice)
+    assert b"HRB 12345" in document.cii and b"Amtsgericht" not in document.cii

@@ -28,11 +28,12 @@ class EInvoiceInvalidError(ValidationError):
     message = "The e-invoice of this invoice does not pass the EN 16931 rules."
 
     def __init__(self, findings: list[validate.Finding]):
-        super().__init__(None, self.message)
-        self.fields = {}
+        fields = {}
         for finding in findings:
-            if finding.fatal and finding.rule not in self.fields:
-                self.fields[finding.rule] = finding.message
+            if finding.fatal and finding.rule not in fields:
+                fields[finding.rule] = finding.message
+        super().__init__(None, f"{self.message} Rules: {', '.join(fields)}.")
+        self.fields = fields
 
 
 def enabled(invoice: Invoice) -> bool:
