@@ -9,7 +9,7 @@ import click
 from flask import Flask, current_app
 from sqlalchemy import func, select
 
-from . import unit_of_work
+from . import db_setup, unit_of_work
 from .errors import ValidationError
 from .extensions import db
 from .models import Event, Organizer, User
@@ -218,6 +218,43 @@ def register_cli(app: Flask) -> None:
         fatal = validate.fatal(findings)
         click.echo(f"{len(fatal)} fatal finding(s), {len(findings) - len(fatal)} warning(s).")
         if fatal:
+            raise SystemExit(1)
+
+    @app.cli.command("verify-ledger")
+    @click.option("--organizer", "organizer_slug", default=None,
+                  help="Only this organizer's events.")
+    @click.option("--event", "event_slugs", multiple=True,
+                  help="Only events with this slug (repeatable).")
+    @click.option("--json", "as_json", is_flag=True, help="Print the reports as JSON.")
+    def verify_ledger_cmd(organizer_slug, event_slugs, as_json):
+        """Walk every number sequence: gaps, duplicates, altered documents, broken links.
+
+        Exit status 1 on any finding, 0 when every checked ledger is intact.
+        """
+        from .services.ledger import verify
+
+        with db_setup.reading():
+            query = select(Event).order_by(Event.id)
+            if organizer_slug:
+                query = query.where(Event.organizer_id == _organizer(organizer_slug).id)
+            if event_slugs:
+                query = query.where(Event.slug.in_(event_slugs))
+            events = list(db.session.scalars(query))
+            if event_slugs and not events:
+                raise click.ClickException(f"No event(s) {', '.join(event_slugs)}.")
+            reports = verify(events)
+        db.session.rollback()
+        if as_json:
+            click.echo(json.dumps(reports, indent=2, ensure_ascii=False))
+        else:
+            for report in reports:
+                verdict = "intact" if report["ok"] else f"{len(report['findings'])} finding(s)"
+                click.echo(f"{report['organizer']}/{report['event']}: {report['documents']} "
+                           f"document(s), {verdict}")
+                for finding in report["findings"]:
+                    click.echo(f"  [{finding['kind']}] {finding['sequence']}"
+                               f" {finding['number'] or ''}: {finding['message']}")
+        if any(not report["ok"] for report in reports):
             raise SystemExit(1)
 
 

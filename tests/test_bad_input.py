@@ -74,6 +74,8 @@ def seeded(make, monkeypatch, app) -> Seeded:
     # Show what an unexpected exception would be (a 500), instead of re-raising it.
     monkeypatch.setitem(app.config, "RENDER_UNEXPECTED_ERRORS", True)
     organizer = make.organizer(slug="acme", name="Acme Events")
+    # A logo, so that its route is reached too (a PNG signature is enough to store one).
+    organizers.update_profile(organizer, {}, actor=ACTOR, logo=b"\x89PNG\r\n\x1a\n" + b"0" * 16)
     event = make.event(organizer, slug="conf")
     owner = make.member(organizer, "owner", email="owner@acme.example")
     manager = make.member(organizer, "manager", email="manager@acme.example")

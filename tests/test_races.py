@@ -25,8 +25,8 @@ from sqlalchemy import select
 from portal import jobs
 from portal.extensions import db
 from portal.formatting import format_money
-from portal.models import AuditEntry, Invoice, InvoiceDocument, NumberSequence
-from portal.services import invoices
+from portal.models import AuditEntry, Event, Invoice, InvoiceDocument, NumberSequence
+from portal.services import invoices, ledger
 from tests.factories import ACTOR, Factory, line
 
 pytestmark = pytest.mark.concurrency
@@ -106,6 +106,9 @@ def numbers_are_gapless(seed: Seed, expected: int) -> None:
         Invoice.event_id == seed.event_id, Invoice.number.is_not(None))))
     assert numbers == [f"{seed.prefix}{n:05d}" for n in range(1, expected + 1)]
     assert counter(seed) == expected
+    # Whatever raced, the ledger's chain links every document to its predecessor.
+    report = ledger.verify_event(db.session.get(Event, seed.event_id))
+    assert report["ok"], report["findings"]
 
 
 # ---------------------------------------------------------------- the four reported races
@@ -125,6 +128,22 @@ def test_simultaneous_closes_take_one_number_and_the_pdf_shows_it(committed_app)
             assert invoice.number in text
             # Only the number in the record, never a burned one.
             assert set(re.findall(re.escape(seed.prefix) + r"\d{5}", text)) == {invoice.number}
+
+
+def test_simultaneous_closes_of_different_drafts_chain_every_document(committed_app):
+    """Each close links its document to the one numbered before it, inside the transaction
+    that took the number: closes of different drafts at once still make one unbroken chain."""
+    seed = Seed(committed_app, drafts=2 * WIDTH)
+    statuses = fire(committed_app, [api(seed, "POST", i, "close") for i in seed.drafts])
+    assert statuses == [200] * len(seed.drafts)
+    with committed_app.app_context():
+        numbers_are_gapless(seed, len(seed.drafts))
+        chain = db.session.scalars(select(Invoice).where(Invoice.event_id == seed.event_id)
+                                   .order_by(Invoice.sequence_value)).all()
+        previous = None
+        for invoice in chain:
+            assert invoice.chain_hash == ledger.link_hash(previous, invoice)
+            previous = invoice.chain_hash
 
 
 def test_simultaneous_cancels_make_one_credit_note(committed_app):

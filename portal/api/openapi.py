@@ -354,7 +354,24 @@ def _components() -> dict:
             "description": "Every bad field (dotted path) with its messages."},
     }, required=("code", "message"))})
 
+    ledger_report = _object({
+        "organizer": STRING, "event": STRING, "ok": {"type": "boolean"},
+        "checked_at": DATETIME, "documents": {"type": "integer", "minimum": 0},
+        "sequences": {"type": "array", "items": _object({
+            "name": {"type": "string", "enum": ["invoice", "proforma", "shipping_invoice"]},
+            "documents": {"type": "integer", "minimum": 0},
+            "counter": {"type": "integer", "minimum": 0},
+            "last_number": NSTRING, "head": NSTRING})},
+        "findings": {"type": "array", "items": _object({
+            "kind": {"type": "string", "enum": ["gap", "duplicate", "number_mismatch",
+                                                "unchained", "broken_link", "altered_document",
+                                                "missing_document"]},
+            "sequence": STRING, "number": NSTRING, "invoice": {"type": ["integer", "null"]},
+            "message": STRING})},
+    }, description="The ledger report (SPEC §9).")
+
     return {
+        "LedgerReport": ledger_report,
         "Invoice": invoice,
         "InvoiceFields": partial,
         "InvoiceWrite": invoice_write,
@@ -632,6 +649,14 @@ def _paths() -> dict:
         "order_detail", "One order", tag="Orders", params=[*event_params, ORDER_CODE],
         responses={200: _json("The order.", _ref("Order"))}, errors=READ)}
 
+    paths["/organizers/{organizer}/events/{event}/ledger/"] = {"get": _operation(
+        "event_ledger", "Verify the event's ledger", tag="Ledger",
+        description="Walks every number sequence of the event: gaps, duplicates, altered "
+                    "documents (stored PDF vs its SHA-256) and broken links of the hash chain. "
+                    "200 whatever the verdict; `ok` is false on any finding.",
+        params=event_params, responses={200: _json("The ledger report.", _ref("LedgerReport"))},
+        errors=READ)}
+
     customer_params = [ORGANIZER, EVENT, CUSTOMER_ID]
     text = {"type": "string", "maxLength": schemas.MAX_FILTER_LENGTH}
     paths["/organizers/{organizer}/events/{event}/customers/"] = {
@@ -769,7 +794,8 @@ def openapi_document(server_url: str = "/api/v1") -> dict:
         },
         "servers": [{"url": server_url}],
         "tags": [{"name": name} for name in (
-            "Invoices", "Invoice lifecycle", "Orders", "Customers", "Customer", "Reference")],
+            "Invoices", "Invoice lifecycle", "Orders", "Customers", "Customer", "Ledger",
+            "Reference")],
         "security": TOKEN,
         "paths": _paths(),
         "components": {

@@ -16,7 +16,15 @@ from flask import Response, request, url_for
 from ..config import ROOT
 from ..downloads import pdf_response, xml_response
 from ..models import Invoice
-from ..services import customers, invoice_queries, invoices, listings, orders, permissions
+from ..services import (
+    customers,
+    invoice_queries,
+    invoices,
+    ledger,
+    listings,
+    orders,
+    permissions,
+)
 from ..services.invoice_queries import INVOICE_LOAD, PastEnd
 from ..services.representation import invoice_to_dict
 from . import auth, bp, schemas
@@ -217,6 +225,18 @@ def invoice_pdf(organizer, event, id):
     schemas.no_query(request.args)
     # The stored document of record, a DRAFT preview, or 409 + Retry-After while pending.
     return pdf_response(invoice)
+
+
+# ---------------------------------------------------------------- ledger
+
+
+@bp.get(f"{EVENT}/ledger/")
+def event_ledger(organizer, event):
+    """The ledger report of the event (SPEC §9): gaps, duplicates, altered documents, broken
+    links of every number sequence. 200 either way; `ok` is the verdict."""
+    scope = auth.event_scope(organizer, event)
+    schemas.no_query(request.args)
+    return json_response(ledger.verify_event(scope.event))
 
 
 # ---------------------------------------------------------------- orders

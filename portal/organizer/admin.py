@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from flask import flash, make_response, redirect, render_template, request, url_for
 
-from ..errors import ValidationError
+from ..errors import NotFoundError, ValidationError
 from ..models import Customer, Membership, Role
 from ..services import customers, invoice_queries, listings, organizers, permissions, tokens
 from ..services.customers import magic_link
@@ -23,6 +23,7 @@ from .forms import (
     EventSettingsForm,
     MemberForm,
     MembershipForm,
+    ProfileForm,
     TokenForm,
 )
 from .helpers import attach_errors, chosen_events, event_choices
@@ -30,7 +31,7 @@ from .views import EVENT, ORG
 
 SETTING_FIELDS = ("name", "currency", "locale", "due_days", "invoice_prefix", "proforma_prefix",
                   "shipping_prefix", "introductory_text", "additional_text", "payment_text",
-                  "footer_text", "terms_text")
+                  "footer_text", "terms_text", "start_date", "end_date")
 
 
 def _secret_page(template: str, **context):
@@ -133,6 +134,8 @@ def event_settings(scope: Scope):
     data = {key: getattr(event, key) for key in SETTING_FIELDS}
     data["due_days"] = str(event.due_days)
     data["einvoicing"] = event.einvoicing
+    for key in ("start_date", "end_date"):
+        data[key] = data[key].isoformat() if data[key] else ""
     data["seller_override"] = {key: (event.seller_override or {}).get(key) or ""
                                for key in SELLER_FORM_FIELDS}
     form = EventSettingsForm(data=data)
@@ -153,6 +156,71 @@ def event_settings(scope: Scope):
                                     event=event.slug), code=303)
     return render_template("organizer/event_settings.html", form=form,
                            seller=scope.organizer.seller or {}), status
+
+
+# ---------------------------------------------------------------- organizer profile
+
+
+# Service field names -> profile form fields, where they differ.
+_PROFILE_FIELDS = {"payment_means.code": "means_code", "payment_means.iban": "iban",
+                   "payment_means.bic": "bic", "payment_means.account_name": "account_name",
+                   "seller.electronic_address.id": "electronic_address_id",
+                   "seller.electronic_address.scheme": "electronic_address_scheme"}
+
+
+@bp.route(ORG + "/profile", methods=["GET", "POST"])
+@scoped(Role.OWNER, administer=True)
+def organizer_profile(scope: Scope):
+    """The seller's legal data, payment means and logo, printed on every invoice."""
+    organizer = scope.organizer
+    seller = organizer.seller or {}
+    means = organizer.payment_means or {}
+    endpoint = seller.get("electronic_address") or {}
+    form = ProfileForm(data={
+        "name": organizer.name,
+        "seller": {key: seller.get(key) or "" for key in SELLER_FORM_FIELDS},
+        "electronic_address_id": endpoint.get("id") or "",
+        "electronic_address_scheme": endpoint.get("scheme") or "",
+        "means_code": means.get("code") or "58", "iban": means.get("iban") or "",
+        "bic": means.get("bic") or "", "account_name": means.get("account_name") or ""})
+    status = 200
+    if request.method == "POST":
+        upload = request.files.get("logo")
+        logo = upload.read(organizers.MAX_LOGO_BYTES + 1) if upload and upload.filename else None
+        ids = ((form.electronic_address_id.data or "").strip(),
+               (form.electronic_address_scheme.data or "").strip())
+        changes = {
+            "name": form.name.data or "",
+            "seller": {**dict(form.seller.data),
+                       "electronic_address": {"id": ids[0], "scheme": ids[1]}
+                       if any(ids) else None},
+            "payment_means": {"code": form.means_code.data or "58", "iban": form.iban.data,
+                              "bic": form.bic.data, "account_name": form.account_name.data},
+        }
+        try:
+            organizers.update_profile(organizer, changes, actor=scope.actor, logo=logo,
+                                      remove_logo=bool(form.remove_logo.data))
+        except ValidationError as error:
+            rollback()  # show the form again on what is stored
+            attach_errors(form, {_PROFILE_FIELDS.get(key, key): messages
+                                 for key, messages in error.fields.items()})
+            status = 400
+        else:
+            flash("The organizer profile is saved.", "success")
+            return redirect(_org_url("organizer.organizer_profile", scope), code=303)
+    return render_template("organizer/profile.html", form=form, organizer=organizer), status
+
+
+@bp.get(ORG + "/profile/logo")
+@scoped()
+def organizer_logo(scope: Scope):
+    organizer = scope.organizer
+    if not organizer.logo_type:
+        raise NotFoundError()
+    response = make_response(organizer.logo)
+    response.headers["Content-Type"] = organizer.logo_type
+    response.headers["Cache-Control"] = "private, no-cache"
+    return response
 
 
 # ---------------------------------------------------------------- API tokens

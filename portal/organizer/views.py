@@ -22,6 +22,7 @@ from ..services import (
     documents,
     invoice_queries,
     invoices,
+    ledger,
     listings,
     orders,
     organizers,
@@ -92,6 +93,13 @@ def dashboard():
 @scoped()
 def event_home(scope: Scope):
     return redirect(_event_url("organizer.invoice_list", scope))
+
+
+@bp.get(EVENT + "/ledger")
+@scoped()
+def event_ledger(scope: Scope):
+    """The verdict of the event's ledger (SPEC §9) and every finding."""
+    return render_template("organizer/ledger.html", report=ledger.verify_event(scope.event))
 
 
 @bp.get(EVENT + "/invoices")

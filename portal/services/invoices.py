@@ -38,7 +38,7 @@ from ..models import (
     Sending,
 )
 from ..models.types import utcnow
-from . import audit, documents, numbering
+from . import audit, documents, ledger, numbering
 from .audit import Actor
 from .input import COUNTRY_CODES, FieldErrors, clean_email
 from .invoice_input import SHIPPING_FIELDS, TEXT_FIELDS, clean_invoice_input
@@ -436,6 +436,7 @@ def close_invoice(invoice: Invoice, *, actor: Actor, today: dt.date | None = Non
     invoice.status = new_status.value
     invoice.closed_at = invoice.updated_at = utcnow()
     documents.stamp_einvoice_hashes(invoice)
+    ledger.link(invoice)  # in this transaction, under the sequence's lock (services.ledger)
     db.session.flush()
     audit.record(actor, "close", organizer_id=invoice.organizer_id, event_id=invoice.event_id,
                  invoice=invoice, from_status=InvoiceStatus.DRAFT.value,
@@ -628,6 +629,7 @@ def cancel_invoice(invoice: Invoice, *, actor: Actor,
     credit = _credit_note_for(invoice, today or dt.date.today())
     credit.sequence_value, credit.number = value, number
     db.session.add(credit)
+    ledger.link(credit)
     db.session.flush()
     documents.stamp_einvoice_hashes(credit)
     audit.record(actor, "close", organizer_id=credit.organizer_id, event_id=credit.event_id,

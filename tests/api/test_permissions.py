@@ -37,6 +37,7 @@ MATRIX = [
     ("invoices/{open}/pdf/", "GET", None, 200, 200, 404, 404, 401, 401),
     ("invoices/{draft}/check/", "POST", {}, 200, 403, 404, 404, 401, 401),
     ("invoices/{open}/xml/", "GET", None, 200, 200, 404, 404, 401, 401),
+    ("ledger/", "GET", None, 200, 200, 404, 404, 401, 401),
     ("orders/", "GET", None, 200, 200, 404, 404, 401, 401),
     ("orders/", "POST", "order", 201, 403, 404, 404, 401, 401),
     ("orders/{order}/", "GET", None, 200, 200, 404, 404, 401, 401),

@@ -218,3 +218,22 @@ def test_money_groups_keep_categories_apart(app):
     # Z: 10.00 + 2.00; E: 5.00 + the 3.00 charge that joins its category's group.
     assert [(g.category, g.net) for g in totals.groups] == [("Z", Decimal("12.00")),
                                                            ("E", Decimal("8.00"))]
+
+
+def test_demo_issue_dates_follow_the_numbering_and_its_ledger_is_intact(app):
+    from portal.demo import load_demo
+    from portal.models import Event
+    from portal.services import ledger
+
+    load_demo()
+    event = db.session.scalar(select(Event).where(Event.slug == "sampleconf"))
+    for types in (("invoice", "credit_note"), ("proforma",), ("shipping_invoice",)):
+        rows = db.session.execute(select(Invoice.sequence_value, Invoice.issue_date).where(
+            Invoice.event_id == event.id, Invoice.type.in_(types),
+            Invoice.number.is_not(None)).order_by(Invoice.sequence_value)).all()
+        dates = [issued for _, issued in rows]
+        assert dates == sorted(dates), (types, rows)
+    assert ledger.verify_event(event)["ok"]
+    organizer = event.organizer
+    assert organizer.payment_means["iban"] == "DE02120300000000202051"
+    assert organizer.seller["registration_id"] == "HRB 123456"

@@ -5,6 +5,7 @@ No ORM objects reach the template: every figure is formatted here, in the invoic
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 from decimal import Decimal
 
@@ -21,7 +22,13 @@ def build_pdf_context(invoice: Invoice) -> dict:
     """The plain dict the PDF template renders, from the invoice object of SPEC §6."""
     from ..representation import invoice_to_dict
 
-    return context_from_dict(invoice_to_dict(invoice), draft=invoice.is_draft)
+    context = context_from_dict(invoice_to_dict(invoice), draft=invoice.is_draft)
+    organizer = invoice.organizer
+    if organizer.logo_type and organizer.logo:
+        # The organizer's current logo (SPEC §9); the PDF of record is made once, at close.
+        encoded = base64.b64encode(organizer.logo).decode("ascii")
+        context["logo"] = f"data:{organizer.logo_type};base64,{encoded}"
+    return context
 
 
 def context_from_dict(data: dict, *, draft: bool = False) -> dict:
@@ -166,6 +173,7 @@ def context_from_dict(data: dict, *, draft: bool = False) -> dict:
         "locale": document_language(data.get("locale")),
         "labels": labels,
         "draft": draft,
+        "logo": None,
         "type": invoice_type,
         "title": title,
         "number": data.get("number") or "",
