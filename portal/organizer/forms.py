@@ -353,6 +353,7 @@ class EventSettingsForm(FlaskForm):
     currency = SelectField("Currency", choices=options((c, c) for c in sorted(CURRENCY_MINOR_UNITS)))
     locale = StringField("Default language", render_kw={"placeholder": "en", "size": 6})
     due_days = StringField("Days until due", render_kw={"inputmode": "numeric", "size": 5})
+    einvoicing = BooleanField("E-invoices (Factur-X PDF/A-3 + UBL, EN 16931)")
     invoice_prefix = StringField("Invoice and credit note prefix")
     proforma_prefix = StringField("Proforma prefix")
     shipping_prefix = StringField("Shipping invoice prefix")
