@@ -198,6 +198,28 @@ def register_cli(app: Flask) -> None:
             click.echo(line)
         click.echo(f"{made} PDF(s) made; existing documents were left as they are.")
 
+    @app.cli.command("validate-einvoice")
+    @click.argument("path", type=click.Path(exists=True, dir_okay=False))
+    def validate_einvoice_cmd(path):
+        """Validate a Factur-X PDF (its factur-x.xml) or a CII/UBL XML file offline, with the
+        rule files close uses (XSD + EN 16931 schematron). Exit status 1 on a fatal finding."""
+        from .services.documents import pdfa, validate
+
+        with open(path, "rb") as handle:
+            data = handle.read()
+        if data.startswith(b"%PDF"):
+            data = pdfa.attachment(data)
+            if data is None:
+                raise click.ClickException("the PDF has no factur-x.xml attachment")
+        findings = validate.validate(data)
+        for finding in findings:
+            click.echo(f"{'FATAL' if finding.fatal else 'warning'} {finding.rule}: "
+                       f"{finding.message}")
+        fatal = validate.fatal(findings)
+        click.echo(f"{len(fatal)} fatal finding(s), {len(findings) - len(fatal)} warning(s).")
+        if fatal:
+            raise SystemExit(1)
+
     @app.cli.command("verify-ledger")
     @click.option("--organizer", "organizer_slug", default=None,
                   help="Only this organizer's events.")

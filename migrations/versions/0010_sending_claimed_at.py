@@ -1,7 +1,7 @@
 """Sendings: the delivery claim gets its own column, so the Message-ID is fixed at send
 
 Revision ID: 0010
-Revises: 0008
+Revises: 0009
 Create Date: 2026-11-29
 
 A sending's RFC 5322 Message-ID is now chosen when the sending is recorded (the OM dialect
@@ -15,7 +15,7 @@ import portal.models.types
 
 
 revision = '0010'
-down_revision = '0008'
+down_revision = '0009'
 branch_labels = None
 depends_on = None
 

@@ -453,6 +453,17 @@ def _components() -> dict:
         "Statement": _statement(),
         "Error": error,
         **_webhook_components(),
+        "EInvoiceCheck": _object({
+            "einvoice": {"type": "boolean",
+                         "description": "False when the document gets no e-invoice (a "
+                                        "proforma, e-invoicing off, 3 minor units)."},
+            "valid": {"type": "boolean", "description": "No fatal finding: close would pass."},
+            "fields": {"type": "object", "additionalProperties": STRING,
+                       "description": "Fatal findings, rule id -> message: what a refused "
+                                      "close answers as `einvoice_invalid`."},
+            "warnings": {"type": "object", "additionalProperties": STRING,
+                         "description": "Findings that do not refuse a close."}},
+            description="The EN 16931 rules (XSD + schematron, CII and UBL) run on a draft."),
     }
 
 
@@ -784,6 +795,20 @@ def _paths() -> dict:
                                                "headers": RESPONSE_HEADERS}},
         errors=(400, 401, 404, 409, 429))}
 
+    paths["/organizers/{organizer}/events/{event}/invoices/{id}/check/"] = {"post": _operation(
+        "invoice_check", "Check a draft's e-invoice", tag="Invoices",
+        params=[*invoice_params, IDEMPOTENCY], body=_body("Empty", required=False),
+        description="Runs the validation close runs (XSD + EN 16931 schematron on the CII and "
+                    "the UBL) without closing; nothing changes. 409 for a closed invoice.",
+        responses={200: _json("The findings.", _ref("EInvoiceCheck"))},
+        errors=(400, 401, 404, 409, 429))}
+    paths["/organizers/{organizer}/events/{event}/invoices/{id}/xml/"] = {"get": _operation(
+        "invoice_xml", "The invoice's e-invoice XML", tag="Invoices",
+        params=[*invoice_params, SYNTAX], description=XML_DESCRIPTION,
+        responses={200: _xml_response(), 304: {"description": "Not modified (If-None-Match).",
+                                               "headers": RESPONSE_HEADERS}},
+        errors=(400, 401, 404, 409, 429))}
+
     paths["/organizers/{organizer}/events/{event}/orders/"] = {
         "get": _operation("order_list", "List the event's orders", tag="Orders",
                           params=[*event_params, PAGE, PAGE_SIZE, _param(
@@ -904,6 +929,14 @@ def _paths() -> dict:
                                                "headers": RESPONSE_HEADERS}},
         errors=(400, 401, 404, 409, 429))}
 
+    paths["/customer/invoices/{id}/xml"] = {"get": _operation(
+        "customer_invoice_xml", "One of the customer's invoices as e-invoice XML",
+        tag="Customer", security=CUSTOMER_KEY, params=[INVOICE_ID, SYNTAX],
+        description=XML_DESCRIPTION,
+        responses={200: _xml_response(), 304: {"description": "Not modified (If-None-Match).",
+                                               "headers": RESPONSE_HEADERS}},
+        errors=(400, 401, 404, 409, 429))}
+
     paths["/openapi.json"] = {"get": {
         "operationId": "openapi", "summary": "This document", "tags": ["Reference"],
         "security": [], "responses": {"200": _json("OpenAPI 3.1.", {"type": "object"})}}}
@@ -971,6 +1004,21 @@ def _webhook_paths(paths: dict) -> None:
         description="The try runs after the answer; see deliveries/ for its outcome.",
         responses={202: _json("The delivery, queued again.", _ref("WebhookDelivery"))},
         errors=(*OWNER, 409))}
+SYNTAX = _param("syntax", "query", {"type": "string", "enum": ["cii", "ubl"]},
+                "`cii` (Factur-X / ZUGFeRD, EN 16931; the default) or `ubl` (Peppol BIS "
+                "Billing 3.0).")
+XML_DESCRIPTION = ("The EN 16931 XML stored with the document of record (the CII is also "
+                   "embedded in the PDF as factur-x.xml); never re-made, ETag is its SHA-256. "
+                   "409 `no_einvoice` for drafts, proformas and events without e-invoicing; "
+                   "409 with Retry-After while the document is being made.")
+
+
+def _xml_response() -> dict:
+    return {"description": "The XML.", "headers": {
+        **RESPONSE_HEADERS,
+        "ETag": {"schema": STRING, "description": "Quoted SHA-256 of the stored XML."}},
+        "content": {"application/xml": {"schema": {"type": "string",
+                                                   "contentMediaType": "application/xml"}}}}
 
 
 def _pdf_response() -> dict:

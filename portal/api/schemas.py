@@ -301,6 +301,17 @@ def no_query(args) -> None:
     problems.raise_if_any()
 
 
+def xml_query(args) -> str:
+    """`?syntax=cii|ubl` of the e-invoice download (SPEC §11); cii when not given."""
+    problems = _Problems()
+    raw = _single_values(problems, args, ("syntax",))
+    syntax = raw.get("syntax") or "cii"
+    if syntax not in ("cii", "ubl"):
+        problems.add("syntax", "Choose cii or ubl.")
+    problems.raise_if_any()
+    return syntax
+
+
 def detail_query(args) -> frozenset | None:
     problems = _Problems()
     raw = _single_values(problems, args, ("fields",))

@@ -16,7 +16,7 @@ from sqlalchemy.orm import selectinload
 
 from ..config import ROOT
 from ..domain.money import minor_units
-from ..downloads import pdf_response, statement_pdf_response
+from ..downloads import pdf_response, statement_pdf_response, xml_response
 from ..models import Invoice
 from ..services import (
     customers,
@@ -256,6 +256,22 @@ def invoice_payment_delete(organizer, event, id, payment_id):
     return Response(status=204)
 
 
+@bp.post(f"{INVOICE}/check/")
+@idempotent
+def invoice_check(organizer, event, id):
+    """Run the e-invoice rules on a draft without closing it (SPEC §11)."""
+    _, invoice = _invoice(organizer, event, id, write=True, options=INVOICE_LOAD)
+    schemas.no_query(request.args)
+    schemas.action_body(request)
+    return respond(invoices.check_invoice(invoice))
+
+
+@bp.get(f"{INVOICE}/xml/")
+def invoice_xml(organizer, event, id):
+    _, invoice = _invoice(organizer, event, id)
+    return xml_response(invoice, schemas.xml_query(request.args))
+
+
 @bp.get(f"{INVOICE}/pdf/")
 def invoice_pdf(organizer, event, id):
     _, invoice = _invoice(organizer, event, id)
@@ -406,6 +422,13 @@ def customer_invoice_pdf(id):
     customer = auth.current_customer()
     schemas.no_query(request.args)
     return pdf_response(permissions.invoice_of_customer(customer, schemas.object_id(id)))
+
+
+@bp.get("/customer/invoices/<id>/xml")
+def customer_invoice_xml(id):
+    customer = auth.current_customer()
+    syntax = schemas.xml_query(request.args)
+    return xml_response(permissions.invoice_of_customer(customer, schemas.object_id(id)), syntax)
 
 
 # ---------------------------------------------------------------- the reference

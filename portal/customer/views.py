@@ -19,7 +19,7 @@ from flask import (
 
 from .. import ratelimits
 from ..domain.lifecycle import Action, allowed_actions
-from ..downloads import pdf_response, statement_pdf_response
+from ..downloads import pdf_response, statement_pdf_response, xml_response
 from ..errors import ConflictError, ValidationError
 from ..i18n import _, shown_locale, use_event_locale
 from ..jobs import enqueue
@@ -329,6 +329,16 @@ def statement():
                                       seller=customer.organizer.seller or {})
     return render_template("customer/statement.html", statement=built, errors={},
                            labels=statements.statement_labels())
+
+
+@bp.get("/invoices/<int:invoice_id>/xml")
+def invoice_xml(invoice_id: int):
+    """The stored CII (default) or UBL of one of the customer's invoices (SPEC §11)."""
+    invoice = invoice_of_customer(g.customer, invoice_id)
+    syntax = request.args.get("syntax", "cii")
+    if syntax not in ("cii", "ubl"):
+        raise ValidationError({"syntax": [_("Choose cii or ubl.")]})
+    return xml_response(invoice, syntax)
 
 
 @bp.get("/invoices.zip")

@@ -325,7 +325,8 @@ class InvoiceTax(db.Model):
 
 
 class InvoiceDocument(db.Model):
-    """The document of record: the PDF made once at close, never re-made.
+    """The document of record: the PDF made once at close, never re-made (with its e-invoice
+    XMLs when it has them).
 
     Kept in the database so every app server sees it; its own table keeps list queries
     from ever loading the bytes.
@@ -339,6 +340,10 @@ class InvoiceDocument(db.Model):
     sha256: Mapped[str] = mapped_column(String(64))
     size: Mapped[int] = mapped_column()
     pages: Mapped[int | None] = mapped_column()
+    # The e-invoice XMLs as made with the PDF (the CII is also embedded in it as
+    # factur-x.xml); null when the document gets no e-invoice. SPEC §11.
+    cii: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
+    ubl: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

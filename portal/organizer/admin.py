@@ -167,6 +167,7 @@ def event_settings(scope: Scope):
     event = scope.event
     data = {key: getattr(event, key) for key in SETTING_FIELDS}
     data["due_days"] = str(event.due_days)
+    data["einvoicing"] = event.einvoicing
     for key in ("start_date", "end_date"):
         data[key] = data[key].isoformat() if data[key] else ""
     data["seller_override"] = {key: (event.seller_override or {}).get(key) or ""
@@ -176,6 +177,7 @@ def event_settings(scope: Scope):
     if request.method == "POST":
         changes = {key: form[key].data or "" for key in SETTING_FIELDS}
         changes["seller_override"] = dict(form.seller_override.data)
+        changes["einvoicing"] = bool(form.einvoicing.data)
         try:
             organizers.update_event(event, changes, actor=scope.actor)
         except ValidationError as error:

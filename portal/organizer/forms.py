@@ -353,6 +353,7 @@ class EventSettingsForm(FlaskForm):
     currency = SelectField(_l("Currency"), choices=options((c, c) for c in sorted(CURRENCY_MINOR_UNITS)))
     locale = StringField(_l("Default language"), render_kw={"placeholder": "en", "size": 6})
     due_days = StringField(_l("Days until due"), render_kw={"inputmode": "numeric", "size": 5})
+    einvoicing = BooleanField(_l("E-invoices (Factur-X PDF/A-3 + UBL, EN 16931)"))
     invoice_prefix = StringField(_l("Invoice and credit note prefix"))
     proforma_prefix = StringField(_l("Proforma prefix"))
     shipping_prefix = StringField(_l("Shipping invoice prefix"))

@@ -37,7 +37,7 @@ from ..models import (
     Sending,
 )
 from ..models.types import utcnow
-from . import audit, ledger, numbering, payments
+from . import audit, documents, ledger, numbering, payments
 from .audit import Actor
 from .input import COUNTRY_CODES, FieldErrors, clean_email
 from .invoice_input import SHIPPING_FIELDS, TEXT_FIELDS, clean_invoice_input
@@ -412,9 +412,13 @@ def close_invoice(invoice: Invoice, *, actor: Actor, today: dt.date | None = Non
         invoice.payment_text = ""  # refunded, never paid: no payment instructions
     if invoice.payment_means is None:
         invoice.payment_means = event.default_payment_means()
+    # The e-invoice rules run before the number is taken (and so outside the counter's lock):
+    # a refusal rolls everything back and uses no number (SPEC §11).
+    documents.refuse_if_invalid(invoice, today=today)
     invoice.sequence_value, invoice.number = numbering.take_next_number(event, invoice.type)
     invoice.status = new_status.value
     invoice.closed_at = invoice.updated_at = utcnow()
+    documents.stamp_einvoice_hashes(invoice)
     ledger.link(invoice)  # in this transaction, under the sequence's lock (services.ledger)
     db.session.flush()
     audit.record(actor, "close", organizer_id=invoice.organizer_id, event_id=invoice.event_id,
@@ -422,6 +426,21 @@ def close_invoice(invoice: Invoice, *, actor: Actor, today: dt.date | None = Non
                  to_status=invoice.status, data={"number": invoice.number})
     enqueue("portal.render_document", invoice.id, organizer_id=invoice.organizer_id)
     return invoice
+
+
+def check_invoice(invoice: Invoice, *, today: dt.date | None = None) -> dict:
+    """The e-invoice rules run on a draft without closing it (SPEC §11 "check"): the fatal
+    findings in the shape a refused close answers with (`fields`: rule id -> message), and the
+    warnings apart. Nothing changes. 409 for a closed invoice (its XMLs are stored)."""
+    if not invoice.is_draft:
+        raise ConflictError("Only a draft can be checked; a closed invoice's e-invoice is "
+                            "stored.", code="not_draft")
+    if not documents.einvoice_enabled(invoice):
+        return {"einvoice": False, "valid": True, "fields": {}, "warnings": {}}
+    found = documents.einvoice_findings(invoice, today=today)
+    fatal = {f.rule: f.message for f in found if f.fatal}
+    warnings = {f.rule: f.message for f in found if not f.fatal}
+    return {"einvoice": True, "valid": not fatal, "fields": fatal, "warnings": warnings}
 
 
 def _default_supply_dates(invoice: Invoice, event: Event, today: dt.date) -> None:
@@ -633,6 +652,7 @@ def cancel_invoice(invoice: Invoice, *, actor: Actor,
     db.session.add(credit)
     ledger.link(credit)
     db.session.flush()
+    documents.stamp_einvoice_hashes(credit)
     audit.record(actor, "close", organizer_id=credit.organizer_id, event_id=credit.event_id,
                  invoice=credit, from_status=None, to_status=credit.status,
                  data={"number": credit.number, "cancels": invoice.number})

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from ..domain import einvoice
 from ..domain.money import CURRENCY_MINOR_UNITS
 from ..errors import NotFoundError, ValidationError
 from ..extensions import db
@@ -209,11 +210,28 @@ def clean_event_settings(data: dict, *, current: Event | None = None) -> dict:
     if "payment_means" in data:
         out["payment_means"] = _means_or_none(clean_payment_means(errors, "payment_means",
                                                                   data["payment_means"]))
-    if "einvoicing" in data:
-        out["einvoicing"] = bool(clean_bool(errors, "einvoicing", data["einvoicing"]))
+    _clean_einvoicing(errors, data, out, current)
     if errors:
         raise ValidationError(dict(errors))
     return out
+
+
+def _clean_einvoicing(errors: FieldErrors, data: dict, out: dict, current: Event | None) -> None:
+    """E-invoicing is on by default, but EN 16931 allows two decimals at most (SPEC §11): a
+    currency with more cannot have it on. Asked for explicitly, that is an error; implied (a new
+    event, a changed currency), it is switched off."""
+    currency = out.get("currency") or (current.currency if current else "EUR")
+    possible = einvoice.can_einvoice(currency)
+    if "einvoicing" in data:
+        wanted = clean_bool(errors, "einvoicing", data["einvoicing"])
+        if wanted is None:
+            return
+        out["einvoicing"] = bool(wanted)
+        if wanted and not possible and currency in CURRENCY_MINOR_UNITS:
+            errors.add("einvoicing", f"E-invoices allow two decimals at most; {currency} has "
+                       f"{CURRENCY_MINOR_UNITS[currency]}, so e-invoicing cannot be on.")
+    elif not possible and (current is None or "currency" in out):
+        out["einvoicing"] = False
 
 
 def _means_or_none(means: dict | None) -> dict | None:

@@ -39,6 +39,8 @@ MATRIX = [
     ("invoices/{open}/payments/", "GET", None, 200, 200, 404, 404, 401, 401),
     ("invoices/{open}/payments/", "POST", {"amount": "1.00"}, 201, 403, 404, 404, 401, 401),
     ("invoices/{paid}/payments/{payment}/", "DELETE", None, 204, 403, 404, 404, 401, 401),
+    ("invoices/{draft}/check/", "POST", {}, 200, 403, 404, 404, 401, 401),
+    ("invoices/{open}/xml/", "GET", None, 200, 200, 404, 404, 401, 401),
     ("ledger/", "GET", None, 200, 200, 404, 404, 401, 401),
     ("orders/", "GET", None, 200, 200, 404, 404, 401, 401),
     ("orders/", "POST", "order", 201, 403, 404, 404, 401, 401),
@@ -63,6 +65,7 @@ MATRIX = [
     ("/customer/invoices", "GET", None, 401, 401, 401, 401, 401, 200),
     ("/customer/invoices/{open}", "GET", None, 401, 401, 401, 401, 401, 200),
     ("/customer/invoices/{open}/pdf", "GET", None, 401, 401, 401, 401, 401, 200),
+    ("/customer/invoices/{open}/xml", "GET", None, 401, 401, 401, 401, 401, 200),
 ]
 
 
@@ -85,7 +88,8 @@ def objects(world, make, request) -> Objects:
     draft = make.invoice(event, customer)
     open_ = make.closed(event, customer)
     route = getattr(request.node, "callspec", None) and request.node.callspec.params["route"]
-    if route and route[0].startswith(("invoices/{open}/pdf", "/customer/invoices/{open}/pdf")):
+    if route and route[0].startswith(("invoices/{open}/pdf", "/customer/invoices/{open}/pdf",
+                                      "invoices/{open}/xml", "/customer/invoices/{open}/xml")):
         documents.store_document_of_record(open_.id)  # the job the commit would have run
     disputed = make.closed(event, customer)
     invoices.dispute_invoice(disputed, actor=ACTOR, reason="late")
