@@ -198,7 +198,7 @@ class LineForm(Form):
 
 
 class DiscountForm(Form):
-    type = SelectField(_l("Kind"), choices=options([("percent_off", _l("% off")), ("amount_off", _l("Amount off"))]))
+    type = SelectField(_l("Kind"), choices=options([("percent_off", _l("Percent off")), ("amount_off", _l("Amount off"))]))
     value = _decimal(_l("Value"))
 
 
