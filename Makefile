@@ -44,14 +44,14 @@ run: setup
 
 ## make test: install with dev extras, start what the suites need, run them on both databases.
 test: setup-dev services
-	$(BIN)/python -m pytest --db=sqlite
-	$(BIN)/python -m pytest --db=postgresql
+	$(BIN)/python -m pytest --db=sqlite -n 2
+	$(BIN)/python -m pytest --db=postgresql -n 2
 
 test-sqlite: setup-dev
-	$(BIN)/python -m pytest --db=sqlite
+	$(BIN)/python -m pytest --db=sqlite -n 2
 
 test-postgresql: setup-dev services
-	$(BIN)/python -m pytest --db=postgresql
+	$(BIN)/python -m pytest --db=postgresql -n 2
 
 services:
 	bash scripts/ensure-services.sh
