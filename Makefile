@@ -7,7 +7,7 @@ PORT   ?= 5000
 PUBLIC_BASE_URL ?= http://127.0.0.1:$(PORT)
 DEV_ENV := PORTAL_ENV=development PUBLIC_BASE_URL=$(PUBLIC_BASE_URL)
 
-.PHONY: setup setup-dev run test test-sqlite test-postgresql services lint bench clean
+.PHONY: setup setup-dev run test test-sqlite test-postgresql services lint bench clean catalogs translations
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -21,10 +21,19 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q -e '.[dev]'
 	touch $(VENV)/.installed $@
 
-## make setup: create .venv and install the portal (no services needed).
-setup: $(VENV)/.installed
+## make setup: create .venv, install the portal and compile its catalogs (no services needed).
+setup: $(VENV)/.installed catalogs
 
-setup-dev: $(VENV)/.installed-dev
+setup-dev: $(VENV)/.installed-dev catalogs
+
+## make catalogs: compile translations/*/LC_MESSAGES/messages.po to .mo (not committed).
+catalogs: | $(VENV)/.installed
+	$(BIN)/pybabel compile -d translations
+
+## make translations: after changing texts, extract them and update every catalog.
+translations: $(VENV)/.installed
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --ignore-dirs='.* _build .venv __pycache__' --no-location --sort-output -o translations/messages.pot .
+	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching --ignore-obsolete
 
 ## make run: install, migrate, load demo data into an empty database, serve on $(PORT).
 run: setup

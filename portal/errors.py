@@ -10,15 +10,19 @@ from __future__ import annotations
 from flask import Flask, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
+from .i18n import _, _l
+
 
 class PortalError(Exception):
     status = 500
     code = "error"
-    message = "Something went wrong."
+    message = _l("Something went wrong.")
 
     def __init__(self, message: str | None = None, *, code: str | None = None):
-        super().__init__(message or self.message)
-        self.message = message or self.message
+        # Said in the reader's language at the moment of the refusal (the class default is lazy).
+        text = str(message or self.message)
+        super().__init__(text)
+        self.message = text
         if code:
             self.code = code
 
@@ -28,7 +32,7 @@ class ValidationError(PortalError):
 
     status = 400
     code = "invalid"
-    message = "The input is not valid."
+    message = _l("The input is not valid.")
 
     def __init__(self, fields: dict[str, list[str] | str] | None = None, message: str | None = None):
         super().__init__(message)
@@ -38,25 +42,25 @@ class ValidationError(PortalError):
 class AuthError(PortalError):
     status = 401
     code = "unauthorized"
-    message = "Authentication is required."
+    message = _l("Authentication is required.")
 
 
 class ForbiddenError(PortalError):
     status = 403
     code = "forbidden"
-    message = "You may not do that."
+    message = _l("You may not do that.")
 
 
 class NotFoundError(PortalError):
     status = 404
     code = "not_found"
-    message = "Not found."
+    message = _l("Not found.")
 
 
 class ConflictError(PortalError):
     status = 409
     code = "conflict"
-    message = "Not allowed in this state."
+    message = _l("Not allowed in this state.")
 
     def __init__(self, message: str | None = None, *, code: str | None = None,
                  retry_after: int | None = None):
@@ -86,6 +90,7 @@ def wants_json() -> bool:
 
 def error_response(status: int, code: str, message: str, fields: dict | None = None,
                    headers: dict | None = None):
+    message = str(message)
     envelope = _envelope_for_path()
     if envelope is not None:
         response = envelope(status, code, message, fields or {})
@@ -112,6 +117,19 @@ _HTTP_CODES = {
 }
 
 
+# What a person reads for an HTTP error that came without a message of ours.
+_HTTP_TEXTS = {
+    400: _l("The request could not be understood."),
+    401: _l("Authentication is required."),
+    403: _l("You may not do that."),
+    404: _l("The page you asked for does not exist, or is not yours to see."),
+    405: _l("This address does not answer that method."),
+    409: _l("Not allowed in this state."),
+    413: _l("What you sent is too large."),
+    415: _l("What you sent is in a format we do not read."),
+}
+
+
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(PortalError)
     def handle_portal_error(error: PortalError):
@@ -126,8 +144,10 @@ def register_error_handlers(app: Flask) -> None:
         status = error.code or 500
         code = _HTTP_CODES.get(status, "error")
         message = error.description or error.name
+        if error.description == type(error).description and status in _HTTP_TEXTS:
+            message = str(_HTTP_TEXTS[status])  # werkzeug's own English, said in ours
         if status == 429:
-            message = "Too many attempts. Please wait a moment and try again."
+            message = _("Too many attempts. Please wait a moment and try again.")
         if status == 400 and "CSRF" in (error.description or ""):
             code = "csrf"
         headers = {}
@@ -142,4 +162,4 @@ def register_error_handlers(app: Flask) -> None:
         if app.testing and not app.config.get("RENDER_UNEXPECTED_ERRORS"):
             raise error
         app.logger.exception("Unhandled error")
-        return error_response(500, "server_error", "Something went wrong on our side.")
+        return error_response(500, "server_error", _("Something went wrong on our side."))

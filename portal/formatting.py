@@ -61,6 +61,14 @@ def format_date(value: dt.date | dt.datetime | None, locale: str | None = "en",
     return _format_date(value, format=form, locale=_locale(locale))
 
 
+def format_country(code: str | None, locale: str | None = None) -> str:
+    """A country's name in `locale` (the page's language when None), from babel's data."""
+    if not code:
+        return ""
+    if locale is None:
+        from .i18n import shown_locale
+        locale = shown_locale()
+    return _locale(locale).territories.get(code.upper(), code)
 def format_age(seconds: float) -> str:
     """A job's age, short: 45s, 12m, 5h, 3d."""
     seconds = max(0, int(seconds))

@@ -30,4 +30,25 @@ def purge_jobs() -> None:
     purge_done(older_than=dt.timedelta(days=days))
 
 
+@job("portal.mail_recovery_link")
+def mail_recovery_link(customer_id: int) -> None:
+    """Mail a customer who lost the key a link that signs them in (SPEC §14)."""
+    from .services.notifications import mail_recovery_link as send
+    send(customer_id)
+
+
+@job("portal.mail_dispute")
+def mail_dispute(invoice_id: int) -> None:
+    """Tell the organizer's owners and managers about a dispute, each in their language."""
+    from .services.notifications import mail_dispute as send
+    send(invoice_id)
+
+
+@job("portal.mail_resolution")
+def mail_resolution(invoice_id: int) -> None:
+    """Tell the customer their dispute was resolved, in the customer's language."""
+    from .services.notifications import mail_resolution as send
+    send(invoice_id)
+
+
 periodic("portal.purge_jobs", every="JOBS_PURGE_INTERVAL", default=3600)

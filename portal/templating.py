@@ -5,7 +5,15 @@ from __future__ import annotations
 from flask import Flask
 
 from .domain.codelists import PAYMENT_MEANS, UNITS, VAT_CATEGORIES
-from .formatting import format_age, format_date, format_money, format_number, format_price
+from .formatting import (
+    format_age,
+    format_country,
+    format_date,
+    format_money,
+    format_number,
+    format_price,
+)
+from .i18n import status_label
 from .services.documents.labels import unit_symbol
 
 
@@ -14,6 +22,8 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["price"] = format_price
     app.jinja_env.filters["number"] = format_number
     app.jinja_env.filters["date"] = format_date
+    app.jinja_env.filters["country"] = format_country
+    app.jinja_env.globals["status_label"] = status_label
     app.jinja_env.filters["age"] = format_age
     app.jinja_env.filters["unit"] = unit_symbol
     app.jinja_env.globals.update(PAYMENT_MEANS_LABELS=PAYMENT_MEANS, UNIT_LABELS=UNITS,

@@ -28,8 +28,11 @@ from sqlalchemy.orm import Session, scoped_session, sessionmaker
 
 from portal import create_app
 from portal.extensions import db
+from portal.i18n import compile_catalogs
 
 from .factories import Factory
+
+compile_catalogs()  # the .mo files `make setup` compiles from translations/ (not committed)
 
 # Server-side sessions of this test process live in a throw-away folder, not in instance/.
 SESSION_DIR = tempfile.mkdtemp(prefix="portal-test-sessions-")

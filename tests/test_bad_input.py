@@ -31,7 +31,7 @@ from werkzeug.routing.converters import AnyConverter, IntegerConverter, PathConv
 from portal.extensions import db
 from portal.jobs import discard_pending
 from portal.models import Membership
-from portal.services import invoices
+from portal.services import customer_links, invoices
 from tests.factories import ACTOR, line
 from tests.organizer.conftest import (
     csrf_token,
@@ -119,6 +119,9 @@ def _path_values(endpoint: str, s: Seeded) -> dict:
         "order_id": s.order.id, "membership_id": s.manager_membership.id,
         "token_id": s.revocable.id, "key": s.customer.plain_key, "filename": "portal.css",
         "invoice_no": s.open.number,
+        # The customer's signed links (SPEC §14): a recovery link, or the mail's invoice link.
+        "token": customer_links.recovery_token(s.customer) if endpoint.startswith(
+            "customer.recovery") else customer_links.invoice_token(s.open),
         "payment_id": "1",
         "webhook_id": s.webhook.id, "delivery_id": s.delivery.id,
     }
@@ -430,8 +433,9 @@ def test_the_walk_is_signed_in_everywhere(app, client, seeded):
     walker = Walker(client, seeded)
     reached = []
     for rule in app.url_map.iter_rules():
-        if "GET" not in (rule.methods or ()) or rule.endpoint == "customer.access_link":
-            continue  # the magic link signs in anew and redirects by design
+        if "GET" not in (rule.methods or ()) or rule.endpoint in (
+                "customer.access_link", "customer.invoice_link", "customer.recovery_link"):
+            continue  # the magic and signed links sign in anew and redirect by design
         values = _path_values(rule.endpoint, seeded)
         url = _build(rule, {name: values[name] for name in rule.arguments})
         response = walker.send("GET", url, {})

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import (
+    EmailField,
+    HiddenField,
     IntegerField,
     PasswordField,
     SelectChoice,
@@ -12,21 +14,23 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.widgets import PasswordInput
 
 from ..domain.lifecycle import InvoiceType
+from ..i18n import STATUS_WORDS, _l
 from ..services.invoice_queries import VISIBLE_STATUSES
 
 TYPE_LABELS = {
-    InvoiceType.INVOICE.value: "Invoice",
-    InvoiceType.PROFORMA.value: "Proforma invoice",
-    InvoiceType.SHIPPING_INVOICE.value: "Shipping invoice",
-    InvoiceType.CREDIT_NOTE.value: "Credit note",
+    InvoiceType.INVOICE.value: _l("Invoice"),
+    InvoiceType.PROFORMA.value: _l("Proforma invoice"),
+    InvoiceType.SHIPPING_INVOICE.value: _l("Shipping invoice"),
+    InvoiceType.CREDIT_NOTE.value: _l("Credit note"),
 }
-STATUS_LABELS = {status.value: status.value.capitalize() for status in VISIBLE_STATUSES}
+STATUS_LABELS = {status.value: STATUS_WORDS[status.value] for status in VISIBLE_STATUSES}
 
 # One message for every reason a key does not open anything (unknown, malformed, rotated):
 # telling them apart would help someone guessing keys.
-WRONG_KEY = "This key does not open any invoices. Check it and try again."
+WRONG_KEY = _l("This key does not open any invoices. Check it and try again.")
 
 
 def _choices(everything: str, labels: dict[str, str]) -> list[SelectChoice]:
@@ -34,9 +38,19 @@ def _choices(everything: str, labels: dict[str, str]) -> list[SelectChoice]:
 
 
 class KeyForm(FlaskForm):
-    key = PasswordField("Customer key", validators=[
-        DataRequired("Enter the customer key you received."), Length(max=200, message=WRONG_KEY)],
+    # A wrong key stays in the field (hide_value=False), so the typo can be seen and fixed.
+    key = PasswordField(_l("Customer key"), widget=PasswordInput(hide_value=False), validators=[
+        DataRequired(_l("Enter the customer key you received.")),
+        Length(max=200, message=WRONG_KEY)],
         render_kw={"autocomplete": "off", "spellcheck": "false", "autocapitalize": "off"})
+    # Where the customer was when the session ended: back there after the key (a local path).
+    next = HiddenField()
+
+
+class RecoveryForm(FlaskForm):
+    email = EmailField(_l("Your e-mail address"), validators=[
+        DataRequired(_l("Enter your e-mail address.")), Length(max=254)],
+        render_kw={"autocomplete": "email"})
 
 
 class InvoiceFilterForm(FlaskForm):
@@ -45,13 +59,13 @@ class InvoiceFilterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    type = SelectField("Type", choices=_choices("All types", TYPE_LABELS),
+    type = SelectField(_l("Type"), choices=_choices(_l("All types"), TYPE_LABELS),
                        validators=[Optional()])
-    status = SelectField("Status", choices=_choices("All statuses", STATUS_LABELS),
+    status = SelectField(_l("Status"), choices=_choices(_l("All statuses"), STATUS_LABELS),
                          validators=[Optional()])
-    number = StringField("Number", validators=[Optional(), Length(max=64)],
-                         render_kw={"placeholder": "Search by number", "type": "search"})
-    page = IntegerField("Page", validators=[Optional(), NumberRange(min=1, max=100_000)])
+    number = StringField(_l("Number"), validators=[Optional(), Length(max=64)],
+                         render_kw={"placeholder": _l("Search by number"), "type": "search"})
+    page = IntegerField(_l("Page"), validators=[Optional(), NumberRange(min=1, max=100_000)])
 
     def filters(self) -> dict:
         return {"type": self.type.data or None, "status": self.status.data or None,
@@ -59,7 +73,7 @@ class InvoiceFilterForm(FlaskForm):
 
 
 class DisputeForm(FlaskForm):
-    reason = TextAreaField("What is wrong with this invoice?", validators=[
-        DataRequired("Tell us what is wrong with this invoice."),
-        Length(max=2000, message="Use at most 2000 characters.")],
+    reason = TextAreaField(_l("What is wrong with this invoice?"), validators=[
+        DataRequired(_l("Tell us what is wrong with this invoice.")),
+        Length(max=2000, message=_l("Use at most 2000 characters."))],
         render_kw={"rows": 4, "maxlength": 2000})

@@ -23,15 +23,22 @@ from ..sessions import renew_session_id
 CUSTOMER_ID = "customer_id"
 KEY_VERSION = "customer_key_version"
 SESSION_VERSION = "customer_session_version"
+# Set when the session came from an invoice link (SPEC §14): it opens that invoice only.
+INVOICE_SCOPE = "customer_invoice_scope"
 # Why a session ended (`g.session_ended`): the key was rotated, or "sign out everywhere".
 ENDED_KEY_CHANGED = "key_changed"
 ENDED_EVERYWHERE = "signed_out_everywhere"
 
 
-def sign_in(customer: Customer) -> None:
+def sign_in(customer: Customer, *, scope: int | None = None) -> None:
+    """`scope`: an invoice id when an invoice link signed the customer in (that one only)."""
     # Only the customer's own entries are replaced: an organizer signed in in the same
     # browser stays signed in. The id changes all the same.
     renew_session_id()
+    if scope is None:
+        session.pop(INVOICE_SCOPE, None)
+    else:
+        session[INVOICE_SCOPE] = scope
     session[CUSTOMER_ID] = customer.id
     session[KEY_VERSION] = customer.key_version
     session[SESSION_VERSION] = customer.session_version
@@ -43,7 +50,14 @@ def sign_out() -> None:
     session.pop(CUSTOMER_ID, None)
     session.pop(KEY_VERSION, None)
     session.pop(SESSION_VERSION, None)
+    session.pop(INVOICE_SCOPE, None)
     g.customer = None
+
+
+def invoice_scope() -> int | None:
+    """The one invoice this session may open, or None when the key opened the whole area."""
+    scope = session.get(INVOICE_SCOPE)
+    return scope if isinstance(scope, int) else None
 
 
 def current_customer() -> Customer | None:

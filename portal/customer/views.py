@@ -21,11 +21,13 @@ from .. import ratelimits
 from ..domain.lifecycle import Action, allowed_actions
 from ..downloads import pdf_response, statement_pdf_response, xml_response
 from ..errors import ConflictError, ValidationError
-from ..i18n import _
+from ..i18n import _, shown_locale, use_event_locale
+from ..jobs import enqueue
 from ..models import Invoice
 from ..services import invoice_queries, invoices, statements
 from ..services.audit import Actor
-from ..services.customers import customer_for_key, end_sessions
+from ..services.customer_links import read_invoice_token, read_recovery_token
+from ..services.customers import customer_for_key, customers_with_email, end_sessions
 from ..services.documents import PENDING_RETRY_AFTER, DocumentPendingError
 from ..services.invoice_queries import INVOICE_LOAD
 from ..services.permissions import invoice_of_customer
@@ -34,12 +36,25 @@ from ..sessions import renew_session_id
 from ..unit_of_work import RefusedError
 from . import bp
 from .archive import build_invoices_zip, zip_filename
-from .forms import TYPE_LABELS, WRONG_KEY, DisputeForm, InvoiceFilterForm, KeyForm
+from .forms import (
+    TYPE_LABELS,
+    WRONG_KEY,
+    DisputeForm,
+    InvoiceFilterForm,
+    KeyForm,
+    RecoveryForm,
+)
 from .redaction import install_log_redaction
-from .session import ENDED_EVERYWHERE, current_customer, sign_in, sign_out
+from .session import ENDED_EVERYWHERE, current_customer, invoice_scope, sign_in, sign_out
 
 DEFAULT_ACCESS_LIMIT = ratelimits.DEFAULT_LIMITS["CUSTOMER_ACCESS_RATE_LIMIT"]
-OPEN_ENDPOINTS = {"customer.access_form", "customer.access_link", "customer.sign_out"}
+# Asking for a recovery link: per client address, and per e-mail address (no mail bombing).
+DEFAULT_RECOVERY_LIMIT = "5 per hour;20 per day"
+OPEN_ENDPOINTS = {"customer.access_form", "customer.access_link", "customer.sign_out",
+                  "customer.invoice_link", "customer.recovery", "customer.recovery_link"}
+# A cookie saying "this browser had a customer session": a request without a session but with
+# it met an expired session, and is told so (SPEC §14). It holds no secret.
+WAS_SIGNED_IN = "portal_customer_was_in"
 
 
 @bp.record_once
@@ -65,18 +80,50 @@ def _wrong_key() -> None:
 @bp.before_request
 def _require_customer():
     customer = current_customer()
-    g.html_lang = customer.locale if customer else "en"
     if customer is None and request.endpoint not in OPEN_ENDPOINTS:
         if g.get("session_ended") == ENDED_EVERYWHERE:
             flash(_("You were signed out on every device. Enter your key to sign in again."),
                   "info")
         elif g.get("session_ended"):
-            flash("Your access has ended because your customer key was changed. "
-                  "Enter your new key.", "error")
+            flash(_("Your access has ended because your customer key was changed. "
+                    "Enter your new key."), "error")
+        elif request.cookies.get(WAS_SIGNED_IN):
+            flash(_("Your session has expired. Sign in again to carry on where you were."),
+                  "info")
         else:
-            flash("Enter your customer key to see your invoices.", "info")
-        return redirect(url_for("main.index"), 303)
+            flash(_("Enter your customer key to see your invoices."), "info")
+        return redirect(_key_form_url(), 303)
+    scope = invoice_scope()
+    if customer is not None and scope is not None and request.endpoint not in OPEN_ENDPOINTS \
+            and (request.view_args or {}).get("invoice_id") != scope:
+        # Signed in by an invoice link: that invoice only; the key opens the rest.
+        flash(_("The link in your e-mail opens that one invoice. Enter your customer key to "
+                "see all your invoices."), "info")
+        return redirect(_key_form_url(), 303)
     return None
+
+
+def _key_form_url() -> str:
+    """The key form, remembering this page (GET only) to come back to after the key."""
+    if request.method == "GET" and request.endpoint not in OPEN_ENDPOINTS:
+        return url_for("main.index", next=request.full_path.rstrip("?"))
+    return url_for("main.index")
+
+
+def safe_next(value: str | None) -> str | None:
+    """A page of the customer area to return to, or None (never another site)."""
+    if not value or not value.startswith("/my/") or "//" in value or "\\" in value \
+            or len(value) > 500 or not value.isprintable():
+        return None
+    return value
+
+
+def _signed_in_response(customer, to: str, *, scope: int | None = None):
+    sign_in(customer, scope=scope)
+    response = redirect(to, 303)
+    response.set_cookie(WAS_SIGNED_IN, "1", max_age=400 * 24 * 3600, httponly=True,
+                        samesite="Lax", secure=request.is_secure, path="/")
+    return response
 
 
 @bp.after_request
@@ -91,8 +138,8 @@ def _private(response):
 @bp.context_processor
 def _customer_context() -> dict:
     customer = g.get("customer")
-    return {"customer": customer, "locale": customer.locale if customer else "en",
-            "type_labels": TYPE_LABELS}
+    # Amounts and dates follow the language the page is shown in.
+    return {"customer": customer, "locale": shown_locale(), "type_labels": TYPE_LABELS}
 
 
 # ---------------------------------------------------------------- signing in and out
@@ -104,13 +151,14 @@ def access_form():
     if form.validate_on_submit():
         customer = customer_for_key(form.key.data.strip())
         if customer is not None:
-            sign_in(customer)
-            return redirect(url_for(".invoice_list"), 303)
+            return _signed_in_response(
+                customer, safe_next(form.next.data) or url_for(".invoice_list"))
         form.key.errors = [WRONG_KEY]
     if form.key.data:
         _wrong_key()
     status = 401 if g.get("wrong_key") else 400
-    return render_template("main/index.html", form=form), status
+    return render_template("main/index.html", form=form, recovery_form=RecoveryForm(),
+                           customer=None), status
 
 
 @bp.get("/access/<key>")
@@ -121,8 +169,58 @@ def access_link(key: str):
         _wrong_key()
         flash(WRONG_KEY, "error")
         return redirect(url_for("main.index"), 303)
-    sign_in(customer)
-    return redirect(url_for(".invoice_list"), 303)
+    return _signed_in_response(customer, url_for(".invoice_list"))
+
+
+@bp.get("/open/<token>")
+def invoice_link(token: str):
+    """The mail's "view online" link: that one invoice, for 30 days, until the key changes."""
+    found = read_invoice_token(token)
+    if found is None:
+        _wrong_key()
+        flash(_("This link has expired or is no longer valid. Enter your customer key, or ask "
+                "for a new link below."), "error")
+        return redirect(url_for("main.index"), 303)
+    customer, invoice_id = found
+    to = url_for(".invoice_detail", invoice_id=invoice_id)
+    signed_in = g.get("customer")
+    if signed_in is not None and signed_in.id == customer.id and invoice_scope() is None:
+        return redirect(to, 303)  # already in with the key: keep the whole area open
+    return _signed_in_response(customer, to, scope=invoice_id)
+
+
+@bp.post("/recover")
+def recovery():
+    """A lost key: a sign-in link is mailed to the address when a customer has it. The answer
+    is the same whether or not the address is known; asking is rate limited."""
+    form = RecoveryForm()
+    if not form.validate_on_submit():
+        return render_template("main/index.html", form=KeyForm(), recovery_form=form,
+                               customer=None), 400
+    address = form.email.data.strip().lower()
+    item = ratelimits.limit("CUSTOMER_RECOVERY_RATE_LIMIT", DEFAULT_RECOVERY_LIMIT)
+    budgets = [(item, ("customer-recovery", request.remote_addr or "unknown")),
+               (item, ("customer-recovery-email", address))]
+    ratelimits.refuse(budgets)
+    for budget_item, key in budgets:
+        ratelimits.count_failure(budget_item, *key)
+    for customer in customers_with_email(address):
+        enqueue("portal.mail_recovery_link", customer.id)
+    flash(_("If a customer with this e-mail address exists, we have sent a link to it. "
+            "The link works for one hour."), "success")
+    return redirect(url_for("main.index"), 303)
+
+
+@bp.get("/recover/<token>")
+def recovery_link(token: str):
+    customer = read_recovery_token(token)
+    if customer is None:
+        _wrong_key()
+        flash(_("This link has expired or is no longer valid. Ask for a new one below."),
+              "error")
+        return redirect(url_for("main.index"), 303)
+    flash(_("Welcome back. Ask the organizer for a new customer key if you want one."), "info")
+    return _signed_in_response(customer, url_for(".invoice_list"))
 
 
 @bp.post("/sign-out", endpoint="sign_out")
@@ -139,7 +237,9 @@ def sign_out_view():
     # The old id is deleted from the store: a copy of the cookie opens nothing afterwards. An
     # organizer signed in in the same browser carries on under the new id.
     renew_session_id()
-    return redirect(url_for("main.index"), 303)
+    response = redirect(url_for("main.index"), 303)
+    response.delete_cookie(WAS_SIGNED_IN, path="/")
+    return response
 
 
 # ---------------------------------------------------------------- invoices
@@ -154,7 +254,7 @@ def home():
 def invoice_list():
     form = InvoiceFilterForm(formdata=request.args)
     if not form.validate():
-        raise ValidationError(form.errors, "These filters are not valid.")
+        raise ValidationError(form.errors, _("These filters are not valid."))
     filters = form.filters()
     page = invoice_queries.customer_invoice_page(g.customer, **filters)
     kept = {k: v for k, v in filters.items() if v and k != "page"}
@@ -181,18 +281,19 @@ def invoice_dispute(invoice_id: int):
             invoices.dispute_invoice(invoice, actor=Actor.customer(g.customer),
                                      reason=form.reason.data)
         except ConflictError as exc:
-            raise RefusedError(f"{exc.message} Nothing was changed.",
+            raise RefusedError(_("%(reason)s Nothing was changed.", reason=exc.message),
                           to=url_for(".invoice_detail", invoice_id=invoice.id)) from None
         except ValidationError as exc:
             form.reason.errors = [m for msgs in exc.fields.values() for m in msgs]
         else:
-            flash("Thank you. The invoice is now marked as disputed and the organizer has been "
-                  "told why.", "success")
+            flash(_("Thank you. The invoice is now marked as disputed and the organizer has "
+                    "been told why."), "success")
             return redirect(url_for(".invoice_detail", invoice_id=invoice.id), 303)
     return _render_detail(invoice, form), 400
 
 
 def _render_detail(invoice: Invoice, form: DisputeForm):
+    use_event_locale(invoice.event.locale)
     return render_template(
         "customer/invoice_detail.html", invoice=invoice, data=invoice_to_dict(invoice), form=form,
         can_dispute=Action.DISPUTE in allowed_actions(invoice.status, invoice.type),
@@ -236,7 +337,7 @@ def invoice_xml(invoice_id: int):
     invoice = invoice_of_customer(g.customer, invoice_id)
     syntax = request.args.get("syntax", "cii")
     if syntax not in ("cii", "ubl"):
-        raise ValidationError({"syntax": ["Choose cii or ubl."]})
+        raise ValidationError({"syntax": [_("Choose cii or ubl.")]})
     return xml_response(invoice, syntax)
 
 
@@ -244,7 +345,7 @@ def invoice_xml(invoice_id: int):
 def invoices_zip():
     archive = build_invoices_zip(g.customer)
     if archive is None:
-        flash("None of your PDFs is ready yet. Please try again in a moment.", "info")
+        flash(_("None of your PDFs is ready yet. Please try again in a moment."), "info")
         return redirect(url_for(".invoice_list"), 303)
     return send_file(archive, mimetype="application/zip", as_attachment=True,
                      download_name=zip_filename(g.customer), max_age=0)

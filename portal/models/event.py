@@ -48,6 +48,9 @@ class Event(db.Model):
     payment_text: Mapped[str] = mapped_column(Text, default="")
     footer_text: Mapped[str] = mapped_column(Text, default="")
     terms_text: Mapped[str] = mapped_column(Text, default="")
+    # Per-language overrides of the texts: {"de": {"payment": "…"}}; what a language does not
+    # give falls back to the event's own text (SPEC §14).
+    texts_by_locale: Mapped[dict] = mapped_column(JSON, default=dict, server_default="{}")
     # Fields set here override the organizer's seller address for this event.
     seller_override: Mapped[dict] = mapped_column(JSON, default=dict)
     # The default service period of the event's invoices (SPEC §9, BT-73/74).
@@ -70,8 +73,15 @@ class Event(db.Model):
         means = self.payment_means or self.organizer.payment_means
         return dict(means) if means else None
 
-    def texts(self) -> dict:
-        return {name: getattr(self, f"{name}_text") or "" for name in TEXT_FIELDS}
+    def texts(self, locale: str | None = None) -> dict:
+        """The event's texts, in `locale` where the event gives them in that language."""
+        texts = {name: getattr(self, f"{name}_text") or "" for name in TEXT_FIELDS}
+        language = (locale or "").replace("-", "_").split("_")[0].lower()
+        overrides = (self.texts_by_locale or {}).get(locale or "") \
+            or (self.texts_by_locale or {}).get(language) or {}
+        texts.update({name: value for name, value in overrides.items()
+                      if name in TEXT_FIELDS and isinstance(value, str) and value})
+        return texts
 
 
 class NumberSequence(db.Model):

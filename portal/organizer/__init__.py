@@ -4,25 +4,18 @@ import datetime as dt
 from urllib.parse import urlencode
 
 from flask import Blueprint, g, request
-from flask_login import current_user
 
 bp = Blueprint("organizer", __name__)
-
-
-@bp.before_request
-def _html_lang() -> None:
-    if current_user and current_user.is_authenticated:
-        g.html_lang = (current_user.locale or "en").split("-")[0]
 
 
 @bp.context_processor
 def _template_context() -> dict:
     from ..domain.lifecycle import InvoiceStatus
+    from ..i18n import shown_locale
     from .forms import ROLE_LABELS, TYPE_LABELS
 
-    locale = "en"
-    if current_user and current_user.is_authenticated:
-        locale = current_user.locale or "en"
+    # Amounts and dates in the language the page is shown in (the user's, SPEC §14).
+    locale = shown_locale()
     return {
         "scope": g.get("scope"),
         "ui_locale": locale,

@@ -20,6 +20,7 @@ from flask import g
 from flask_login import current_user, login_required
 
 from ..errors import ForbiddenError
+from ..i18n import _
 from ..models import Event, Membership, Organizer, Role
 from ..services import permissions
 from ..services.audit import Actor
@@ -64,7 +65,7 @@ def scoped(role: Role = Role.VIEWER, *, administer: bool = False):
             permissions.require_role(membership, role)
             scope = Scope(membership=membership, event=found)
             if administer and not scope.can_administer:
-                raise ForbiddenError("Only owners who see every event may manage this.")
+                raise ForbiddenError(_("Only owners who see every event may manage this."))
             g.scope = scope
             return view(scope, **kwargs)
 

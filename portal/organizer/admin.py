@@ -12,6 +12,7 @@ from flask_login import current_user
 
 from ..downloads import statement_pdf_response
 from ..errors import NotFoundError, ValidationError
+from ..i18n import _
 from ..jobs import overview
 from ..models import Customer, Membership, Role
 from ..services import (
@@ -118,7 +119,7 @@ def customer_detail(scope: Scope, customer_id: int):
             attach_errors(form, error.fields)
             status = 400
         else:
-            flash("The customer is saved.", "success")
+            flash(_("The customer is saved."), "success")
             return redirect(_org_url("organizer.customer_detail", scope,
                                      customer_id=customer.id), code=303)
     recent = invoice_queries.recent_invoices_of_customer(customer, _visible_event_ids(scope))
@@ -184,7 +185,7 @@ def event_settings(scope: Scope):
             attach_errors(form, error.fields)
             status = 400
         else:
-            flash("The event settings are saved.", "success")
+            flash(_("The event settings are saved."), "success")
             return redirect(url_for("organizer.event_settings", organizer=scope.organizer.slug,
                                     event=event.slug), code=303)
     return render_template("organizer/event_settings.html", form=form,
@@ -250,7 +251,7 @@ def organizer_profile(scope: Scope):
                                  for key, messages in error.fields.items()})
             status = 400
         else:
-            flash("The organizer profile is saved.", "success")
+            flash(_("The organizer profile is saved."), "success")
             return redirect(_org_url("organizer.organizer_profile", scope), code=303)
     return render_template("organizer/profile.html", form=form, organizer=organizer), status
 
@@ -299,7 +300,7 @@ def token_revoke(scope: Scope, token_id: int):
     token = tokens.token_of_organizer(scope.organizer, token_id)
     if token.active:
         tokens.revoke_token(token, actor=scope.actor)
-        flash(f"The token “{token.name}” is revoked; it no longer works.", "success")
+        flash(_("The token “%(name)s” is revoked; it no longer works.", name=token.name), "success")
     return redirect(_org_url("organizer.token_list", scope), code=303)
 
 
@@ -343,7 +344,7 @@ def member_list(scope: Scope):
     if password:
         return _secret_page("organizer/member_created.html", membership=membership,
                             password=password)
-    flash(f"{membership.user.email} is now a member.", "success")
+    flash(_("%(email)s is now a member.", email=membership.user.email), "success")
     return redirect(_org_url("organizer.member_list", scope), code=303)
 
 
@@ -363,7 +364,7 @@ def member_edit(scope: Scope, membership_id: int):
         new = MemberForm(formdata=None)
         new.events.choices = event_choices(scope.organizer)
         return _member_page(scope, new, 400, edits={membership_id: form})
-    flash(f"{membership.user.email}: the membership is changed.", "success")
+    flash(_("%(email)s: the membership is changed.", email=membership.user.email), "success")
     return redirect(_org_url("organizer.member_list", scope), code=303)
 
 
@@ -377,5 +378,5 @@ def member_remove(scope: Scope, membership_id: int):
     except ValidationError as error:
         raise RefusedError(" ".join(m for msgs in error.fields.values() for m in msgs),
                       to=_org_url("organizer.member_list", scope)) from None
-    flash(f"{email} is no longer a member.", "success")
+    flash(_("%(email)s is no longer a member.", email=email), "success")
     return redirect(_org_url("organizer.member_list", scope), code=303)

@@ -27,7 +27,7 @@ from werkzeug.security import check_password_hash
 from .. import ratelimits
 from ..errors import ValidationError
 from ..extensions import db, login_manager
-from ..i18n import _, _l
+from ..i18n import N_, _, _l
 from ..models import User
 from ..services import organizers
 from ..sessions import renew_session_id
@@ -44,7 +44,8 @@ _DUMMY_HASH = organizers.hash_password("not a real password, only for timing")
 @bp.record_once
 def _configure_login(state) -> None:
     login_manager.login_view = "organizer.login"
-    login_manager.login_message = "Please sign in to see this page."
+    login_manager.login_message = N_("Please sign in to see this page.")
+    login_manager.localize_callback = _  # said in the reader's language when flashed
     login_manager.login_message_category = "info"
 
 
@@ -186,7 +187,7 @@ def account():
     if request.method == "POST":
         try:
             if form.new_password.data != form.confirm_password.data:
-                raise ValidationError({"confirm_password": ["The two passwords differ."]})
+                raise ValidationError({"confirm_password": [_("The two passwords differ.")]})
             organizers.change_password(current_user, form.current_password.data,
                                        form.new_password.data)
         except ValidationError as error:
@@ -195,6 +196,6 @@ def account():
             return render_template("organizer/account_edit.html", form=form), 400
         login_user(current_user._get_current_object())  # this session moves to the new version
         renew_session_id()  # and to a new id: a copy of its cookie from before is worth nothing
-        flash("Your password is changed. Other sessions are signed out.", "success")
+        flash(_("Your password is changed. Other sessions are signed out."), "success")
         return redirect(url_for("organizer.account"), code=303)
     return render_template("organizer/account_edit.html", form=form)

@@ -47,24 +47,24 @@ def options(pairs) -> list:
             for value, label in pairs]
 
 TYPE_LABELS = {
-    InvoiceType.INVOICE.value: "Invoice",
-    InvoiceType.PROFORMA.value: "Proforma",
-    InvoiceType.SHIPPING_INVOICE.value: "Shipping invoice",
-    InvoiceType.CREDIT_NOTE.value: "Credit note",
+    InvoiceType.INVOICE.value: _l("Invoice"),
+    InvoiceType.PROFORMA.value: _l("Proforma"),
+    InvoiceType.SHIPPING_INVOICE.value: _l("Shipping invoice"),
+    InvoiceType.CREDIT_NOTE.value: _l("Credit note"),
 }
 ROUNDING_MODE_LABELS = {
-    RoundingMode.HALF_UP.value: "Half up (commercial)",
-    RoundingMode.HALF_EVEN.value: "Half even (banker's)",
-    RoundingMode.HALF_DOWN.value: "Half down",
-    RoundingMode.DOWN.value: "Down (truncate)",
+    RoundingMode.HALF_UP.value: _l("Half up (commercial)"),
+    RoundingMode.HALF_EVEN.value: _l("Half even (banker's)"),
+    RoundingMode.HALF_DOWN.value: _l("Half down"),
+    RoundingMode.DOWN.value: _l("Down (truncate)"),
 }
 ROUNDING_RULE_LABELS = {
-    RoundingRule.PER_ITEM.value: "Per item (round the unit price)",
-    RoundingRule.PER_LINE.value: "Per line",
-    RoundingRule.TOTAL.value: "Once on the total",
+    RoundingRule.PER_ITEM.value: _l("Per item (round the unit price)"),
+    RoundingRule.PER_LINE.value: _l("Per line"),
+    RoundingRule.TOTAL.value: _l("Once on the total"),
 }
-ROLE_LABELS = {Role.OWNER.value: "Owner", Role.MANAGER.value: "Manager",
-               Role.VIEWER.value: "Viewer"}
+ROLE_LABELS = {Role.OWNER.value: _l("Owner"), Role.MANAGER.value: _l("Manager"),
+               Role.VIEWER.value: _l("Viewer")}
 
 
 def _ui_language() -> str:
@@ -129,17 +129,17 @@ class MultiCheckboxField(SelectMultipleField):
 
 
 class LoginForm(FlaskForm):
-    email = StringField("E-mail", widget=EmailInput(),
+    email = StringField(_l("E-mail"), widget=EmailInput(),
                         render_kw={"autocomplete": "username", "autofocus": True})
-    password = PasswordField("Password", render_kw={"autocomplete": "current-password"})
+    password = PasswordField(_l("Password"), render_kw={"autocomplete": "current-password"})
     next = HiddenField()
 
 
 class PasswordForm(FlaskForm):
-    current_password = PasswordField("Current password",
+    current_password = PasswordField(_l("Current password"),
                                      render_kw={"autocomplete": "current-password"})
-    new_password = PasswordField("New password", render_kw={"autocomplete": "new-password"})
-    confirm_password = PasswordField("New password, again",
+    new_password = PasswordField(_l("New password"), render_kw={"autocomplete": "new-password"})
+    confirm_password = PasswordField(_l("New password, again"),
                                      render_kw={"autocomplete": "new-password"})
 
 
@@ -147,124 +147,124 @@ class PasswordForm(FlaskForm):
 
 
 class AddressForm(Form):
-    company = StringField("Company")
-    first_name = StringField("First name")
-    last_name = StringField("Last name")
-    street1 = StringField("Street")
-    street2 = StringField("Street (line 2)")
-    postal_code = StringField("Postal code")
-    city = StringField("City")
-    state = StringField("State / region")
+    company = StringField(_l("Company"))
+    first_name = StringField(_l("First name"))
+    last_name = StringField(_l("Last name"))
+    street1 = StringField(_l("Street"))
+    street2 = StringField(_l("Street (line 2)"))
+    postal_code = StringField(_l("Postal code"))
+    city = StringField(_l("City"))
+    state = StringField(_l("State / region"))
     # A picker of ISO codes with localized names: typing "Germany" can no longer save "GE".
-    country = SelectField("Country", choices=country_choices, validate_choice=False)
-    vat_id = StringField("VAT ID")
-    tax_office = StringField("Tax office")
-    tax_number = StringField("Tax number")
-    email = StringField("E-mail", widget=EmailInput())
-    phone = StringField("Phone")
-    is_corporate = BooleanField("Corporate buyer")
+    country = SelectField(_l("Country"), choices=country_choices, validate_choice=False)
+    vat_id = StringField(_l("VAT ID"))
+    tax_office = StringField(_l("Tax office"))
+    tax_number = StringField(_l("Tax number"))
+    email = StringField(_l("E-mail"), widget=EmailInput())
+    phone = StringField(_l("Phone"))
+    is_corporate = BooleanField(_l("Corporate buyer"))
 
 
 class BuyerForm(AddressForm):
     """The billing address plus the buyer data of SPEC §9."""
 
-    registration_id = StringField("Registration id")
-    electronic_address_id = StringField("Electronic address",
-                                        render_kw={"placeholder": "e.g. e-mail or GLN"})
-    electronic_address_scheme = StringField("Address scheme",
+    registration_id = StringField(_l("Registration id"))
+    electronic_address_id = StringField(_l("Electronic address"),
+                                        render_kw={"placeholder": _l("e.g. e-mail or GLN")})
+    electronic_address_scheme = StringField(_l("Address scheme"),
                                             render_kw={"placeholder": "EM, 0088, 9930…",
                                                        "size": 6})
-    e_bill_taxpayer = BooleanField("E-invoice taxpayer")
+    e_bill_taxpayer = BooleanField(_l("E-invoice taxpayer"))
 
 
 class LineForm(Form):
-    sku = StringField("SKU")
-    description = StringField("Description")
-    quantity = _decimal("Quantity", placeholder="1")
-    unit = SelectField("Unit", choices=unit_choices, default=codelists.DEFAULT_UNIT,
+    sku = StringField(_l("SKU"))
+    description = StringField(_l("Description"))
+    quantity = _decimal(_l("Quantity"), placeholder="1")
+    unit = SelectField(_l("Unit"), choices=unit_choices, default=codelists.DEFAULT_UNIT,
                        validate_choice=False)
-    unit_price = _decimal("Unit price")
-    tax_code = StringField("Tax code", render_kw={"placeholder": "VAT"})
-    tax_rate = _decimal("Tax %", placeholder="19")
-    tax_category = SelectField("VAT category", choices=lambda: category_choices("Automatic"),
+    unit_price = _decimal(_l("Unit price"))
+    tax_code = StringField(_l("Tax code"), render_kw={"placeholder": "VAT"})
+    tax_rate = _decimal(_l("Tax %"), placeholder="19")
+    tax_category = SelectField(_l("VAT category"), choices=lambda: category_choices(_l("Automatic")),
                                default="", validate_choice=False)
-    exemption_reason = StringField("Exemption reason")
-    exemption_code = SelectField("VATEX code", choices=vatex_choices, default="",
+    exemption_reason = StringField(_l("Exemption reason"))
+    exemption_code = SelectField(_l("VATEX code"), choices=vatex_choices, default="",
                                  validate_choice=False)
-    discount_rate = _decimal("Discount %")
-    discount_amount = _decimal("Discount amount")
-    weight = _decimal("Weight (kg)")
-    request_note = StringField("Customer request")
+    discount_rate = _decimal(_l("Discount %"))
+    discount_amount = _decimal(_l("Discount amount"))
+    weight = _decimal(_l("Weight (kg)"))
+    request_note = StringField(_l("Customer request"))
 
 
 class DiscountForm(Form):
-    type = SelectField("Kind", choices=options([("percent_off", "% off"), ("amount_off", "Amount off")]))
-    value = _decimal("Value")
+    type = SelectField(_l("Kind"), choices=options([("percent_off", _l("Percent off")), ("amount_off", _l("Amount off"))]))
+    value = _decimal(_l("Value"))
 
 
 class ShippingMethodForm(Form):
-    name = StringField("Shipping method")
-    cost = _decimal("Cost")
-    tax_rate = _decimal("Tax %")
-    tax_code = StringField("Tax code")
-    tax_category = SelectField("VAT category", choices=lambda: category_choices("Automatic"),
+    name = StringField(_l("Shipping method"))
+    cost = _decimal(_l("Cost"))
+    tax_rate = _decimal(_l("Tax %"))
+    tax_code = StringField(_l("Tax code"))
+    tax_category = SelectField(_l("VAT category"), choices=lambda: category_choices(_l("Automatic")),
                                default="", validate_choice=False)
-    exemption_reason = StringField("Exemption reason")
+    exemption_reason = StringField(_l("Exemption reason"))
 
 
 class PaymentMethodForm(Form):
-    name = StringField("Payment method")
-    fee = _decimal("Fee")
-    tax_rate = _decimal("Tax %")
-    tax_code = StringField("Tax code")
-    tax_category = SelectField("VAT category", choices=lambda: category_choices("Automatic"),
+    name = StringField(_l("Payment method"))
+    fee = _decimal(_l("Fee"))
+    tax_rate = _decimal(_l("Tax %"))
+    tax_code = StringField(_l("Tax code"))
+    tax_category = SelectField(_l("VAT category"), choices=lambda: category_choices(_l("Automatic")),
                                default="", validate_choice=False)
-    exemption_reason = StringField("Exemption reason")
+    exemption_reason = StringField(_l("Exemption reason"))
 
 
 class ShippingForm(Form):
-    shipped_at = StringField("Shipped at (UTC)", widget=DateTimeLocalInput())
-    number_of_packages = StringField("Packages", render_kw={"inputmode": "numeric"})
-    carriage = SelectField("Carriage", choices=options([("", "—"), ("paid", "Paid"),
-                                                        ("forward", "Forward")]))
-    goods_appearance = StringField("Appearance of goods")
-    tracking_number = StringField("Tracking number")
-    transport_reason = StringField("Reason for transport")
+    shipped_at = StringField(_l("Shipped at (UTC)"), widget=DateTimeLocalInput())
+    number_of_packages = StringField(_l("Packages"), render_kw={"inputmode": "numeric"})
+    carriage = SelectField(_l("Carriage"), choices=options([("", "—"), ("paid", _l("Paid")),
+                                                        ("forward", _l("Forward"))]))
+    goods_appearance = StringField(_l("Appearance of goods"))
+    tracking_number = StringField(_l("Tracking number"))
+    transport_reason = StringField(_l("Reason for transport"))
 
 
 class TextsForm(Form):
-    introductory = TextAreaField("Introductory text", render_kw={"rows": 2})
-    additional = TextAreaField("Additional text", render_kw={"rows": 2})
-    payment = TextAreaField("Payment text", render_kw={"rows": 2})
-    footer = TextAreaField("Footer", render_kw={"rows": 2})
-    terms = TextAreaField("Terms", render_kw={"rows": 2})
+    introductory = TextAreaField(_l("Introductory text"), render_kw={"rows": 2})
+    additional = TextAreaField(_l("Additional text"), render_kw={"rows": 2})
+    payment = TextAreaField(_l("Payment text"), render_kw={"rows": 2})
+    footer = TextAreaField(_l("Footer"), render_kw={"rows": 2})
+    terms = TextAreaField(_l("Terms"), render_kw={"rows": 2})
 
 
 class ReferenceForm(Form):
-    type = StringField("Reference type", render_kw={"placeholder": "e.g. quote"})
-    number = StringField("Reference number")
+    type = StringField(_l("Reference type"), render_kw={"placeholder": _l("e.g. quote")})
+    number = StringField(_l("Reference number"))
 
 
 class RoundingForm(Form):
-    mode = SelectField("Rounding", choices=options(ROUNDING_MODE_LABELS.items()))
-    rule = SelectField("Round where", choices=options(ROUNDING_RULE_LABELS.items()))
+    mode = SelectField(_l("Rounding"), choices=options(ROUNDING_MODE_LABELS.items()))
+    rule = SelectField(_l("Round where"), choices=options(ROUNDING_RULE_LABELS.items()))
 
 
 class InvoiceForm(FlaskForm):
-    type = SelectField("Type", choices=options(TYPE_LABELS.items()))
-    customer = SelectField("Customer", choices=[])
-    refers = StringField("Corrects invoice (number)")
-    locale = StringField("Language", render_kw={"placeholder": "en", "size": 6})
-    currency = StringField("Currency", render_kw={"maxlength": 3, "size": 4,
+    type = SelectField(_l("Type"), choices=options(TYPE_LABELS.items()))
+    customer = SelectField(_l("Customer"), choices=[])
+    refers = StringField(_l("Corrects invoice (number)"))
+    locale = StringField(_l("Language"), render_kw={"placeholder": "en", "size": 6})
+    currency = StringField(_l("Currency"), render_kw={"maxlength": 3, "size": 4,
                                                   "list": "currencies"})
-    due_date = StringField("Due date", widget=DateInput())
-    delivery_date = StringField("Delivery date", widget=DateInput())
-    period_start = StringField("Service period from", widget=DateInput())
-    period_end = StringField("Service period until", widget=DateInput())
-    buyer_reference = StringField("Buyer reference", render_kw={"placeholder": "e.g. Leitweg-ID"})
-    expires_at = StringField("Offer expires at (UTC)", widget=DateTimeLocalInput())
-    prices_include_tax = BooleanField("Prices include tax (gross entry)")
-    discounts_include_tax = BooleanField("Discounts include tax")
+    due_date = StringField(_l("Due date"), widget=DateInput())
+    delivery_date = StringField(_l("Delivery date"), widget=DateInput())
+    period_start = StringField(_l("Service period from"), widget=DateInput())
+    period_end = StringField(_l("Service period until"), widget=DateInput())
+    buyer_reference = StringField(_l("Buyer reference"), render_kw={"placeholder": _l("e.g. Leitweg-ID")})
+    expires_at = StringField(_l("Offer expires at (UTC)"), widget=DateTimeLocalInput())
+    prices_include_tax = BooleanField(_l("Prices include tax (gross entry)"))
+    discounts_include_tax = BooleanField(_l("Discounts include tax"))
     rounding = FormField(RoundingForm)
     billing_address = FormField(BuyerForm)
     shipping_address = FormField(AddressForm)
@@ -275,15 +275,15 @@ class InvoiceForm(FlaskForm):
     shipping = FormField(ShippingForm)
     texts = FormField(TextsForm)
     reference = FormField(ReferenceForm)
-    package_number = StringField("Package number")
-    channel = StringField("Sales channel")
+    package_number = StringField(_l("Package number"))
+    channel = StringField(_l("Sales channel"))
 
     max_discounts = MAX_DISCOUNTS
     currencies = sorted(CURRENCY_MINOR_UNITS)
 
 
 class FromOrderForm(FlaskForm):
-    order = SelectField("Order", choices=[])
+    order = SelectField(_l("Order"), choices=[])
 
 
 # ---------------------------------------------------------------- payments (SPEC §10)
@@ -312,26 +312,26 @@ class PaymentForm(FlaskForm):
 
 
 class CustomerForm(FlaskForm):
-    reference = StringField("Reference", render_kw={"placeholder": "C-1001"})
-    name = StringField("Name")
-    email = StringField("E-mail", widget=EmailInput())
-    locale = StringField("Language", render_kw={"placeholder": "en", "size": 6})
+    reference = StringField(_l("Reference"), render_kw={"placeholder": "C-1001"})
+    name = StringField(_l("Name"))
+    email = StringField(_l("E-mail"), widget=EmailInput())
+    locale = StringField(_l("Language"), render_kw={"placeholder": "en", "size": 6})
     billing_address = FormField(AddressForm)
 
 
 class OrderLineForm(Form):
-    sku = StringField("SKU")
-    name = StringField("Item")
-    quantity = _decimal("Quantity", placeholder="1")
-    unit_price = _decimal("Unit price")
-    tax_rate = _decimal("Tax %", placeholder="19")
-    tax_code = StringField("Tax code", render_kw={"placeholder": "VAT"})
+    sku = StringField(_l("SKU"))
+    name = StringField(_l("Item"))
+    quantity = _decimal(_l("Quantity"), placeholder="1")
+    unit_price = _decimal(_l("Unit price"))
+    tax_rate = _decimal(_l("Tax %"), placeholder="19")
+    tax_code = StringField(_l("Tax code"), render_kw={"placeholder": "VAT"})
 
 
 class OrderForm(FlaskForm):
-    code = StringField("Order code")
-    customer = SelectField("Customer", choices=[])
-    placed_at = StringField("Placed at (UTC)", widget=DateTimeLocalInput())
+    code = StringField(_l("Order code"))
+    customer = SelectField(_l("Customer"), choices=[])
+    placed_at = StringField(_l("Placed at (UTC)"), widget=DateTimeLocalInput())
     lines = FieldList(FormField(OrderLineForm), min_entries=1)
 
 
@@ -339,68 +339,68 @@ class OrderForm(FlaskForm):
 
 
 # The seller's address: the buyer's fields that a seller has, labelled alike.
-_SELLER_ONLY = {"legal_name": StringField("Legal name"),
-                "registration_id": StringField("Registration id (e.g. commercial register)"),
-                "registration_scheme": StringField("Registration scheme"),
-                "contact_name": StringField("Contact name")}
+_SELLER_ONLY = {"legal_name": StringField(_l("Legal name")),
+                "registration_id": StringField(_l("Registration id (e.g. commercial register)")),
+                "registration_scheme": StringField(_l("Registration scheme")),
+                "contact_name": StringField(_l("Contact name"))}
 SELLER_FORM_FIELDS = tuple(name for name in SELLER_FIELDS if name != "electronic_address")
 SellerForm = type("SellerForm", (Form,), {name: _SELLER_ONLY.get(name) or getattr(AddressForm, name)
                                           for name in SELLER_FORM_FIELDS})
 
 
 class EventSettingsForm(FlaskForm):
-    name = StringField("Event name")
-    currency = SelectField("Currency", choices=options((c, c) for c in sorted(CURRENCY_MINOR_UNITS)))
-    locale = StringField("Default language", render_kw={"placeholder": "en", "size": 6})
-    due_days = StringField("Days until due", render_kw={"inputmode": "numeric", "size": 5})
-    einvoicing = BooleanField("E-invoices (Factur-X PDF/A-3 + UBL, EN 16931)")
-    invoice_prefix = StringField("Invoice and credit note prefix")
-    proforma_prefix = StringField("Proforma prefix")
-    shipping_prefix = StringField("Shipping invoice prefix")
-    introductory_text = TextAreaField("Introductory text", render_kw={"rows": 2})
-    additional_text = TextAreaField("Additional text", render_kw={"rows": 2})
-    payment_text = TextAreaField("Payment text", render_kw={"rows": 2})
-    footer_text = TextAreaField("Footer", render_kw={"rows": 2})
-    terms_text = TextAreaField("Terms", render_kw={"rows": 2})
+    name = StringField(_l("Event name"))
+    currency = SelectField(_l("Currency"), choices=options((c, c) for c in sorted(CURRENCY_MINOR_UNITS)))
+    locale = StringField(_l("Default language"), render_kw={"placeholder": "en", "size": 6})
+    due_days = StringField(_l("Days until due"), render_kw={"inputmode": "numeric", "size": 5})
+    einvoicing = BooleanField(_l("E-invoices (Factur-X PDF/A-3 + UBL, EN 16931)"))
+    invoice_prefix = StringField(_l("Invoice and credit note prefix"))
+    proforma_prefix = StringField(_l("Proforma prefix"))
+    shipping_prefix = StringField(_l("Shipping invoice prefix"))
+    introductory_text = TextAreaField(_l("Introductory text"), render_kw={"rows": 2})
+    additional_text = TextAreaField(_l("Additional text"), render_kw={"rows": 2})
+    payment_text = TextAreaField(_l("Payment text"), render_kw={"rows": 2})
+    footer_text = TextAreaField(_l("Footer"), render_kw={"rows": 2})
+    terms_text = TextAreaField(_l("Terms"), render_kw={"rows": 2})
     seller_override = FormField(SellerForm)
-    start_date = StringField("Event starts", widget=DateInput())
-    end_date = StringField("Event ends", widget=DateInput())
+    start_date = StringField(_l("Event starts"), widget=DateInput())
+    end_date = StringField(_l("Event ends"), widget=DateInput())
 
 
 class ProfileForm(FlaskForm):
     """The organizer profile (owner): the seller's legal data, payment means, logo (SPEC §9)."""
 
-    name = StringField("Organizer name")
+    name = StringField(_l("Organizer name"))
     seller = FormField(SellerForm)
-    electronic_address_id = StringField("Electronic address",
-                                        render_kw={"placeholder": "e.g. billing@example.com"})
-    electronic_address_scheme = StringField("Address scheme",
+    electronic_address_id = StringField(_l("Electronic address"),
+                                        render_kw={"placeholder": _l("e.g. billing@example.com")})
+    electronic_address_scheme = StringField(_l("Address scheme"),
                                             render_kw={"placeholder": "EM, 0088, 9930…",
                                                        "size": 6})
-    means_code = SelectField("Payment means", choices=means_choices, default="58",
+    means_code = SelectField(_l("Payment means"), choices=means_choices, default="58",
                              validate_choice=False)
-    iban = StringField("IBAN")
-    bic = StringField("BIC")
-    account_name = StringField("Account holder")
-    logo = FileField("Logo (PNG or JPEG, at most 512 KB)",
+    iban = StringField(_l("IBAN"))
+    bic = StringField(_l("BIC"))
+    account_name = StringField(_l("Account holder"))
+    logo = FileField(_l("Logo (PNG or JPEG, at most 512 KB)"),
                      render_kw={"accept": "image/png,image/jpeg"})
-    remove_logo = BooleanField("Remove the logo")
+    remove_logo = BooleanField(_l("Remove the logo"))
 
 
 class TokenForm(FlaskForm):
-    name = StringField("Name", render_kw={"placeholder": "e.g. shop integration"})
-    access = RadioField("Access", choices=options([("read_write", "Read and write"),
-                                                   ("read_only", "Read only")]), default="read_write")
-    events = MultiCheckboxField("Limited to events (none ticked: every event)", choices=[])
+    name = StringField(_l("Name"), render_kw={"placeholder": _l("e.g. shop integration")})
+    access = RadioField(_l("Access"), choices=options([("read_write", _l("Read and write")),
+                                                   ("read_only", _l("Read only"))]), default="read_write")
+    events = MultiCheckboxField(_l("Limited to events (none ticked: every event)"), choices=[])
 
 
 class MemberForm(FlaskForm):
-    email = StringField("E-mail", widget=EmailInput())
-    name = StringField("Name (for a new account)")
-    role = SelectField("Role", choices=options(ROLE_LABELS.items()), default=Role.VIEWER.value)
-    events = MultiCheckboxField("Limited to events (none ticked: every event)", choices=[])
+    email = StringField(_l("E-mail"), widget=EmailInput())
+    name = StringField(_l("Name (for a new account)"))
+    role = SelectField(_l("Role"), choices=options(ROLE_LABELS.items()), default=Role.VIEWER.value)
+    events = MultiCheckboxField(_l("Limited to events (none ticked: every event)"), choices=[])
 
 
 class MembershipForm(FlaskForm):
-    role = SelectField("Role", choices=options(ROLE_LABELS.items()))
-    events = MultiCheckboxField("Limited to events", choices=[])
+    role = SelectField(_l("Role"), choices=options(ROLE_LABELS.items()))
+    events = MultiCheckboxField(_l("Limited to events"), choices=[])

@@ -19,6 +19,7 @@ from wtforms import FieldList, FormField
 from wtforms.form import BaseForm
 
 from ..errors import ValidationError
+from ..i18n import _
 from ..services.invoice_input import ADDRESS_FIELDS, SHIPPING_FIELDS, TEXT_FIELDS
 from .forms import options
 
@@ -263,5 +264,5 @@ def chosen_events(organizer, ids) -> list:
     """The organizer's events among the ticked `ids`; an id of anything else is refused."""
     by_id = {str(event.id): event for event in organizer.events}
     if any(i not in by_id for i in ids or []):
-        raise ValidationError({"events": ["Choose events of this organizer."]})
+        raise ValidationError({"events": [_("Choose events of this organizer.")]})
     return [by_id[i] for i in ids or []]

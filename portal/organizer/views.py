@@ -183,7 +183,7 @@ def invoice_new(scope: Scope):
         rollback()  # show the form again on what is stored, not on the failed attempt
         attach_errors(form, error.fields, positions)
         return _render_invoice_form(scope, form, status=400)
-    flash("The draft is saved. Check it, then close it to give it a number.", "success")
+    flash(_("The draft is saved. Check it, then close it to give it a number."), "success")
     return redirect(_invoice_url(scope, invoice), code=303)
 
 
@@ -196,7 +196,8 @@ def invoice_from_order(scope: Scope):
     except ValidationError as error:
         raise RefusedError(refusal_message(error),
                       to=_event_url("organizer.invoice_new", scope)) from None
-    flash(f"A draft with the lines and buyer of order {code} is ready.", "success")
+    flash(_("A draft with the lines and buyer of order %(code)s is ready.", code=code),
+          "success")
     return redirect(_invoice_url(scope, invoice, "organizer.invoice_edit"), code=303)
 
 
@@ -205,7 +206,7 @@ def invoice_from_order(scope: Scope):
 def invoice_edit(scope: Scope, invoice_id: int):
     invoice = permissions.invoice_in_event(scope.event, invoice_id, *INVOICE_LOAD)
     if not invoice.is_draft:
-        flash("Only drafts can be edited; this invoice is closed.", "error")
+        flash(_("Only drafts can be edited; this invoice is closed."), "error")
         return redirect(_invoice_url(scope, invoice), code=303)
     form = InvoiceForm(formdata=request.form if request.method == "POST" else None,
                        data=invoice_form_data(invoice_to_dict(invoice), invoice))
@@ -222,7 +223,7 @@ def invoice_edit(scope: Scope, invoice_id: int):
         attach_errors(form, error.fields, positions)
         invoice = permissions.invoice_in_event(scope.event, invoice_id)
         return _render_invoice_form(scope, form, invoice, status=400)
-    flash("The draft is saved.", "success")
+    flash(_("The draft is saved."), "success")
     return redirect(_invoice_url(scope, invoice), code=303)
 
 
@@ -295,7 +296,7 @@ def invoice_payment_delete(scope: Scope, invoice_id: int, payment_id: int):
 
 def _close(invoice, scope):
     invoices.close_invoice(invoice, actor=scope.actor)
-    return f"Invoice {invoice.number} is closed; its PDF is being made."
+    return _("Invoice %(number)s is closed; its PDF is being made.", number=invoice.number)
 
 
 def _send(invoice, scope):
@@ -303,41 +304,43 @@ def _send(invoice, scope):
     # After a delivery of unknown outcome the form asks to confirm (invoice_detail.html).
     sending = invoices.send_invoice(invoice, actor=scope.actor, to=to,
                                     confirm=request.form.get("confirm") == "1")
-    return f"Invoice {invoice.number} is on its way to {sending.to}."
+    return _("Invoice %(number)s is on its way to %(to)s.", number=invoice.number,
+             to=sending.to)
 
 
 def _pay(invoice, scope):
     invoices.pay_invoice(invoice, actor=scope.actor)
     if invoice.type == "credit_note":
-        return f"Credit note {invoice.number} is marked as refunded."
-    return f"Invoice {invoice.number} is marked as paid."
+        return _("Credit note %(number)s is marked as refunded.", number=invoice.number)
+    return _("Invoice %(number)s is marked as paid.", number=invoice.number)
 
 
 def _dispute(invoice, scope):
     invoices.dispute_invoice(invoice, actor=scope.actor, reason=request.form.get("reason", ""))
-    return f"Invoice {invoice.number} is marked as disputed."
+    return _("Invoice %(number)s is marked as disputed.", number=invoice.number)
 
 
 def _resolve(invoice, scope):
     invoices.resolve_invoice(invoice, actor=scope.actor)
-    return f"The dispute about invoice {invoice.number} is resolved."
+    return _("The dispute about invoice %(number)s is resolved.", number=invoice.number)
 
 
 def _cancel(invoice, scope):
     credit = invoices.cancel_invoice(invoice, actor=scope.actor)
     if credit is None:
-        return f"{invoice.number} is cancelled."
-    return f"Invoice {invoice.number} is cancelled; credit note {credit.number} was issued."
+        return _("%(number)s is cancelled.", number=invoice.number)
+    return _("Invoice %(number)s is cancelled; credit note %(credit)s was issued.",
+             number=invoice.number, credit=credit.number)
 
 
 def _archive(invoice, scope):
     invoices.archive_invoice(invoice, actor=scope.actor)
-    return f"Invoice {invoice.number} is archived."
+    return _("Invoice %(number)s is archived.", number=invoice.number)
 
 
 def _delete(invoice, scope):
     invoices.delete_draft(invoice, actor=scope.actor)
-    return "The draft is deleted."
+    return _("The draft is deleted.")
 
 
 # In the order the buttons are shown: the usual next step first, destruction last.
@@ -390,12 +393,12 @@ def invoice_check(scope: Scope, invoice_id: int):
     except ConflictError as error:
         raise RefusedError(refusal_message(error), to=back) from None
     if not answer["einvoice"]:
-        flash("This document gets no e-invoice (a proforma, e-invoicing off for the event, or a "
-              "currency with three decimals).", "info")
+        flash(_("This document gets no e-invoice (a proforma, e-invoicing off for the event, or "
+                "a currency with three decimals)."), "info")
     elif answer["valid"]:
-        flash("The e-invoice passes XSD and the EN 16931 rules (CII and UBL).", "success")
+        flash(_("The e-invoice passes XSD and the EN 16931 rules (CII and UBL)."), "success")
     else:
-        flash("The e-invoice does not pass the EN 16931 rules; closing would be refused. "
+        flash(_("The e-invoice does not pass the EN 16931 rules; closing would be refused.") + " "
               + " ".join(f"{rule}: {message}" for rule, message in answer["fields"].items()),
               "error")
     return redirect(back, code=303)
@@ -408,7 +411,7 @@ def invoice_xml(scope: Scope, invoice_id: int):
     invoice = permissions.invoice_in_event(scope.event, invoice_id)
     syntax = request.args.get("syntax", "cii")
     if syntax not in ("cii", "ubl"):
-        raise ValidationError({"syntax": ["Choose cii or ubl."]})
+        raise ValidationError({"syntax": [_("Choose cii or ubl.")]})
     return xml_response(invoice, syntax)
 
 
@@ -453,7 +456,7 @@ def order_new(scope: Scope):
         rollback()  # show the form again on what is stored, not on the failed attempt
         attach_errors(form, error.fields, {"lines": rows})
         return _render_order_form(form, 400)
-    flash(f"Order {order.code} is saved.", "success")
+    flash(_("Order %(code)s is saved.", code=order.code), "success")
     return redirect(_event_url("organizer.order_detail", scope, order_id=order.id), code=303)
 
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from ..errors import ValidationError
 from ..extensions import db
+from ..i18n import _
 from ..models import Customer, Organizer
 from ..models.types import utcnow
 from . import audit
@@ -25,7 +26,7 @@ def _clean(errors: FieldErrors, data: dict, *, creating: bool) -> dict:
     out = {}
     for key in data:
         if key not in CUSTOMER_FIELDS and key not in ("id", "key", "created_at"):
-            errors.add(key, "Unknown field.")
+            errors.add(key, _("Unknown field."))
     if creating or "reference" in data:
         out["reference"] = clean_text(errors, "reference", data.get("reference"), max_length=64,
                                  required=True)
@@ -110,6 +111,15 @@ def customer_for_key(key: str | None) -> Customer | None:
     if customer is None or not matches(key, customer.key_hash):
         return None
     return customer
+
+
+def customers_with_email(address: str) -> list[Customer]:
+    """Every customer (of any organizer) whose e-mail address is `address`, ignoring case."""
+    address = (address or "").strip().lower()
+    if not address or len(address) > 254:
+        return []
+    return list(db.session.scalars(select(Customer).where(
+        func.lower(Customer.email) == address).order_by(Customer.id)))
 
 
 def magic_link(key: str) -> str:

@@ -35,6 +35,7 @@ from email_validator import EmailNotValidError, validate_email
 
 from ..domain.codelists import NOT_COUNTRIES, PAYMENT_MEANS
 from ..errors import ValidationError
+from ..i18n import _
 
 # ISO 3166-1 alpha-2: babel's two-letter territories, less its regions (EU, UN, ZZ, ...).
 COUNTRY_CODES = frozenset(code for code in Locale("en").territories
@@ -60,24 +61,24 @@ def clean_decimal(errors, field, value, *, places, minimum=None, maximum=None, e
     if value is None or value == "":
         if allow_none:
             return None
-        errors.add(field, "This field is required.")
+        errors.add(field, _("This field is required."))
         return None
     if isinstance(value, bool):
-        errors.add(field, "Enter a number.")
+        errors.add(field, _("Enter a number."))
         return None
     try:
         number = Decimal(str(value).strip()) if not isinstance(value, Decimal) else value
     except (InvalidOperation, ValueError):
-        errors.add(field, "Enter a number.")
+        errors.add(field, _("Enter a number."))
         return None
     if not number.is_finite():
-        errors.add(field, "Enter a number.")
+        errors.add(field, _("Enter a number."))
         return None
     try:
         too_precise = (number.as_tuple().exponent < -places
                        and number != number.quantize(Decimal(1).scaleb(-places)))
     except InvalidOperation:  # more digits than the decimal context holds: far out of range
-        errors.add(field, "Enter a smaller number.")
+        errors.add(field, _("Enter a smaller number."))
         return None
     if too_precise:
         errors.add(field, f"Use at most {places} decimal places.")
@@ -95,17 +96,17 @@ def clean_decimal(errors, field, value, *, places, minimum=None, maximum=None, e
 def clean_text(errors, field, value, *, max_length, required=False, allow_none=True):
     if value is None or value == "":
         if required:
-            errors.add(field, "This field is required.")
+            errors.add(field, _("This field is required."))
         return None if allow_none and value is None else ""
     if not isinstance(value, str):
-        errors.add(field, "Enter text.")
+        errors.add(field, _("Enter text."))
         return None
     value = value.strip()
     if len(value) > max_length:
         errors.add(field, f"Use at most {max_length} characters.")
         return None
     if required and not value:
-        errors.add(field, "This field is required.")
+        errors.add(field, _("This field is required."))
     return value
 
 
@@ -114,13 +115,13 @@ def clean_bool(errors, field, value):
         return value
     if isinstance(value, str) and value.lower() in {"true", "false", "1", "0", "on", "yes", "no"}:
         return value.lower() in {"true", "1", "on", "yes"}
-    errors.add(field, "Enter true or false.")
+    errors.add(field, _("Enter true or false."))
     return None
 
 
 def clean_choice(errors, field, value, choices):
     if value not in choices:
-        errors.add(field, "Choose one of: " + ", ".join(choices) + ".")
+        errors.add(field, _("Choose one of: %(choices)s.", choices=", ".join(choices)))
         return None
     return value
 
@@ -133,7 +134,7 @@ def clean_date(errors, field, value):
     try:
         return dt.date.fromisoformat(str(value))
     except ValueError:
-        errors.add(field, "Enter a date as YYYY-MM-DD.")
+        errors.add(field, _("Enter a date as YYYY-MM-DD."))
         return None
 
 
@@ -146,7 +147,7 @@ def clean_datetime(errors, field, value):
         try:
             parsed = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
         except ValueError:
-            errors.add(field, "Enter a date and time in ISO 8601 form.")
+            errors.add(field, _("Enter a date and time in ISO 8601 form."))
             return None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
 
@@ -155,12 +156,12 @@ def clean_int(errors, field, value, *, minimum, maximum):
     if value is None or value == "":
         return None
     if isinstance(value, bool):
-        errors.add(field, "Enter a whole number.")
+        errors.add(field, _("Enter a whole number."))
         return None
     try:
         number = int(str(value).strip())
     except ValueError:
-        errors.add(field, "Enter a whole number.")
+        errors.add(field, _("Enter a whole number."))
         return None
     if not minimum <= number <= maximum:
         errors.add(field, f"Must be between {minimum} and {maximum}.")
@@ -172,12 +173,12 @@ def clean_locale(errors, field, value):
     if value is None or value == "":
         return None
     if not isinstance(value, str) or not re.fullmatch(r"[A-Za-z]{2,3}([-_][A-Za-z]{2})?", value):
-        errors.add(field, "Enter a locale such as en, de or en-GB.")
+        errors.add(field, _("Enter a locale such as en, de or en-GB."))
         return None
     try:
         Locale.parse(value.replace("-", "_"))
     except (UnknownLocaleError, ValueError):
-        errors.add(field, "Unknown locale.")
+        errors.add(field, _("Unknown locale."))
         return None
     return value.replace("_", "-")
 
@@ -186,7 +187,7 @@ def clean_country(errors, field, value):
     if value in (None, ""):
         return ""
     if not isinstance(value, str) or value.upper() not in _COUNTRY_CODES:
-        errors.add(field, "Enter a two-letter ISO country code, e.g. DE.")
+        errors.add(field, _("Enter a two-letter ISO country code, e.g. DE."))
         return None
     return value.upper()
 
@@ -194,25 +195,25 @@ def clean_country(errors, field, value):
 def clean_email(errors, field, value, *, required=False):
     if value in (None, ""):
         if required:
-            errors.add(field, "This field is required.")
+            errors.add(field, _("This field is required."))
         return ""
     if not isinstance(value, str):
-        errors.add(field, "Enter an e-mail address.")
+        errors.add(field, _("Enter an e-mail address."))
         return None
     try:
         return validate_email(value.strip(), check_deliverability=False).normalized
     except EmailNotValidError:
-        errors.add(field, "Enter a valid e-mail address.")
+        errors.add(field, _("Enter a valid e-mail address."))
         return None
 
 
 def clean_sub_object(errors, field, raw, allowed):
     if not isinstance(raw, dict):
-        errors.add(field, "Enter an object.")
+        errors.add(field, _("Enter an object."))
         return {}
     for key in raw:
         if key not in allowed:
-            errors.add(f"{field}.{key}", "Unknown field.")
+            errors.add(f"{field}.{key}", _("Unknown field."))
     return raw
 
 
@@ -230,7 +231,7 @@ def clean_iban(errors, field, value):
         return ""
     text = text.replace(" ", "").upper()
     if not is_iban(text):
-        errors.add(field, "Enter a valid IBAN.")
+        errors.add(field, _("Enter a valid IBAN."))
         return None
     return text
 
@@ -241,7 +242,7 @@ def clean_bic(errors, field, value):
         return ""
     text = text.replace(" ", "").upper()
     if not _BIC.match(text):
-        errors.add(field, "Enter a valid BIC (8 or 11 characters).")
+        errors.add(field, _("Enter a valid BIC (8 or 11 characters)."))
         return None
     return text
 

@@ -22,6 +22,7 @@ from ..domain.money import (
     RoundingRule,
 )
 from ..errors import ValidationError
+from ..i18n import _
 from .input import (  # re-exported: callers import the shared cleaners from here too
     FieldErrors,
     clean_bool,
@@ -74,12 +75,12 @@ def clean_address(errors, prefix: str, raw) -> dict | None:
     if raw is None:
         return None
     if not isinstance(raw, dict):
-        errors.add(prefix, "Enter an object.")
+        errors.add(prefix, _("Enter an object."))
         return None
     address = {}
     for key in raw:
         if key not in ADDRESS_FIELDS:
-            errors.add(f"{prefix}.{key}", "Unknown field.")
+            errors.add(f"{prefix}.{key}", _("Unknown field."))
     for key in ADDRESS_FIELDS:
         field, value = f"{prefix}.{key}", raw.get(key)
         if key in ("is_corporate", "e_bill_taxpayer"):
@@ -102,7 +103,7 @@ def clean_unit(errors, field, value) -> str:
         return codelists.DEFAULT_UNIT
     if not isinstance(value, str) or (value.strip().upper() not in codelists.UNITS
                                       and value.strip().lower() not in codelists.LEGACY_UNITS):
-        errors.add(field, "Use a UN/ECE Recommendation 20 unit code, e.g. C62, H87, HUR.")
+        errors.add(field, _("Use a UN/ECE Recommendation 20 unit code, e.g. C62, H87, HUR."))
         return codelists.DEFAULT_UNIT
     return codelists.unit_from_legacy(value)
 
@@ -131,11 +132,11 @@ def clean_category(errors, prefix: str, raw: dict, rate) -> dict:
 def _clean_line(errors, i: int, raw, currency_places: int) -> dict | None:
     prefix = f"lines.{i}"
     if not isinstance(raw, dict):
-        errors.add(prefix, "Enter an object.")
+        errors.add(prefix, _("Enter an object."))
         return None
     for key in raw:
         if key not in LINE_FIELDS and key not in LINE_COMPUTED:
-            errors.add(f"{prefix}.{key}", "Unknown field.")
+            errors.add(f"{prefix}.{key}", _("Unknown field."))
     line = {
         "sku": clean_text(errors, f"{prefix}.sku", raw.get("sku"), max_length=40) or "",
         "description": clean_text(errors, f"{prefix}.description", raw.get("description"),
@@ -164,11 +165,11 @@ def _clean_line(errors, i: int, raw, currency_places: int) -> dict | None:
     }
     line.update(clean_category(errors, prefix, raw, line["tax_rate"]))
     if line["discount_rate"] is not None and line["discount_amount"] is not None:
-        errors.add(f"{prefix}.discount_amount", "Give a discount rate or an amount, not both.")
+        errors.add(f"{prefix}.discount_amount", _("Give a discount rate or an amount, not both."))
     if (line["discount_amount"] is not None and line["quantity"] is not None
             and line["unit_price"] is not None
             and line["discount_amount"] > abs(line["unit_price"] * line["quantity"])):
-        errors.add(f"{prefix}.discount_amount", "The discount is larger than the line.")
+        errors.add(f"{prefix}.discount_amount", _("The discount is larger than the line."))
     return line
 
 
@@ -176,12 +177,12 @@ def _clean_charge(errors, field, raw, amount_key, currency_places):
     if raw is None:
         return None
     if not isinstance(raw, dict):
-        errors.add(field, "Enter an object or null.")
+        errors.add(field, _("Enter an object or null."))
         return None
     for key in raw:
         if key not in ("name", amount_key, "tax_rate", "tax_code", "tax_category",
                        "exemption_reason"):
-            errors.add(f"{field}.{key}", "Unknown field.")
+            errors.add(f"{field}.{key}", _("Unknown field."))
     rate = clean_decimal(errors, f"{field}.tax_rate", raw.get("tax_rate", "0"), places=2,
                          minimum=Decimal(0), maximum=Decimal(100))
     category = clean_category(errors, field, raw, rate)
@@ -207,9 +208,9 @@ def _clean_keys(errors, raw, *, creating: bool) -> None:
         if key in COMPUTED:
             continue
         if key not in WRITABLE:
-            errors.add(key, "Unknown field.")
+            errors.add(key, _("Unknown field."))
         elif key in CREATE_ONLY and not creating:
-            errors.add(key, "Can only be given when the invoice is created.")
+            errors.add(key, _("Can only be given when the invoice is created."))
 
 
 def _clean_currency(errors, raw, currency: str) -> tuple[dict, int]:
@@ -218,7 +219,7 @@ def _clean_currency(errors, raw, currency: str) -> tuple[dict, int]:
         return {}, CURRENCY_MINOR_UNITS.get(currency, 2)
     currency = raw["currency"] if isinstance(raw["currency"], str) else ""
     if currency not in CURRENCY_MINOR_UNITS:
-        errors.add("currency", "Unknown ISO 4217 currency code.")
+        errors.add("currency", _("Unknown ISO 4217 currency code."))
         return {}, CURRENCY_MINOR_UNITS["EUR"]
     return {"currency": currency}, CURRENCY_MINOR_UNITS[currency]
 
@@ -379,9 +380,9 @@ def _clean_legal(errors, raw, places) -> dict:
             if isinstance(raw["period"], dict) and (start is None or end is None):
                 for key, value in (("start", start), ("end", end)):
                     if value is None and "period." + key not in errors:
-                        errors.add(f"period.{key}", "This field is required.")
+                        errors.add(f"period.{key}", _("This field is required."))
             elif start and end and end < start:
-                errors.add("period.end", "The period cannot end before it starts.")
+                errors.add("period.end", _("The period cannot end before it starts."))
             out["period"] = {"start": start, "end": end}
     if "buyer_reference" in raw:
         out["buyer_reference"] = clean_text(errors, "buyer_reference", raw["buyer_reference"],
@@ -400,7 +401,7 @@ SECTIONS = (_clean_header, _clean_rounding, _clean_addresses, _clean_lines, _cle
 def clean_invoice_input(raw, *, creating: bool, currency: str) -> dict:
     """Typed, checked values for the fields present in `raw` (absent fields stay absent)."""
     if not isinstance(raw, dict):
-        raise ValidationError({"body": ["Send a JSON object."]})
+        raise ValidationError({"body": [_("Send a JSON object.")]})
     errors = FieldErrors()
     _clean_keys(errors, raw, creating=creating)
     out, places = _clean_currency(errors, raw, currency)

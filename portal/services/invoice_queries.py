@@ -36,6 +36,7 @@ from sqlalchemy.types import Numeric
 from ..domain.lifecycle import InvoiceStatus, InvoiceType
 from ..errors import NotFoundError
 from ..extensions import db
+from ..i18n import _
 from ..models import ApiToken, AuditEntry, Customer, Event, Invoice, Payment, token_events
 from ..models.invoice import OVERDUE_STATUSES, overdue_clause
 from .input import FieldErrors, clean_date, clean_int
@@ -112,7 +113,7 @@ def paginate(statement: Select, page: int, page_size: int, *, past_end: PastEnd,
     page = max(1, page)
     if (page - 1) * page_size >= count and page > 1:
         if past_end is PastEnd.NOT_FOUND:
-            raise NotFoundError("This page does not exist.", code="invalid_page")
+            raise NotFoundError(_("This page does not exist."), code="invalid_page")
         page = max(1, math.ceil(count / page_size))
     items = list(db.session.scalars(
         statement.limit(page_size).offset((page - 1) * page_size)).unique()) if count else []

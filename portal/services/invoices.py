@@ -100,7 +100,7 @@ def create_draft(event: Event, data: dict, *, actor: Actor) -> Invoice:
         type=InvoiceType.INVOICE.value, billing_address=_blank_buyer(),
         prices_include_tax=False, rounding_mode="half_up", rounding_rule="per_line",
         discounts_include_tax=False, payment_means=event.default_payment_means(),
-        **{f"{name}_text": value for name, value in event.texts().items()},
+        **{f"{name}_text": value for name, value in event.texts(event.locale).items()},
     )
     errors: dict[str, list[str]] = {}
     db.session.add(invoice)
@@ -168,6 +168,7 @@ def delete_draft(invoice: Invoice, *, actor: Actor) -> None:
 
 def _apply(invoice: Invoice, clean: dict, errors: dict, *, event: Event) -> None:
     """Set the cleaned fields on a draft, checking what needs the database."""
+    locale_before = invoice.locale
     simple = ("type", "expires_at", "due_date", "locale", "currency", "prices_include_tax",
               "rounding_mode", "rounding_rule", "discounts_include_tax", "package_number",
               "channel", "delivery_date", "buyer_reference", "payment_means")
@@ -238,13 +239,24 @@ def _apply(invoice: Invoice, clean: dict, errors: dict, *, event: Event) -> None
         for key in TEXT_FIELDS:
             if key in clean["texts"]:
                 setattr(invoice, f"{key}_text", clean["texts"][key])
+    elif invoice.locale != locale_before and locale_before is not None:
+        _texts_follow_locale(invoice, event, locale_before)
     if "reference" in clean:
         invoice.reference_type = clean["reference"]["type"]
         invoice.reference_number = clean["reference"]["number"]
     if invoice.type == InvoiceType.SHIPPING_INVOICE or not any(
             getattr(invoice, k) is not None for k in SHIPPING_FIELDS):
         return
-    errors.setdefault("shipping", []).append("Shipping fields are for shipping invoices only.")
+    errors.setdefault("shipping", []).append(_("Shipping fields are for shipping invoices only."))
+
+
+def _texts_follow_locale(invoice: Invoice, event: Event, locale_before: str) -> None:
+    """The draft's language changed: each text still as the event gave it for the old
+    language becomes the event's text for the new one (SPEC §14); edited texts stay."""
+    before, after = event.texts(locale_before), event.texts(invoice.locale)
+    for key in TEXT_FIELDS:
+        if (getattr(invoice, f"{key}_text") or "") == before.get(key, ""):
+            setattr(invoice, f"{key}_text", after.get(key, ""))
 
 
 def _replace(invoice: Invoice, attr: str, items: list) -> None:
@@ -367,7 +379,7 @@ def close_invoice(invoice: Invoice, *, actor: Actor, today: dt.date | None = Non
     lock_invoice(invoice)
     new_status = _step(invoice, Action.CLOSE)
     if invoice.is_expired():
-        raise ConflictError("This offer expired; it can no longer be closed.", code="expired")
+        raise ConflictError(_("This offer expired; it can no longer be closed."), code="expired")
     problems: dict[str, list[str]] = {}
     if not invoice.lines:
         problems["lines"] = ["An invoice needs at least one line before it can be closed."]
@@ -379,7 +391,7 @@ def close_invoice(invoice: Invoice, *, actor: Actor, today: dt.date | None = Non
     for field, messages in legal_problems(invoice).items():
         problems.setdefault(field, []).extend(messages)
     if problems:
-        raise ValidationError(problems, "This draft is not ready to be closed.")
+        raise ValidationError(problems, _("This draft is not ready to be closed."))
     totals = recompute(invoice)
     if totals.total.gross < 0 and invoice.type != InvoiceType.CREDIT_NOTE:
         # A line may carry a negative price (a voucher, a correction), but a claim never
@@ -387,7 +399,7 @@ def close_invoice(invoice: Invoice, *, actor: Actor, today: dt.date | None = Non
         raise ValidationError({"lines": [_(
             "The total is below zero. Lines may have negative prices, but an invoice cannot; "
             "issue a credit note for money owed to the buyer.")]},
-            "This draft is not ready to be closed.")
+            _("This draft is not ready to be closed."))
     event = invoice.event
     today = today or dt.date.today()
     invoice.seller = event.seller()
@@ -531,7 +543,7 @@ def send_invoice(invoice: Invoice, *, actor: Actor, to: str | None = None,
     address = to or (invoice.billing_address or {}).get("email") or (
         invoice.customer.email if invoice.customer else "")
     if not address:
-        raise ValidationError({"to": ["The buyer has no e-mail address; give one."]})
+        raise ValidationError({"to": [_("The buyer has no e-mail address; give one.")]})
     errors = FieldErrors()
     address = clean_email(errors, "to", address, required=True)
     if errors:
@@ -608,16 +620,19 @@ def pay_invoice(invoice: Invoice, *, actor: Actor, today: dt.date | None = None)
 def dispute_invoice(invoice: Invoice, *, actor: Actor, reason: str = "") -> Invoice:
     reason = (reason or "").strip()
     if actor.kind == "customer" and not reason:
-        raise ValidationError({"reason": ["Tell us what is wrong with this invoice."]})
+        raise ValidationError({"reason": [_("Tell us what is wrong with this invoice.")]})
     if len(reason) > 2000:
-        raise ValidationError({"reason": ["Use at most 2000 characters."]})
+        raise ValidationError({"reason": [_("Use at most 2000 characters.")]})
     _transition(invoice, Action.DISPUTE, actor=actor, data={"reason": reason})
     invoice.dispute_reason = reason
+    enqueue("portal.mail_dispute", invoice.id)  # the organizer is told (SPEC §14)
     return invoice
 
 
 def resolve_invoice(invoice: Invoice, *, actor: Actor) -> Invoice:
-    return _transition(invoice, Action.RESOLVE, actor=actor)
+    _transition(invoice, Action.RESOLVE, actor=actor)
+    enqueue("portal.mail_resolution", invoice.id)  # and the customer (SPEC §14)
+    return invoice
 
 
 def archive_invoice(invoice: Invoice, *, actor: Actor) -> Invoice:

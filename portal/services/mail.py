@@ -46,30 +46,20 @@ from sqlalchemy import func, update
 
 from ..extensions import db
 from ..formatting import format_date, format_money
+from ..i18n import N_, translate
 from ..models import Invoice, Sending
 from ..models.types import utcnow
+from .customer_links import invoice_link
 from .documents import ensure_document, labels_for, pdf_filename, render_template_file
 from .invoices import complete_sending, fail_sending, unknown_sending
 from .mail_transports import DeliveryUnknown, describe_failure, new_message_id, transport
 
-MAIL_TEXTS: dict[str, dict[str, str]] = {
-    "en": {"subject": "{title} {number} from {seller}", "greeting": "Hello {name},",
-           "greeting_plain": "Hello,", "attached": "Please find attached: {title} {number} of {date}.",
-           "online": "You can also see it online:", "regards": "Kind regards"},
-    "de": {"subject": "{title} {number} von {seller}", "greeting": "Guten Tag {name},",
-           "greeting_plain": "Guten Tag,",
-           "attached": "Im Anhang finden Sie: {title} {number} vom {date}.",
-           "online": "Sie können das Dokument auch online ansehen:",
-           "regards": "Mit freundlichen Grüßen"},
-    "it": {"subject": "{title} {number} da {seller}", "greeting": "Gentile {name},",
-           "greeting_plain": "Buongiorno,",
-           "attached": "In allegato trova: {title} {number} del {date}.",
-           "online": "Può vedere il documento anche online:", "regards": "Cordiali saluti"},
-    "tr": {"subject": "{seller}: {title} {number}", "greeting": "Sayın {name},",
-           "greeting_plain": "Merhaba,",
-           "attached": "Ekte bulabilirsiniz: {date} tarihli {title} {number}.",
-           "online": "Belgeyi çevrimiçi olarak da görüntüleyebilirsiniz:",
-           "regards": "Saygılarımızla"},
+# The mail's words (msgids in the catalogs), read in the recipient's language by `mail_texts`.
+MAIL_TEXTS: dict[str, str] = {
+    "subject": N_("{title} {number} from {seller}"), "greeting": N_("Hello {name},"),
+    "greeting_plain": N_("Hello,"),
+    "attached": N_("Please find attached: {title} {number} of {date}."),
+    "online": N_("You can also see it online:"), "regards": N_("Kind regards"),
 }
 
 INTERRUPTED = ("The delivery was interrupted before the mail server confirmed it; the message "
@@ -81,9 +71,7 @@ INTERRUPTED = ("The delivery was interrupted before the mail server confirmed it
 
 
 def mail_texts(locale: str | None) -> dict[str, str]:
-    from .documents import document_language
-
-    return MAIL_TEXTS[document_language(locale)]
+    return {key: translate(locale, msgid) for key, msgid in MAIL_TEXTS.items()}
 
 
 def _buyer_name(invoice: Invoice) -> str:
@@ -112,9 +100,8 @@ def compose_invoice_mail(invoice: Invoice, to: str, pdf: bytes,
         facts.append((labels["due_date"], format_date(invoice.due_date, invoice.locale)))
     if invoice.type == "proforma" and invoice.expires_at:
         facts.append((labels["expires_at"], format_date(invoice.expires_at, invoice.locale)))
-    link = None
-    if invoice.customer_id is not None:
-        link = current_app.config["PUBLIC_BASE_URL"].rstrip("/") + f"/my/invoices/{invoice.id}"
+    # The signed link opens this one invoice (30 days, void when the customer's key changes).
+    link = invoice_link(invoice) if invoice.customer_id is not None else None
     context = {
         "lang": (invoice.locale or "en").split("_")[0],
         "greeting": texts["greeting"].format(name=name) if name else texts["greeting_plain"],

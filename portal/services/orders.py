@@ -6,6 +6,7 @@ from sqlalchemy import select
 
 from ..errors import ValidationError
 from ..extensions import db
+from ..i18n import _
 from ..models import Customer, Event, Order, OrderLine
 from . import audit
 from .audit import Actor
@@ -18,11 +19,11 @@ LINE_FIELDS = ("sku", "name", "quantity", "unit_price", "tax_rate", "tax_code")
 def _clean_order_line(errors: FieldErrors, i: int, raw) -> OrderLine | None:
     prefix = f"lines.{i}"
     if not isinstance(raw, dict):
-        errors.add(prefix, "Enter an object.")
+        errors.add(prefix, _("Enter an object."))
         return None
     for key in raw:
         if key not in LINE_FIELDS:
-            errors.add(f"{prefix}.{key}", "Unknown field.")
+            errors.add(f"{prefix}.{key}", _("Unknown field."))
     return OrderLine(
         position=i + 1,
         sku=clean_text(errors, f"{prefix}.sku", raw.get("sku"), max_length=40) or "",
@@ -41,7 +42,7 @@ def _clean_order_line(errors: FieldErrors, i: int, raw) -> OrderLine | None:
 
 def _clean_order_lines(errors: FieldErrors, raw_lines) -> list[OrderLine]:
     if not isinstance(raw_lines, list) or not raw_lines:
-        errors.add("lines", "Give at least one line.")
+        errors.add("lines", _("Give at least one line."))
         return []
     lines = (_clean_order_line(errors, i, raw) for i, raw in enumerate(raw_lines))
     return [line for line in lines if line is not None]
@@ -50,21 +51,21 @@ def _clean_order_lines(errors: FieldErrors, raw_lines) -> list[OrderLine]:
 def create_order(event: Event, data: dict, *, actor: Actor) -> Order:
     errors = FieldErrors()
     if not isinstance(data, dict):
-        raise ValidationError({"body": ["Send a JSON object."]})
+        raise ValidationError({"body": [_("Send a JSON object.")]})
     for key in data:
         if key not in ORDER_FIELDS and key not in ("id", "created_at"):
-            errors.add(key, "Unknown field.")
+            errors.add(key, _("Unknown field."))
     code = clean_text(errors, "code", data.get("code"), max_length=32, required=True)
     if code and db.session.scalar(select(Order.id).where(Order.event_id == event.id,
                                                          Order.code == code)):
-        errors.add("code", "An order with this code exists in this event.")
+        errors.add("code", _("An order with this code exists in this event."))
     reference = clean_text(errors, "customer", data.get("customer"), max_length=64, required=True)
     customer = None
     if reference:
         customer = db.session.scalar(select(Customer).where(
             Customer.organizer_id == event.organizer_id, Customer.reference == reference))
         if customer is None:
-            errors.add("customer", "No customer with this reference.")
+            errors.add("customer", _("No customer with this reference."))
     placed_at = clean_datetime(errors, "placed_at", data.get("placed_at"))
     lines = _clean_order_lines(errors, data.get("lines"))
     if errors:

@@ -13,6 +13,7 @@ from ..domain import einvoice
 from ..domain.money import CURRENCY_MINOR_UNITS
 from ..errors import NotFoundError, ValidationError
 from ..extensions import db
+from ..i18n import _
 from ..models import Event, Membership, Organizer, Role, User
 from ..models.organizer import SELLER_FIELDS
 from . import audit, numbering
@@ -40,14 +41,14 @@ def clean_seller(errors: FieldErrors, raw: dict, prefix: str = "seller") -> dict
             seller[key] = clean_electronic_address(errors, f"{prefix}.{key}", value or None)
             continue
         if not isinstance(value, str):
-            errors.add(f"{prefix}.{key}", "Enter text.")
+            errors.add(f"{prefix}.{key}", _("Enter text."))
             value = ""
         if key == "country":
             value = clean_country(errors, f"{prefix}.{key}", value) or ""
         elif key == "email":
             value = clean_email(errors, f"{prefix}.{key}", value) or ""
         elif len(value) > 100:
-            errors.add(f"{prefix}.{key}", "Use at most 100 characters.")
+            errors.add(f"{prefix}.{key}", _("Use at most 100 characters."))
         seller[key] = value.strip() if isinstance(value, str) else value
     return seller
 
@@ -56,11 +57,11 @@ def create_organizer(slug: str, name: str, *, seller: dict | None = None,
                      actor: Actor) -> Organizer:
     errors = FieldErrors()
     if not SLUG.match(slug or ""):
-        errors.add("slug", "Use lowercase letters, digits and dashes (at most 50).")
+        errors.add("slug", _("Use lowercase letters, digits and dashes (at most 50)."))
     elif db.session.scalar(select(Organizer.id).where(Organizer.slug == slug)):
-        errors.add("slug", "This slug is taken.")
+        errors.add("slug", _("This slug is taken."))
     if not (name or "").strip():
-        errors.add("name", "This field is required.")
+        errors.add("name", _("This field is required."))
     clean = clean_seller(errors, seller or {})
     if errors:
         raise ValidationError(dict(errors))
@@ -97,13 +98,13 @@ def add_membership(user: User, organizer: Organizer, role: str, *,
                    events: list[Event] | None = None, actor: Actor) -> Membership:
     errors = FieldErrors()
     if role not in {r.value for r in Role}:
-        errors.add("role", "Choose owner, manager or viewer.")
+        errors.add("role", _("Choose owner, manager or viewer."))
     if events and any(e.organizer_id != organizer.id for e in events):
-        errors.add("events", "Choose events of this organizer.")
+        errors.add("events", _("Choose events of this organizer."))
     existing = db.session.scalar(select(Membership).where(
         Membership.user_id == user.id, Membership.organizer_id == organizer.id))
     if existing is not None:
-        errors.add("email", "This user is a member already.")
+        errors.add("email", _("This user is a member already."))
     if errors:
         raise ValidationError(dict(errors))
     membership = Membership(user=user, organizer=organizer, role=role,
@@ -118,7 +119,41 @@ def add_membership(user: User, organizer: Organizer, role: str, *,
 EVENT_SETTINGS = ("name", "currency", "locale", "invoice_prefix", "proforma_prefix",
                   "shipping_prefix", "due_days", "introductory_text", "additional_text",
                   "payment_text", "footer_text", "terms_text", "seller_override", "start_date",
-                  "end_date", "payment_means", "einvoicing")
+                  "end_date", "payment_means", "einvoicing", "texts_by_locale")
+
+
+def _clean_texts_by_locale(errors: FieldErrors, value) -> dict:
+    """{locale: {text name: text}}: the event's texts in other languages (SPEC §14)."""
+    from ..i18n import SUPPORTED_LOCALES
+    from ..models.event import TEXT_FIELDS
+
+    out: dict[str, dict[str, str]] = {}
+    if value in (None, ""):
+        return out
+    if not isinstance(value, dict):
+        errors.add("texts_by_locale", _("Give an object of locales and their texts."))
+        return out
+    for locale, texts in value.items():
+        field = f"texts_by_locale.{locale}"
+        if locale not in SUPPORTED_LOCALES:
+            errors.add(field, _("Unknown locale: use one of %(locales)s.",
+                                 locales=", ".join(SUPPORTED_LOCALES)))
+            continue
+        if not isinstance(texts, dict):
+            errors.add(field, _("Give an object of texts."))
+            continue
+        kept = {}
+        for name, text in texts.items():
+            if name not in TEXT_FIELDS:
+                errors.add(f"{field}.{name}", _("Unknown text: use one of %(names)s.",
+                                                names=", ".join(TEXT_FIELDS)))
+            elif not isinstance(text, str) or len(text) > 5000:
+                errors.add(f"{field}.{name}", _("Give a text of at most 5000 characters."))
+            elif text.strip():
+                kept[name] = text
+        if kept:
+            out[locale] = kept
+    return out
 
 
 def clean_event_settings(data: dict, *, current: Event | None = None) -> dict:
@@ -126,14 +161,14 @@ def clean_event_settings(data: dict, *, current: Event | None = None) -> dict:
     out = {}
     for key in data:
         if key not in EVENT_SETTINGS and key != "slug":
-            errors.add(key, "Unknown field.")
+            errors.add(key, _("Unknown field."))
     if "name" in data:
         if not (data["name"] or "").strip() or len(data["name"]) > 200:
-            errors.add("name", "Give a name of at most 200 characters.")
+            errors.add("name", _("Give a name of at most 200 characters."))
         out["name"] = (data["name"] or "").strip()
     if "currency" in data:
         if data["currency"] not in CURRENCY_MINOR_UNITS:
-            errors.add("currency", "Unknown ISO 4217 currency code.")
+            errors.add("currency", _("Unknown ISO 4217 currency code."))
         out["currency"] = data["currency"]
     if "locale" in data:
         out["locale"] = clean_locale(errors, "locale", data["locale"]) or "en"
@@ -141,7 +176,7 @@ def clean_event_settings(data: dict, *, current: Event | None = None) -> dict:
         if key in data:
             value = (data[key] or "").strip()
             if len(value) > 30 or not re.fullmatch(r"[A-Za-z0-9/_.-]*", value):
-                errors.add(key, "Use at most 30 letters, digits, / _ . or -.")
+                errors.add(key, _("Use at most 30 letters, digits, / _ . or -."))
             out[key] = value
     prefixes = {k: out.get(k, getattr(current, k, None) if current else None) or ""
                 for k in ("invoice_prefix", "proforma_prefix", "shipping_prefix")}
@@ -155,11 +190,13 @@ def clean_event_settings(data: dict, *, current: Event | None = None) -> dict:
             if not 0 <= out["due_days"] <= 3650:
                 raise ValueError
         except (TypeError, ValueError):
-            errors.add("due_days", "Enter a whole number of days from 0 to 3650.")
+            errors.add("due_days", _("Enter a whole number of days from 0 to 3650."))
     for key in ("introductory_text", "additional_text", "payment_text", "footer_text",
                 "terms_text"):
         if key in data:
             out[key] = data[key] or ""
+    if "texts_by_locale" in data:
+        out["texts_by_locale"] = _clean_texts_by_locale(errors, data["texts_by_locale"])
     if "seller_override" in data:
         out["seller_override"] = {k: v for k, v in clean_seller(
             errors, data["seller_override"] or {}, "seller_override").items() if v}
@@ -169,7 +206,7 @@ def clean_event_settings(data: dict, *, current: Event | None = None) -> dict:
     start = out.get("start_date", current.start_date if current else None)
     end = out.get("end_date", current.end_date if current else None)
     if start and end and end < start:
-        errors.add("end_date", "The event cannot end before it starts.")
+        errors.add("end_date", _("The event cannot end before it starts."))
     if "payment_means" in data:
         out["payment_means"] = _means_or_none(clean_payment_means(errors, "payment_means",
                                                                   data["payment_means"]))
@@ -219,11 +256,11 @@ def update_profile(organizer: Organizer, data: dict, *, actor: Actor,
     changes: dict = {}
     for key in data:
         if key not in ("name", "seller", "payment_means"):
-            errors.add(key, "Unknown field.")
+            errors.add(key, _("Unknown field."))
     if "name" in data:
         name = (data["name"] or "").strip() if isinstance(data["name"], str) else ""
         if not name or len(name) > 200:
-            errors.add("name", "Give a name of at most 200 characters.")
+            errors.add("name", _("Give a name of at most 200 characters."))
         changes["name"] = name
     if "seller" in data:
         changes["seller"] = clean_seller(errors, data["seller"] if isinstance(data["seller"], dict)
@@ -234,9 +271,9 @@ def update_profile(organizer: Organizer, data: dict, *, actor: Actor,
     if logo is not None:
         kind = next((t for magic, t in LOGO_TYPES.items() if logo.startswith(magic)), None)
         if kind is None:
-            errors.add("logo", "Upload a PNG or JPEG image.")
+            errors.add("logo", _("Upload a PNG or JPEG image."))
         elif len(logo) > MAX_LOGO_BYTES:
-            errors.add("logo", "The logo may be at most 512 KB.")
+            errors.add("logo", _("The logo may be at most 512 KB."))
         else:
             changes["logo"], changes["logo_type"] = logo, kind
     elif remove_logo:
@@ -255,10 +292,10 @@ def create_event(organizer: Organizer, slug: str, name: str, *, actor: Actor,
                  **settings) -> Event:
     errors = FieldErrors()
     if not SLUG.match(slug or ""):
-        errors.add("slug", "Use lowercase letters, digits and dashes (at most 50).")
+        errors.add("slug", _("Use lowercase letters, digits and dashes (at most 50)."))
     elif db.session.scalar(select(Event.id).where(Event.organizer_id == organizer.id,
                                                   Event.slug == slug)):
-        errors.add("slug", "This organizer has an event with this slug already.")
+        errors.add("slug", _("This organizer has an event with this slug already."))
     if errors:
         raise ValidationError(dict(errors))
     base = settings.get("invoice_prefix") or f"{slug.upper()[:10]}-"
@@ -323,13 +360,13 @@ def update_membership(membership: Membership, *, role: str, events: list[Event] 
     """Change a member's role and event limit; the last full owner cannot be demoted."""
     errors = FieldErrors()
     if role not in {r.value for r in Role}:
-        errors.add("role", "Choose owner, manager or viewer.")
+        errors.add("role", _("Choose owner, manager or viewer."))
     if events and any(e.organizer_id != membership.organizer_id for e in events):
-        errors.add("events", "Choose events of this organizer.")
+        errors.add("events", _("Choose events of this organizer."))
     stays_full_owner = role == Role.OWNER.value and not events
     if not stays_full_owner and _full_owners(membership.organizer_id,
                                              excluding=membership.id) == 0:
-        errors.add("role", "The organizer needs at least one owner who sees every event.")
+        errors.add("role", _("The organizer needs at least one owner who sees every event."))
     if errors:
         raise ValidationError(dict(errors))
     before = {"role": membership.role, "all_events": membership.all_events}
@@ -348,8 +385,8 @@ def remove_membership(membership: Membership, *, actor: Actor) -> None:
     """End a membership (the user account stays); never the last full owner."""
     if _full_owners(membership.organizer_id, excluding=membership.id) == 0:
         raise ValidationError({"role": [
-            "The organizer needs at least one owner who sees every event."]},
-            "The last owner cannot be removed.")
+            _("The organizer needs at least one owner who sees every event.")]},
+            _("The last owner cannot be removed."))
     audit.record(actor, "remove_member", organizer_id=membership.organizer_id,
                  object_type="membership", object_id=membership.id,
                  data={"user": membership.user.email, "role": membership.role})
@@ -361,7 +398,7 @@ def change_password(user: User, current: str, new: str) -> User:
     """Set a new password; other sessions of the user end (their session version is stale)."""
     errors = FieldErrors()
     if not check_password_hash(user.password_hash, current or ""):
-        errors.add("current_password", "This is not your current password.")
+        errors.add("current_password", _("This is not your current password."))
     if len(new or "") < MIN_PASSWORD:
         errors.add("new_password", f"Use at least {MIN_PASSWORD} characters.")
     if errors:

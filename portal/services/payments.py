@@ -48,10 +48,10 @@ def clean_payment_input(data: dict, *, currency: str, today: dt.date,
     field."""
     errors = FieldErrors()
     if not isinstance(data, dict):
-        raise ValidationError({"body": ["Send an object."]})
+        raise ValidationError({"body": [_("Send an object.")]})
     for key in data:
         if key not in PAYMENT_FIELDS:
-            errors.add(key, "Unknown field.")
+            errors.add(key, _("Unknown field."))
     places = minor_units(currency)
     amount = clean_decimal(errors, "amount", data.get("amount"), places=places,
                            minimum=Decimal(0), exclusive_min=True, maximum=MAX_AMOUNT)

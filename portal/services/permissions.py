@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from ..errors import ForbiddenError, NotFoundError
 from ..extensions import db
+from ..i18n import _
 from ..models import Customer, Event, Invoice, Membership, Organizer, Role
 from ..models.organizer import ROLE_RANK
 from .invoice_queries import visible_to
@@ -27,7 +28,7 @@ def membership_for(user, organizer_slug: str) -> Membership:
 
 def require_role(membership: Membership, needed: Role | str) -> None:
     if ROLE_RANK[Role(membership.role)] < ROLE_RANK[Role(needed)]:
-        raise ForbiddenError("Your role does not allow this.")
+        raise ForbiddenError(_("Your role does not allow this."))
 
 
 def event_in_scope(scope, organizer_id: int, event_slug: str) -> Event:

@@ -86,9 +86,9 @@ def period(start: dt.date | None, end: dt.date | None, *,
     end = end or today or dt.date.today()
     start = start or end.replace(month=1, day=1)
     if start > end:
-        errors.add("from", "Choose a day on or before the end of the period.")
+        errors.add("from", _("Choose a day on or before the end of the period."))
     elif (end - start).days > MAX_DAYS:
-        errors.add("from", "Choose a period of at most 20 years.")
+        errors.add("from", _("Choose a period of at most 20 years."))
     errors.raise_if_any()
     return start, end
 

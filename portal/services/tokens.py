@@ -7,6 +7,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from ..errors import NotFoundError, ValidationError
 from ..extensions import db
+from ..i18n import _
 from ..models import ApiToken, Event, Organizer
 from ..models.types import utcnow
 from . import audit
@@ -20,9 +21,9 @@ def create_token(organizer: Organizer, *, name: str, read_only: bool = False,
                  events: list[Event] | None = None, actor: Actor) -> tuple[ApiToken, str]:
     name = (name or "").strip()
     if not name or len(name) > 100:
-        raise ValidationError({"name": ["Give the token a name of at most 100 characters."]})
+        raise ValidationError({"name": [_("Give the token a name of at most 100 characters.")]})
     if events and any(e.organizer_id != organizer.id for e in events):
-        raise ValidationError({"events": ["Choose events of this organizer."]})
+        raise ValidationError({"events": [_("Choose events of this organizer.")]})
     secret = TOKEN_PREFIX + new_secret(30)
     token = ApiToken(organizer_id=organizer.id, name=name, token_hash=hash_secret(secret),
                      token_prefix=secret[:10], read_only=read_only,

@@ -120,6 +120,9 @@ def test_the_owner_keeps_seller_data_payment_means_and_a_logo_in_the_profile(as_
 
 
 def test_forms_offer_countries_units_and_categories_from_the_code_lists(as_manager, world):
+    # The user's own locale comes before Accept-Language (SPEC §14): a German-speaking user.
+    world.manager.locale = "de"
+    commit_fixtures()
     page = text(as_manager.get(world.url("/invoices/new"),
                                headers={"Accept-Language": "de"}))
     assert '<option value="DE">Deutschland (DE)</option>' in page
