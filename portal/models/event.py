@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
-from .types import UTCDateTime, utcnow
+from .types import Money, UTCDateTime, utcnow
 
 TEXT_FIELDS = ("introductory", "additional", "payment", "footer", "terms")
 
@@ -40,8 +41,16 @@ class Event(db.Model):
     # Fields set here override the organizer's seller address for this event.
     seller_override: Mapped[dict] = mapped_column(JSON, default=dict)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Set: the event is archived, read-only and left out of the default lists.
+    archived_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # Prefills the tax rate of a new line in the line editor (None: no default).
+    default_tax_rate: Mapped[Decimal | None] = mapped_column(Money(6, 3))
 
     organizer = relationship("Organizer", back_populates="events")
+
+    @property
+    def archived(self) -> bool:
+        return self.archived_at is not None
 
     def seller(self) -> dict:
         merged = dict(self.organizer.seller or {})
