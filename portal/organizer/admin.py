@@ -11,7 +11,8 @@ from flask import flash, make_response, redirect, render_template, request, url_
 from flask_login import current_user
 
 from ..downloads import statement_pdf_response
-from ..errors import ValidationError
+from ..errors import ConflictError, ValidationError
+from ..i18n import _
 from ..models import Customer, Membership, Role
 from ..models.organizer import SELLER_FIELDS
 from ..services import (
@@ -28,8 +29,16 @@ from ..services.invoice_input import ADDRESS_FIELDS
 from ..unit_of_work import RefusedError, rollback
 from . import bp
 from .access import Scope, scoped
-from .forms import CustomerForm, EventSettingsForm, MemberForm, MembershipForm, TokenForm
-from .helpers import attach_errors, chosen_events, event_choices
+from .forms import (
+    CustomerForm,
+    EventCreateForm,
+    EventSettingsForm,
+    MemberForm,
+    MembershipForm,
+    TokenForm,
+    currency_choices,
+)
+from .helpers import attach_errors, chosen_events, event_choices, plain
 from .views import EVENT, ORG
 
 SETTING_FIELDS = ("name", "currency", "locale", "due_days", "invoice_prefix", "proforma_prefix",
@@ -152,6 +161,13 @@ def customer_rotate_key(scope: Scope, customer_id: int):
 # ---------------------------------------------------------------- event settings
 
 
+def _settings_changes(form) -> dict:
+    changes = {key: form[key].data or "" for key in SETTING_FIELDS}
+    changes["seller_override"] = dict(form.seller_override.data)
+    changes["default_tax_rate"] = (form.default_tax_rate.data or "").strip() or None
+    return changes
+
+
 @bp.route(EVENT + "/settings", methods=["GET", "POST"])
 @scoped(Role.OWNER)
 def event_settings(scope: Scope):
@@ -160,23 +176,74 @@ def event_settings(scope: Scope):
     data["due_days"] = str(event.due_days)
     data["seller_override"] = {key: (event.seller_override or {}).get(key) or ""
                                for key in SELLER_FIELDS}
+    data["default_tax_rate"] = plain(event.default_tax_rate)
     form = EventSettingsForm(data=data)
+    form.currency.choices = currency_choices(current_user.locale)
     status = 200
     if request.method == "POST":
-        changes = {key: form[key].data or "" for key in SETTING_FIELDS}
-        changes["seller_override"] = dict(form.seller_override.data)
         try:
-            organizers.update_event(event, changes, actor=scope.actor)
+            organizers.update_event(event, _settings_changes(form), actor=scope.actor)
         except ValidationError as error:
             rollback()  # show the form again on what is stored
             attach_errors(form, error.fields)
             status = 400
         else:
-            flash("The event settings are saved.", "success")
+            flash(_("The event settings are saved."), "success")
             return redirect(url_for("organizer.event_settings", organizer=scope.organizer.slug,
                                     event=event.slug), code=303)
     return render_template("organizer/event_settings.html", form=form,
                            seller=scope.organizer.seller or {}), status
+
+
+@bp.route(ORG + "/events/new", methods=["GET", "POST"])
+@scoped(Role.OWNER, administer=True)
+def event_new(scope: Scope):
+    """A new event from the back office: every field problem shows next to its field."""
+    form = EventCreateForm(data={"currency": "EUR", "locale": current_user.locale or "en",
+                                 "due_days": "14"})
+    form.currency.choices = currency_choices(current_user.locale)
+    if request.method == "GET":
+        return render_template("organizer/event_new.html", form=form)
+    changes = _settings_changes(form)
+    if not changes["invoice_prefix"]:  # blank: derived from the slug by the service
+        for key in ("invoice_prefix", "proforma_prefix", "shipping_prefix"):
+            if not changes[key]:
+                del changes[key]
+    name = changes.pop("name")
+    try:
+        event = organizers.create_event(scope.organizer, (form.slug.data or "").strip(), name,
+                                        actor=scope.actor, **changes)
+    except ValidationError as error:
+        rollback()  # show the form again on what is stored
+        attach_errors(form, error.fields)
+        return render_template("organizer/event_new.html", form=form), 400
+    flash(_("The event “%(name)s” is created.", name=event.name), "success")
+    return redirect(url_for("organizer.event_settings", organizer=scope.organizer.slug,
+                            event=event.slug), code=303)
+
+
+@bp.post(EVENT + "/archive")
+@scoped(Role.OWNER)
+def event_archive(scope: Scope):
+    try:
+        organizers.archive_event(scope.event, actor=scope.actor)
+    except ConflictError as error:
+        raise RefusedError(error.message, to=url_for("organizer.dashboard")) from None
+    flash(_("The event “%(name)s” is archived: read-only and no longer listed.",
+            name=scope.event.name), "success")
+    return redirect(url_for("organizer.dashboard"), code=303)
+
+
+@bp.post(EVENT + "/restore")
+@scoped(Role.OWNER)
+def event_restore(scope: Scope):
+    try:
+        organizers.restore_event(scope.event, actor=scope.actor)
+    except ConflictError as error:
+        raise RefusedError(error.message, to=url_for("organizer.dashboard")) from None
+    flash(_("The event “%(name)s” is restored.", name=scope.event.name), "success")
+    return redirect(url_for("organizer.event_settings", organizer=scope.organizer.slug,
+                            event=scope.event.slug), code=303)
 
 
 # ---------------------------------------------------------------- API tokens

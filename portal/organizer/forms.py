@@ -278,6 +278,25 @@ class EventSettingsForm(FlaskForm):
     footer_text = TextAreaField("Footer", render_kw={"rows": 2})
     terms_text = TextAreaField("Terms", render_kw={"rows": 2})
     seller_override = FormField(SellerForm)
+    default_tax_rate = _decimal(_l("Default tax rate of a new line (%)"), size=6)
+
+
+class EventCreateForm(EventSettingsForm):
+    """A new event: its address name (slug) and the settings of `EventSettingsForm`."""
+
+    slug = StringField(_l("Short name in addresses (slug)"),
+                       render_kw={"placeholder": "summer-2027", "maxlength": 50})
+
+
+def currency_choices(locale: str) -> list:
+    """Every currency the money engine knows, as "EUR – Euro" in the viewer's language."""
+    from babel.numbers import get_currency_name
+
+    from ..formatting import babel_locale
+
+    where = babel_locale(locale)
+    return options((code, f"{code} – {get_currency_name(code, locale=where)}")
+                   for code in sorted(CURRENCY_MINOR_UNITS))
 
 
 class TokenForm(FlaskForm):

@@ -87,10 +87,13 @@ def refusal_message(error: ConflictError | ValidationError) -> str:
 @login_required
 def dashboard():
     memberships = organizers.memberships_of(current_user)
+    archived = request.args.get("archived") == "1"  # archived events only on request
     visible = [event.id for m in memberships
-               for event in (m.organizer.events if m.all_events else m.events)]
+               for event in (m.organizer.events if m.all_events else m.events)
+               if event.archived == archived]
     return render_template("organizer/dashboard_index.html", memberships=memberships,
-                           amounts=invoice_queries.open_amounts(visible))
+                           figures=invoice_queries.dashboard_figures(visible),
+                           show_archived=archived)
 
 
 # ---------------------------------------------------------------- invoices

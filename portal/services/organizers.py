@@ -10,13 +10,15 @@ from sqlalchemy.orm import joinedload, selectinload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..domain.money import CURRENCY_MINOR_UNITS
-from ..errors import NotFoundError, ValidationError
+from ..errors import ConflictError, NotFoundError, ValidationError
 from ..extensions import db
+from ..i18n import _
 from ..models import Event, Membership, Organizer, Role, User
 from ..models.organizer import SELLER_FIELDS
+from ..models.types import utcnow
 from . import audit, numbering
 from .audit import Actor
-from .input import FieldErrors, clean_country, clean_email, clean_locale
+from .input import FieldErrors, clean_country, clean_decimal, clean_email, clean_locale
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,49}$")
 MIN_PASSWORD = 10
@@ -101,7 +103,8 @@ def add_membership(user: User, organizer: Organizer, role: str, *,
 
 EVENT_SETTINGS = ("name", "currency", "locale", "invoice_prefix", "proforma_prefix",
                   "shipping_prefix", "due_days", "introductory_text", "additional_text",
-                  "payment_text", "footer_text", "terms_text", "seller_override")
+                  "payment_text", "footer_text", "terms_text", "seller_override",
+                  "default_tax_rate")
 
 
 def clean_event_settings(data: dict, *, current: Event | None = None) -> dict:
@@ -143,6 +146,10 @@ def clean_event_settings(data: dict, *, current: Event | None = None) -> dict:
                 "terms_text"):
         if key in data:
             out[key] = data[key] or ""
+    if "default_tax_rate" in data:
+        out["default_tax_rate"] = clean_decimal(errors, "default_tax_rate",
+                                                data["default_tax_rate"], places=3,
+                                                minimum=0, maximum=100, allow_none=True)
     if "seller_override" in data:
         out["seller_override"] = {k: v for k, v in clean_seller(
             errors, data["seller_override"] or {}, "seller_override").items() if v}
@@ -159,13 +166,18 @@ def create_event(organizer: Organizer, slug: str, name: str, *, actor: Actor,
     elif db.session.scalar(select(Event.id).where(Event.organizer_id == organizer.id,
                                                   Event.slug == slug)):
         errors.add("slug", "This organizer has an event with this slug already.")
-    if errors:
-        raise ValidationError(dict(errors))
-    base = settings.get("invoice_prefix") or f"{slug.upper()[:10]}-"
+    base = settings.get("invoice_prefix") or f"{(slug or '').upper()[:10]}-"
     defaults = {"invoice_prefix": base, "proforma_prefix": f"{base}PF-",
                 "shipping_prefix": f"{base}DN-", "currency": "EUR", "locale": "en",
                 "due_days": 14}
-    clean = clean_event_settings({**defaults, **settings, "name": name})
+    try:  # every problem at once: the slug's and the settings'
+        clean = clean_event_settings({**defaults, **settings, "name": name})
+    except ValidationError as error:
+        for key, messages in error.fields.items():
+            for message in messages:
+                errors.add(key, message)
+    if errors:
+        raise ValidationError(dict(errors))
     event = Event(organizer=organizer, organizer_id=organizer.id, slug=slug, **clean)
     db.session.add(event)
     db.session.flush()
@@ -176,12 +188,37 @@ def create_event(organizer: Organizer, slug: str, name: str, *, actor: Actor,
 
 
 def update_event(event: Event, data: dict, *, actor: Actor) -> Event:
+    if event.archived:
+        raise ConflictError(_("This event is archived; restore it to change it."))
     clean = clean_event_settings(data, current=event)
     for key, value in clean.items():
         setattr(event, key, value)
     db.session.flush()
     audit.record(actor, "edit", organizer_id=event.organizer_id, event_id=event.id,
                  object_type="event", object_id=event.id, data={"fields": sorted(clean)})
+    return event
+
+
+def archive_event(event: Event, *, actor: Actor) -> Event:
+    """Archive: the event becomes read-only and leaves the default lists (nothing is
+    deleted; its invoices stay readable and their numbers stay taken)."""
+    if event.archived:
+        raise ConflictError(_("This event is archived already."))
+    event.archived_at = utcnow()
+    db.session.flush()
+    audit.record(actor, "archive", organizer_id=event.organizer_id, event_id=event.id,
+                 object_type="event", object_id=event.id)
+    return event
+
+
+def restore_event(event: Event, *, actor: Actor) -> Event:
+    """Undo `archive_event`: the event can be changed and is listed again."""
+    if not event.archived:
+        raise ConflictError(_("This event is not archived."))
+    event.archived_at = None
+    db.session.flush()
+    audit.record(actor, "restore", organizer_id=event.organizer_id, event_id=event.id,
+                 object_type="event", object_id=event.id)
     return event
 
 
