@@ -29,3 +29,10 @@ def sweep_documents() -> None:
     config = current_app.config
     sweep(grace=float(config["DOCUMENT_SWEEP_GRACE"]),
           limit=int(config["DOCUMENT_SWEEP_BATCH"]), failures=WORKER_FAILURES)
+
+
+@job("portal.mail_password_reset")
+def mail_password_reset(reset_id: int, token: str) -> None:
+    """Mail a password reset link (issue 18); a used or voided reset is not mailed."""
+    from .services.mail import send_password_reset
+    send_password_reset(reset_id, token)

@@ -92,6 +92,17 @@ class PasswordForm(FlaskForm):
                                      render_kw={"autocomplete": "new-password"})
 
 
+class ForgotPasswordForm(FlaskForm):
+    email = StringField(_l("E-mail"), widget=EmailInput(),
+                        render_kw={"autocomplete": "username", "autofocus": True})
+
+
+class ResetPasswordForm(FlaskForm):
+    new_password = PasswordField(_l("New password"), render_kw={"autocomplete": "new-password"})
+    confirm_password = PasswordField(_l("New password, again"),
+                                     render_kw={"autocomplete": "new-password"})
+
+
 # ---------------------------------------------------------------- invoices
 
 
