@@ -107,6 +107,7 @@ def _path_values(endpoint: str, s: Seeded) -> dict:
         "token_id": s.revocable.id, "key": s.customer.plain_key, "filename": "portal.css",
         "invoice_no": s.open.number,
         "payment_id": "1",
+        "token": "not-a-reset-token",
     }
 
 

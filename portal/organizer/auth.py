@@ -244,10 +244,11 @@ def password_forgot():
 
 @bp.route("/password/reset/<token>", methods=["GET", "POST"])
 def password_reset(token: str):
-    """Choose a new password through a mailed link; then sign in with it."""
+    """Choose a new password through a mailed link; then sign in with it. A link that is
+    unknown, used or expired answers 410 Gone with a way to ask for a new one."""
     form = ResetPasswordForm()
     if password_resets.valid_reset(token) is None:
-        return render_template("organizer/password_reset.html", form=None), 404
+        return render_template("organizer/password_reset.html", form=None), 410
     if request.method == "GET":
         return render_template("organizer/password_reset.html", form=form)
     try:
@@ -256,7 +257,7 @@ def password_reset(token: str):
     except ValidationError as error:
         rollback()
         if "token" in error.fields:
-            return render_template("organizer/password_reset.html", form=None), 404
+            return render_template("organizer/password_reset.html", form=None), 410
         attach_errors(form, error.fields)
         return render_template("organizer/password_reset.html", form=form), 400
     if current_user.is_authenticated:

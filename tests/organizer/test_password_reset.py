@@ -81,11 +81,11 @@ def test_the_link_is_mailed_hashed_and_works_once(client, olivia, smtp):
     from werkzeug.security import check_password_hash
     assert check_password_hash(user.password_hash, "a brand new secret")
     # single use
-    assert client.get(path).status_code == 404
+    assert client.get(path).status_code == 410
     csrf = CSRF.search(text(client.get("/login"))).group(1)  # a new session: a new token
     again = client.post(path, data={"csrf_token": csrf, "new_password": "another new secret",
                                     "confirm_password": "another new secret"})
-    assert again.status_code == 404
+    assert again.status_code == 410
 
 
 def test_unknown_address_gets_the_same_answer_and_no_mail(client, olivia, smtp):
@@ -103,8 +103,8 @@ def test_an_expired_link_is_refused(client, olivia, smtp):
     reset = db.session.scalar(select(PasswordReset))
     reset.expires_at = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)
     commit_fixtures()
-    assert client.get("/password/reset/" + token).status_code == 404
-    assert client.get("/password/reset/not-a-token").status_code == 404
+    assert client.get("/password/reset/" + token).status_code == 410
+    assert client.get("/password/reset/not-a-token").status_code == 410
 
 
 def test_a_new_request_voids_the_older_link(client, olivia, smtp):
@@ -112,7 +112,7 @@ def test_a_new_request_voids_the_older_link(client, olivia, smtp):
     first = mailed_link(smtp).rsplit("/", 1)[1]
     ask(client, "olivia@acme.example")
     second = mailed_link(smtp).rsplit("/", 1)[1]
-    assert client.get("/password/reset/" + first).status_code == 404
+    assert client.get("/password/reset/" + first).status_code == 410
     assert client.get("/password/reset/" + second).status_code == 200
 
 
