@@ -58,6 +58,8 @@ from .helpers import (
     rows_input,
 )
 
+# The document types whose amounts add up to what was invoiced (page totals).
+TOTAL_TYPES = (*invoice_queries.CLAIM_TYPES, "credit_note")
 ORG = "/org/<organizer>"
 EVENT = ORG + "/events/<event>"
 PAGE_SIZES = (10, 25, 50, 100, 200)
@@ -108,7 +110,8 @@ def event_home(scope: Scope):
 @bp.get(EVENT + "/invoices")
 @scoped()
 def invoice_list(scope: Scope):
-    query = invoice_queries.clean_invoice_query(request.args)
+    query = invoice_queries.clean_invoice_query(
+        request.args, ordering_default=invoice_queries.BACK_OFFICE_DEFAULT_ORDERING)
     page = invoice_queries.invoice_page(
         invoice_queries.event_invoices(scope.event), query.filters, ordering=query.ordering,
         page=query.page, page_size=query.page_size, past_end=PastEnd.LAST,
@@ -116,7 +119,11 @@ def invoice_list(scope: Scope):
     totals: dict[str, Decimal] = {}
     balances: dict[str, Decimal] = {}  # what is open on this page: claims still to be paid
     for invoice in page.items:
-        totals[invoice.currency] = totals.get(invoice.currency, Decimal(0)) + invoice.gross_total
+        # Only what adds up: closed invoices, shipping invoices and credit notes (negative),
+        # so a cancelled invoice and its credit note make 0; never drafts or proformas.
+        if invoice.status != InvoiceStatus.DRAFT and invoice.type in TOTAL_TYPES:
+            totals[invoice.currency] = (totals.get(invoice.currency, Decimal(0))
+                                        + invoice.gross_total)
         owed = (invoice.balance if invoice.status in OVERDUE_STATUSES
                 and invoice.type in invoice_queries.CLAIM_TYPES else Decimal(0))
         balances[invoice.currency] = balances.get(invoice.currency, Decimal(0)) + owed

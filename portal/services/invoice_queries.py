@@ -237,6 +237,10 @@ _total = cast(Invoice.gross_total, Numeric(16, 3))
 ORDERINGS = {
     "number": (Invoice.number.is_(None), Invoice.number.asc(), Invoice.id.asc()),
     "-number": (Invoice.number.is_(None), Invoice.number.desc(), Invoice.id.desc()),
+    # Newest first: drafts (by when they were made) above closed documents, then by issue
+    # date, then by counter within a date (closing order), so numbers read downwards.
+    "newest": (Invoice.number.is_not(None), Invoice.issue_date.desc(),
+               Invoice.sequence_value.desc(), Invoice.id.desc()),
     "date": (Invoice.issue_date.is_(None), Invoice.issue_date.asc(), Invoice.id.asc()),
     "-date": (Invoice.issue_date.is_(None), Invoice.issue_date.desc(), Invoice.id.desc()),
     "due": (Invoice.due_date.is_(None), Invoice.due_date.asc(), Invoice.id.asc()),
@@ -247,8 +251,9 @@ ORDERINGS = {
     "-created": (Invoice.id.desc(),),
     "id": (Invoice.id.asc(),),
 }
-BACK_OFFICE_ORDERINGS = ("number", "-number", "date", "-date", "due", "-due", "total",
-                         "-total", "created", "-created")
+BACK_OFFICE_ORDERINGS = ("newest", "number", "-number", "date", "-date", "due", "-due",
+                         "total", "-total", "created", "-created")
+BACK_OFFICE_DEFAULT_ORDERING = "newest"
 API_ORDERINGS = ("number", "-number", "date", "-date")
 
 # The customer's list: newest first, a credit note right after the invoice it refers to (it
