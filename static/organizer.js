@@ -4,6 +4,8 @@
  * - Invoice form: fields that only apply to one invoice type hide for the others.
  * - Copy buttons for keys, links and tokens.
  * - Forms with data-confirm ask before a destructive step.
+ * - Invoice form: live totals from the server's money engine (POST …/invoices/preview);
+ *   without scripts the totals show after saving. No money rule is computed here.
  */
 (function () {
   "use strict";
@@ -103,7 +105,47 @@
     });
   }
 
+  function setUpLiveTotals() {
+    var box = document.querySelector("[data-live-totals]");
+    var form = box && box.closest("form");
+    if (!box || !form || !window.fetch || !window.FormData) { return; }
+    var url = box.getAttribute("data-preview-url");
+    var timer = null;
+    var serial = 0;
+    function refresh() {
+      var mine = ++serial;
+      var body = new FormData(form);
+      body.delete("command");
+      fetch(url, {method: "POST", body: body, credentials: "same-origin",
+                  headers: {"X-Requested-With": "fetch", "Accept": "application/json"}})
+        .then(function (response) {
+          return response.json().then(function (data) { return [response.status, data]; });
+        })
+        .then(function (result) {
+          if (mine !== serial) { return; }  // a newer request is on its way
+          if (result[0] === 200 && result[1].html) {
+            box.innerHTML = result[1].html;
+          } else {
+            box.setAttribute("data-incomplete", "true");
+          }
+          box.setAttribute("data-state", result[0] === 200 ? "ok" : "incomplete");
+        })
+        .catch(function () { box.setAttribute("data-state", "offline"); });
+    }
+    function later() {
+      window.clearTimeout(timer);
+      timer = window.setTimeout(refresh, 250);
+    }
+    form.addEventListener("input", later);
+    form.addEventListener("change", later);
+    form.addEventListener("click", function (event) {
+      if (event.target.closest("[data-editor-remove], [data-editor-add]")) { later(); }
+    });
+    refresh();
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    setUpLiveTotals();
     setUpEditors();
     setUpTypeSwitch();
     setUpCopyButtons();

@@ -128,11 +128,11 @@ class AddressForm(Form):
 class LineForm(Form):
     sku = StringField("SKU")
     description = StringField("Description")
-    quantity = _decimal("Quantity", placeholder="1")
+    quantity = _decimal("Quantity")
     unit = StringField("Unit", render_kw={"placeholder": "pcs"})
     unit_price = _decimal("Unit price")
     tax_code = StringField("Tax code", render_kw={"placeholder": "VAT"})
-    tax_rate = _decimal("Tax %", placeholder="19")
+    tax_rate = _decimal("Tax %")
     discount_rate = _decimal("Discount %")
     discount_amount = _decimal("Discount amount")
     weight = _decimal("Weight (kg)")

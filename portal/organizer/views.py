@@ -30,6 +30,7 @@ from ..services import (
     organizers,
     payments,
     permissions,
+    preview,
 )
 from ..services.documents import DocumentPendingError
 from ..services.invoice_queries import INVOICE_LOAD, PastEnd
@@ -144,6 +145,12 @@ def _order_choices(scope: Scope) -> list:
     return options((code, f"{code} · {name}") for code, name in rows)
 
 
+def _line_defaults(event) -> dict:
+    """What a new line starts with: real values, not placeholders (quantity 1, the event's
+    default tax rate)."""
+    return {"tax_code": "VAT", "quantity": "1", "tax_rate": plain(event.default_tax_rate)}
+
+
 def _render_invoice_form(scope: Scope, form: InvoiceForm, invoice: Invoice | None = None,
                          status: int = 200):
     from_order = None
@@ -152,15 +159,16 @@ def _render_invoice_form(scope: Scope, form: InvoiceForm, invoice: Invoice | Non
         from_order.order.choices = _order_choices(scope)
     return render_template(
         "organizer/invoice_form.html", form=form, invoice=invoice, from_order=from_order,
-        line_template=LineForm(prefix="lines-__index__-", data={"tax_code": "VAT"}),
-        discount_template=DiscountForm(prefix="discounts-__index__-")), status
+        line_template=LineForm(prefix="lines-__index__-", data=_line_defaults(scope.event)),
+        discount_template=DiscountForm(prefix="discounts-__index__-"),
+        preview_url=_event_url("organizer.invoice_preview", scope)), status
 
 
 def _new_invoice_form(scope: Scope, formdata=None) -> InvoiceForm:
     event = scope.event
     defaults = {"type": "invoice", "currency": event.currency, "locale": "",
                 "rounding": {"mode": "half_up", "rule": "per_line"},
-                "texts": event.texts(), "lines": [{"tax_code": "VAT"}]}
+                "texts": event.texts(), "lines": [_line_defaults(event)]}
     form = InvoiceForm(formdata=formdata, data=defaults)
     form.customer.choices = _customer_choices(scope)
     return form
@@ -174,7 +182,7 @@ def invoice_new(scope: Scope):
     form = _new_invoice_form(scope, request.form)
     if editor_command(form):
         return _render_invoice_form(scope, form)
-    data, positions = invoice_input(form, creating=True)
+    data, positions = invoice_input(form, creating=True, locale=current_user.locale)
     try:
         invoice = invoices.create_draft(scope.event, data, actor=scope.actor)
     except ValidationError as error:
@@ -183,6 +191,39 @@ def invoice_new(scope: Scope):
         return _render_invoice_form(scope, form, status=400)
     flash("The draft is saved. Check it, then close it to give it a number.", "success")
     return redirect(_invoice_url(scope, invoice), code=303)
+
+
+@bp.post(EVENT + "/invoices/preview")
+@scoped(Role.MANAGER)
+def invoice_preview(scope: Scope):
+    """The totals of the invoice form as posted, computed by the money engine and shown as
+    the invoice page shows them; nothing is stored. 400 with the field problems otherwise."""
+    form = _new_invoice_form(scope, request.form)
+    data, positions = invoice_input(form, creating=True, locale=current_user.locale)
+    try:
+        invoice = preview.preview_invoice(scope.event, data)
+    except ValidationError as error:
+        rollback()
+        attach_errors(form, error.fields, positions)
+        problems = {field.id: list(field.errors) for field in _walk(form) if field.errors}
+        return {"errors": problems, "count": len(error.fields)}, 400
+    html = render_template("organizer/_preview_totals.html", invoice=invoice,
+                           locale=current_user.locale or "en")
+    return {"html": html, "gross_total": str(invoice.gross_total),
+            "net_total": str(invoice.net_total), "tax_total": str(invoice.tax_total),
+            "currency": invoice.currency}
+
+
+def _walk(form):
+    """Every leaf field of a (nested) form."""
+    for field in form:
+        if hasattr(field, "entries"):
+            for entry in field.entries:
+                yield from _walk(entry.form) if hasattr(entry, "form") else [entry]
+        elif hasattr(field, "form"):
+            yield from _walk(field.form)
+        else:
+            yield field
 
 
 @bp.post(EVENT + "/invoices/from-order")
@@ -210,7 +251,7 @@ def invoice_edit(scope: Scope, invoice_id: int):
     form.customer.choices = _customer_choices(scope)
     if request.method == "GET" or editor_command(form):
         return _render_invoice_form(scope, form, invoice)
-    data, positions = invoice_input(form, creating=False)
+    data, positions = invoice_input(form, creating=False, locale=current_user.locale)
     try:
         invoices.update_draft(invoice, data, actor=scope.actor)
     except ConflictError as error:
