@@ -144,7 +144,14 @@
     refresh();
   }
 
+  function restoreForm() {
+    // A form given back after an expired session that only re-opens (nothing is saved).
+    var form = document.querySelector("form[data-restore-form][data-auto-submit]");
+    if (form) { form.submit(); }
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    restoreForm();
     setUpLiveTotals();
     setUpEditors();
     setUpTypeSwitch();

@@ -86,6 +86,8 @@ def attach_errors(form, fields: dict[str, list[str]],
 
 def editor_command(form) -> bool:
     """Run an add/remove row button of `form`; True when one was pressed (re-render only)."""
+    if request.form.get("command") == "restore":
+        return True  # a form given back after an expired session: show it, save nothing
     match = _COMMAND.match(request.form.get("command", ""))
     if not match:
         return False
