@@ -33,7 +33,14 @@ from ..services import organizers, password_resets
 from ..sessions import renew_session_id
 from ..unit_of_work import rollback
 from . import bp
-from .forms import ForgotPasswordForm, LoginForm, PasswordForm, ResetPasswordForm
+from .forms import (
+    ForgotPasswordForm,
+    LoginForm,
+    PasswordForm,
+    ProfileForm,
+    ResetPasswordForm,
+    options,
+)
 from .helpers import attach_errors
 
 LOGIN_FAILED = _l("Wrong e-mail address or password.")
@@ -186,6 +193,31 @@ def logout():
     return redirect(url_for("organizer.login"), code=303)
 
 
+def _profile_form(formdata=None) -> ProfileForm:
+    form = ProfileForm(formdata=formdata, data={"timezone": current_user.timezone or ""})
+    form.timezone.choices = options([("", _("UTC (the default)"))]
+                                    + [(zone, zone.replace("_", " "))
+                                       for zone in organizers.time_zones()])
+    return form
+
+
+@bp.post("/org/account/profile")
+@login_required
+def account_profile():
+    """The user's time zone: times in the back office show in it."""
+    form = _profile_form(request.form)
+    try:
+        organizers.update_profile(current_user._get_current_object(),
+                                  timezone=form.timezone.data or "")
+    except ValidationError as error:
+        rollback()
+        attach_errors(form, error.fields)
+        return render_template("organizer/account_edit.html", form=PasswordForm(formdata=None),
+                               profile=form), 400
+    flash(_("Your settings are saved."), "success")
+    return redirect(url_for("organizer.account"), code=303)
+
+
 @bp.route("/org/account", methods=["GET", "POST"])
 @login_required
 def account():
@@ -199,12 +231,13 @@ def account():
         except ValidationError as error:
             rollback()  # show the form again on what is stored
             attach_errors(form, error.fields)
-            return render_template("organizer/account_edit.html", form=form), 400
+            return render_template("organizer/account_edit.html", form=form,
+                                   profile=_profile_form()), 400
         login_user(current_user._get_current_object())  # this session moves to the new version
         renew_session_id()  # and to a new id: a copy of its cookie from before is worth nothing
         flash("Your password is changed. Other sessions are signed out.", "success")
         return redirect(url_for("organizer.account"), code=303)
-    return render_template("organizer/account_edit.html", form=form)
+    return render_template("organizer/account_edit.html", form=form, profile=_profile_form())
 
 
 # ---------------------------------------------------------------- password reset (issue 18)

@@ -92,6 +92,10 @@ class PasswordForm(FlaskForm):
                                      render_kw={"autocomplete": "new-password"})
 
 
+class ProfileForm(FlaskForm):
+    timezone = SelectField(_l("Time zone"), choices=[])
+
+
 class ForgotPasswordForm(FlaskForm):
     email = StringField(_l("E-mail"), widget=EmailInput(),
                         render_kw={"autocomplete": "username", "autofocus": True})

@@ -309,6 +309,28 @@ def change_password(user: User, current: str, new: str) -> User:
     return user
 
 
+def time_zones() -> list[str]:
+    """The IANA zones a user may choose (babel reads them through zoneinfo)."""
+    import zoneinfo
+
+    return sorted(zone for zone in zoneinfo.available_timezones()
+                  if "/" in zone and not zone.startswith(("Etc/", "posix/", "right/",
+                                                          "SystemV/")))
+
+
+def update_profile(user: User, *, timezone: str) -> User:
+    """The user's own settings: the time zone the back office shows times in ("" = UTC)."""
+    errors = FieldErrors()
+    timezone = (timezone or "").strip()
+    if timezone and timezone not in time_zones():
+        errors.add("timezone", _("Choose a time zone from the list."))
+    if errors:
+        raise ValidationError(dict(errors))
+    user.timezone = timezone
+    db.session.flush()
+    return user
+
+
 def end_sessions(user: User) -> User:
     """Sign the user out everywhere: every session carries the old session version."""
     user.session_version += 1
