@@ -25,6 +25,7 @@ from ..services import (
     tokens,
 )
 from ..services.customers import magic_link
+from ..services.input import delocalize_decimal
 from ..services.invoice_input import ADDRESS_FIELDS
 from ..unit_of_work import RefusedError, rollback
 from . import bp
@@ -164,7 +165,8 @@ def customer_rotate_key(scope: Scope, customer_id: int):
 def _settings_changes(form) -> dict:
     changes = {key: form[key].data or "" for key in SETTING_FIELDS}
     changes["seller_override"] = dict(form.seller_override.data)
-    changes["default_tax_rate"] = (form.default_tax_rate.data or "").strip() or None
+    changes["default_tax_rate"] = delocalize_decimal(
+        (form.default_tax_rate.data or "").strip() or None, current_user.locale)
     return changes
 
 
@@ -205,10 +207,9 @@ def event_new(scope: Scope):
     if request.method == "GET":
         return render_template("organizer/event_new.html", form=form)
     changes = _settings_changes(form)
-    if not changes["invoice_prefix"]:  # blank: derived from the slug by the service
-        for key in ("invoice_prefix", "proforma_prefix", "shipping_prefix"):
-            if not changes[key]:
-                del changes[key]
+    for key in ("invoice_prefix", "proforma_prefix", "shipping_prefix"):
+        if not changes[key].strip():  # blank: the service derives it (slug, invoice prefix)
+            del changes[key]
     name = changes.pop("name")
     try:
         event = organizers.create_event(scope.organizer, (form.slug.data or "").strip(), name,

@@ -126,3 +126,12 @@ def test_archived_event_is_read_only_and_hidden(as_owner, world):
 def test_archiving_is_for_owners(client, world):
     assert Browser(client, world.manager).post(world.url("/archive")).status_code == 403
     assert stored(world.organizer.id, "conf").archived_at is None
+
+
+def test_blank_sequence_prefixes_follow_the_invoice_prefix(as_owner, world):
+    response = as_owner.post(world.org_url("/events/new"), new_event_data(
+        proforma_prefix="", shipping_prefix="", default_tax_rate=""))
+    assert response.status_code == 303
+    event = stored(world.organizer.id, "summer-27")
+    assert (event.proforma_prefix, event.shipping_prefix) == ("SF27-PF-", "SF27-DN-")
+    assert event.default_tax_rate is None
