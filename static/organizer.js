@@ -3,7 +3,8 @@
  * - Row editors: "Add line" / "Remove" work in place instead of posting the form back.
  * - Invoice form: fields that only apply to one invoice type hide for the others.
  * - Copy buttons for keys, links and tokens.
- * - Forms with data-confirm ask before a destructive step.
+ * - Forms with data-confirm ask before a destructive step; a POST form is sent once, a
+ *   second click while it is on its way does nothing (no double close, no double payment).
  * - Invoice form: live totals from the server's money engine (POST …/invoices/preview);
  *   without scripts the totals show after saving. No money rule is computed here.
  */
@@ -101,7 +102,20 @@
     document.addEventListener("submit", function (event) {
       var form = event.target;
       var question = form.getAttribute && form.getAttribute("data-confirm");
-      if (question && !window.confirm(question)) { event.preventDefault(); }
+      if (form.getAttribute && form.getAttribute("data-submitting")) {
+        event.preventDefault();  // a second click while the first is on its way: once only
+        return;
+      }
+      if (question && !window.confirm(question)) { event.preventDefault(); return; }
+      if (form.setAttribute && !event.defaultPrevented
+          && (form.getAttribute("method") || "").toLowerCase() === "post") {
+        form.setAttribute("data-submitting", "true");
+      }
+    });
+    window.addEventListener("pageshow", function () {  // back from the page cache
+      document.querySelectorAll("form[data-submitting]").forEach(function (form) {
+        form.removeAttribute("data-submitting");
+      });
     });
   }
 
