@@ -58,12 +58,15 @@ def _stash_and_sign_in(message: str, code: int = 303):
 # Signing in and out keep nothing (a password is never stashed): their own page again, 400.
 AUTH_ENDPOINTS = frozenset({"organizer.login", "organizer.logout", "organizer.password_forgot",
                             "organizer.password_reset"})
+# Asked by scripts (the live totals): a plain 400 they read; the form itself stays on screen.
+NOT_STASHED = frozenset({"organizer.invoice_preview"})
 EXPIRED_FORM = "This form has expired. Reload the page and send it again."
 
 
 @bp.app_errorhandler(CSRFError)
 def _csrf_expired(error: CSRFError):
-    if request.blueprint != "organizer" or request.endpoint in AUTH_ENDPOINTS:
+    if (request.blueprint != "organizer" or request.endpoint in AUTH_ENDPOINTS
+            or request.endpoint in NOT_STASHED):
         from ..errors import error_response
         if request.endpoint == "organizer.login":
             from .forms import LoginForm

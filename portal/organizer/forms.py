@@ -258,9 +258,9 @@ class CustomerForm(FlaskForm):
 class OrderLineForm(Form):
     sku = StringField("SKU")
     name = StringField("Item")
-    quantity = _decimal("Quantity", placeholder="1")
+    quantity = _decimal("Quantity")
     unit_price = _decimal("Unit price")
-    tax_rate = _decimal("Tax %", placeholder="19")
+    tax_rate = _decimal("Tax %")
     tax_code = StringField("Tax code", render_kw={"placeholder": "VAT"})
 
 

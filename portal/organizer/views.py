@@ -33,6 +33,7 @@ from ..services import (
     preview,
 )
 from ..services.documents import DocumentPendingError
+from ..services.input import delocalize_decimal
 from ..services.invoice_queries import INVOICE_LOAD, PastEnd
 from ..services.payments import PAYMENT_FIELDS
 from ..services.representation import invoice_to_dict
@@ -300,6 +301,7 @@ def invoice_payment_new(scope: Scope, invoice_id: int):
     invoice = permissions.invoice_in_event(scope.event, invoice_id)
     form = PaymentForm()
     data = {name: (form[name].data or "").strip() for name in PAYMENT_FIELDS}
+    data["amount"] = delocalize_decimal(data.get("amount"), current_user.locale)
     try:
         payment = payments.record_payment(invoice, data, actor=scope.actor)
     except ConflictError as error:
@@ -426,15 +428,16 @@ def order_list(scope: Scope):
 
 
 def _order_form(scope: Scope, formdata=None) -> OrderForm:
-    form = OrderForm(formdata=formdata, data={"lines": [{"tax_code": "VAT"}]})
+    form = OrderForm(formdata=formdata, data={"lines": [_line_defaults(scope.event)]})
     form.customer.choices = _customer_choices(scope, blank="— choose —")
     return form
 
 
-def _render_order_form(form: OrderForm, status: int = 200):
+def _render_order_form(scope: Scope, form: OrderForm, status: int = 200):
     return render_template(
         "organizer/order_form.html", form=form,
-        line_template=OrderLineForm(prefix="lines-__index__-", data={"tax_code": "VAT"})), status
+        line_template=OrderLineForm(prefix="lines-__index__-",
+                                    data=_line_defaults(scope.event))), status
 
 
 @bp.route(EVENT + "/orders/new", methods=["GET", "POST"])
@@ -442,8 +445,12 @@ def _render_order_form(form: OrderForm, status: int = 200):
 def order_new(scope: Scope):
     form = _order_form(scope, request.form if request.method == "POST" else None)
     if request.method == "GET" or editor_command(form):
-        return _render_order_form(form)
-    lines, rows = rows_input(form.lines, ignore=("tax_code", "tax_rate"))
+        return _render_order_form(scope, form)
+    lines, rows = rows_input(form.lines, ignore=("tax_code", "tax_rate"),
+                             prefilled={"quantity": "1"})
+    for item in lines:
+        for key in ("quantity", "unit_price", "tax_rate"):
+            item[key] = delocalize_decimal(item.get(key), current_user.locale)
     data = {"code": (form.code.data or "").strip(), "customer": form.customer.data,
             "placed_at": form.placed_at.data or None, "lines": lines}
     try:
@@ -451,7 +458,7 @@ def order_new(scope: Scope):
     except ValidationError as error:
         rollback()  # show the form again on what is stored, not on the failed attempt
         attach_errors(form, error.fields, {"lines": rows})
-        return _render_order_form(form, 400)
+        return _render_order_form(scope, form, 400)
     flash(f"Order {order.code} is saved.", "success")
     return redirect(_event_url("organizer.order_detail", scope, order_id=order.id), code=303)
 

@@ -135,3 +135,28 @@ def test_the_page_degrades_to_totals_after_saving(as_manager, world):
     page = text(as_manager.get(world.url("/invoices/new")))
     assert "The totals are computed when you save the draft." in page
     assert f'data-preview-url="{world.url("/invoices/preview")}"' in page
+
+
+def test_orders_and_payments_read_german_numbers_too(as_manager, world):
+    from portal.models import Order, Payment
+    german(world)
+    page = text(as_manager.get(world.url("/orders/new")))
+    assert 'name="lines-0-quantity" type="text" value="1"' in page
+    response = as_manager.post(world.url("/orders/new"), {
+        "code": "ORD-DE", "customer": world.customer.reference, "placed_at": "",
+        "lines-0-name": "Sekt", "lines-0-quantity": "1,5", "lines-0-unit_price": "9,90",
+        "lines-0-tax_rate": "19", "lines-0-sku": "", "lines-0-tax_code": "VAT",
+        # an untouched second row (quantity 1 prefilled) is not a line
+        "lines-1-name": "", "lines-1-quantity": "1", "lines-1-unit_price": "",
+        "lines-1-tax_rate": "19", "lines-1-sku": "", "lines-1-tax_code": "VAT"})
+    assert response.status_code == 303, text(response)
+    db.session.expire_all()
+    order = db.session.scalar(select(Order).where(Order.code == "ORD-DE"))
+    assert [(line.quantity, line.unit_price) for line in order.lines] == \
+        [(Decimal("1.50"), Decimal("9.900"))]
+    response = as_manager.post(world.url(f"/invoices/{world.open.id}/payments"), {
+        "amount": "19,00", "date": "2026-01-05", "method": "cash", "reference": ""})
+    assert response.status_code == 303
+    amounts = db.session.scalars(select(Payment.amount).where(
+        Payment.invoice_id == world.open.id)).all()
+    assert amounts == [Decimal("19.000")]
