@@ -32,7 +32,7 @@ def sweep_documents() -> None:
 
 
 @job("portal.mail_password_reset")
-def mail_password_reset(reset_id: int, token: str) -> None:
-    """Mail a password reset link (issue 18); a used or voided reset is not mailed."""
+def mail_password_reset(reset_id: int) -> None:
+    """Mail a password reset link (issue 18); a used, voided or expired reset is not mailed."""
     from .services.mail import send_password_reset
-    send_password_reset(reset_id, token)
+    send_password_reset(reset_id)

@@ -212,15 +212,19 @@ def _settle_interrupted(sending: Sending, via) -> None:
 # ---------------------------------------------------------------- password reset (issue 18)
 
 
-def send_password_reset(reset_id: int, token: str) -> None:
-    """Mail the reset link of one `PasswordReset` (the job), in the user's language."""
+def send_password_reset(reset_id: int) -> None:
+    """Mail the reset link of one `PasswordReset` (the job), in the user's language. The
+    token is made here, its hash kept by the job's commit; a mail that fails leaves none."""
     from flask_babel import force_locale
 
     from ..i18n import _
     from ..models import PasswordReset
+    from .password_resets import issue_token
+
     reset = db.session.get(PasswordReset, reset_id)
-    if reset is None or reset.used_at is not None:
+    if reset is None or reset.used_at is not None or reset.expires_at <= utcnow():
         return
+    token = issue_token(reset)
     user = reset.user
     link = (current_app.config["PUBLIC_BASE_URL"].rstrip("/")
             + f"/password/reset/{token}")

@@ -2,8 +2,9 @@
 
 - A request names an e-mail address; the answer is the same whether or not an account has
   it, and so is the work done in the request: the mail leaves in a job after the commit.
-- The link carries a token of 256 random bits; only its SHA-256 is stored. It works once,
-  for an hour (`RESET_LIFETIME`), and a new request or a successful reset voids the others.
+- The link carries a token of 256 random bits, made by the mail job itself (so it is in no
+  job argument or queue); only its SHA-256 is stored. It works once, for an hour from the
+  request (`RESET_LIFETIME`), and a new request or a successful reset voids the others.
 - Setting the new password bumps the user's session version: every session ends.
 """
 
@@ -46,12 +47,22 @@ def request_reset(email: str) -> None:
         return
     now = utcnow()
     _void_open_resets(user.id, now)
-    token = secrets.token_urlsafe(32)
-    reset = PasswordReset(user_id=user.id, token_hash=token_hash(token), created_at=now,
-                          expires_at=now + RESET_LIFETIME)
+    # The link's token is made by the mail job (`issue_token`), so it never travels through
+    # the job queue or its table; until then the row holds the hash of a token nobody has.
+    reset = PasswordReset(user_id=user.id, token_hash=token_hash(secrets.token_urlsafe(32)),
+                          created_at=now, expires_at=now + RESET_LIFETIME)
     db.session.add(reset)
     db.session.flush()
-    jobs.enqueue(MAIL_JOB, reset.id, token)
+    jobs.enqueue(MAIL_JOB, reset.id)
+
+
+def issue_token(reset: PasswordReset) -> str:
+    """A fresh token for `reset` (the mail job, just before it mails the link): only its hash
+    is stored, committed with the job. A job run twice mails twice; only the last link works."""
+    token = secrets.token_urlsafe(32)
+    reset.token_hash = token_hash(token)
+    db.session.flush()
+    return token
 
 
 def _void_open_resets(user_id: int, now: dt.datetime) -> None:
