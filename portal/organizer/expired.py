@@ -16,16 +16,23 @@ from __future__ import annotations
 
 from urllib.parse import urlencode, urlsplit
 
-from flask import flash, redirect, render_template, request, url_for
+import hmac
+
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
 from ..extensions import db, login_manager
-from ..i18n import _
+from ..i18n import _, _l
 from ..services import form_stash
+from ..services.form_stash import STASH_LIFETIME
 from . import bp
 
 RESTORE_COMMAND = "restore"
+STASH_COOKIE = "portal_form_stash"
+# The forms whose `command=restore` only shows them again (row editors): given back at once.
+EDITOR_ENDPOINTS = frozenset({"organizer.invoice_new", "organizer.invoice_edit",
+                              "organizer.order_new"})
 
 
 def _page_to_return_to() -> str:
@@ -51,8 +58,16 @@ def _stash_and_sign_in(message: str, code: int = 303):
     target = page + ("?" + urlencode({"stash": key}) if key else "")
     flash(message, "info")
     if current_user.is_authenticated:
-        return redirect(target, code=code)
-    return redirect(url_for("organizer.login", next=target), code=code)
+        response = redirect(target, code=code)
+    else:
+        response = redirect(url_for("organizer.login", next=target), code=code)
+    if key:
+        # Only the browser that typed it gets it back: a link with someone else's key is
+        # worth nothing without this cookie (no way to make a victim send a planted form).
+        response.set_cookie(STASH_COOKIE, key, max_age=int(STASH_LIFETIME.total_seconds()),
+                            path="/org/", httponly=True, samesite="Lax",
+                            secure=current_app.config["SESSION_COOKIE_SECURE"])
+    return response
 
 
 # Signing in and out keep nothing (a password is never stashed): their own page again, 400.
@@ -60,7 +75,7 @@ AUTH_ENDPOINTS = frozenset({"organizer.login", "organizer.logout", "organizer.pa
                             "organizer.password_reset"})
 # Asked by scripts (the live totals): a plain 400 they read; the form itself stays on screen.
 NOT_STASHED = frozenset({"organizer.invoice_preview"})
-EXPIRED_FORM = "This form has expired. Reload the page and send it again."
+EXPIRED_FORM = _l("This form has expired. Reload the page and send it again.")
 
 
 @bp.app_errorhandler(CSRFError)
@@ -72,8 +87,8 @@ def _csrf_expired(error: CSRFError):
             from .forms import LoginForm
             form = LoginForm(formdata=None, next=request.form.get("next") or "")
             return render_template("organizer/session_login.html", form=form,
-                                   failure=_(EXPIRED_FORM)), 400
-        return error_response(400, "csrf", _(EXPIRED_FORM))
+                                   failure=str(EXPIRED_FORM)), 400
+        return error_response(400, "csrf", str(EXPIRED_FORM))
     return _stash_and_sign_in(_("Your session had expired. Sign in again to continue "
                                 "where you left off; what you typed is kept."))
 
@@ -95,15 +110,30 @@ def _restore_stash():
         return None
     if not current_user.is_authenticated:
         return None  # the view sends the user to sign in first; the key stays in `next`
-    kept = form_stash.take_stash(request.args.get("stash"))
-    db.session.commit()  # the stash is used up, whatever comes next
+    key = request.args.get("stash") or ""
+    cookie = request.cookies.get(STASH_COOKIE) or ""
+    kept = None
+    if hmac.compare_digest(key.encode(), cookie.encode()):
+        kept = form_stash.take_stash(key)
+        db.session.commit()  # the stash is used up, whatever comes next
     if kept is None:
         flash(_("What you had typed could not be kept (too old or already restored)."),
               "error")
         return redirect(request.path, code=303)
     action, pairs = kept
-    editor = any(name == "command" for name, _value in pairs)
+    editor = _endpoint_of(action) in EDITOR_ENDPOINTS
     if editor:
-        pairs = [(n, RESTORE_COMMAND if n == "command" else v) for n, v in pairs]
-    return render_template("organizer/form_restore.html", pairs=pairs, action=action,
-                           editor=editor)
+        pairs = [(n, v) for n, v in pairs if n != "command"] + [("command", RESTORE_COMMAND)]
+    response = current_app.make_response(render_template(
+        "organizer/form_restore.html", pairs=pairs, action=action, editor=editor))
+    response.delete_cookie(STASH_COOKIE, path="/org/")
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _endpoint_of(path: str) -> str | None:
+    try:
+        endpoint, _args = current_app.url_map.bind("localhost").match(path, method="POST")
+    except Exception:  # noqa: BLE001 - NotFound, MethodNotAllowed, RequestRedirect
+        return None
+    return endpoint

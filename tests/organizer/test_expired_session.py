@@ -136,3 +136,23 @@ def test_sign_in_without_a_token_is_its_page_again(client, world):
     assert response.status_code == 400
     assert "This form has expired" in text(response)
     assert 'name="password"' in text(response)
+
+
+def test_a_planted_stash_is_worth_nothing_without_the_browsers_cookie(app, client, world):
+    # Someone else posts a form to a back-office address and sends the manager the link.
+    stranger = app.test_client()
+    token = CSRF.search(text(stranger.get("/login"))).group(1)
+    planted = stranger.post(world.url(f"/invoices/{world.open.id}/payments"),
+                            data={"csrf_token": token, "amount": "119.00", "date": "2026-01-05",
+                                  "method": "cash", "reference": "", "command": "save"})
+    target = parse_qs(urlsplit(planted.headers["Location"]).query)["next"][0]
+    from .conftest import sign_in
+    sign_in(client, world.manager)
+    response = client.get(target)
+    assert response.status_code == 303  # nothing given back, nothing sent
+    assert "data-restore-form" not in text(client.get(response.headers["Location"]))
+    # the stranger's own browser gets it back, but a payment is never sent by itself
+    assert sign_in_with_form(stranger, world.manager.email, target).status_code == 303
+    page = text(stranger.get(target))
+    assert "data-restore-form" in page and "data-auto-submit" not in page
+    assert counts()[1] == 1  # only the paid invoice's payment from the world
