@@ -14,9 +14,8 @@ what was typed (issue 18), never a bare "400 The CSRF session token is missing."
 
 from __future__ import annotations
 
-from urllib.parse import urlencode, urlsplit
-
 import hmac
+from urllib.parse import urlencode, urlsplit
 
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
