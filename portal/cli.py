@@ -9,7 +9,7 @@ import click
 from flask import Flask, current_app
 from sqlalchemy import func, select
 
-from . import unit_of_work
+from . import db_setup, unit_of_work
 from .errors import ValidationError
 from .extensions import db
 from .models import Event, Organizer, User
@@ -193,10 +193,94 @@ def register_cli(app: Flask) -> None:
                 continue
             line = (f"Invoice {invoice_id}: stored {document.size} bytes, "
                     f"{document.pages} page(s), sha256 {document.sha256}.")
-            unit_of_work.commit()  # each document its own unit of work, as in the sweep
+            unit_of_work.commit()  # each document its own unit of work, as in its job
             made += 1
             click.echo(line)
         click.echo(f"{made} PDF(s) made; existing documents were left as they are.")
+
+    @app.cli.command("validate-einvoice")
+    @click.argument("path", type=click.Path(exists=True, dir_okay=False))
+    def validate_einvoice_cmd(path):
+        """Validate a Factur-X PDF (its factur-x.xml) or a CII/UBL XML file offline, with the
+        rule files close uses (XSD + EN 16931 schematron). Exit status 1 on a fatal finding."""
+        from .services.documents import pdfa, validate
+
+        with open(path, "rb") as handle:
+            data = handle.read()
+        if data.startswith(b"%PDF"):
+            data = pdfa.attachment(data)
+            if data is None:
+                raise click.ClickException("the PDF has no factur-x.xml attachment")
+        findings = validate.validate(data)
+        for finding in findings:
+            click.echo(f"{'FATAL' if finding.fatal else 'warning'} {finding.rule}: "
+                       f"{finding.message}")
+        fatal = validate.fatal(findings)
+        click.echo(f"{len(fatal)} fatal finding(s), {len(findings) - len(fatal)} warning(s).")
+        if fatal:
+            raise SystemExit(1)
+
+    @app.cli.command("verify-ledger")
+    @click.option("--organizer", "organizer_slug", default=None,
+                  help="Only this organizer's events.")
+    @click.option("--event", "event_slugs", multiple=True,
+                  help="Only events with this slug (repeatable).")
+    @click.option("--json", "as_json", is_flag=True, help="Print the reports as JSON.")
+    def verify_ledger_cmd(organizer_slug, event_slugs, as_json):
+        """Walk every number sequence: gaps, duplicates, altered documents, broken links.
+
+        Exit status 1 on any finding, 0 when every checked ledger is intact.
+        """
+        from .services.ledger import verify
+
+        with db_setup.reading():
+            query = select(Event).order_by(Event.id)
+            if organizer_slug:
+                query = query.where(Event.organizer_id == _organizer(organizer_slug).id)
+            if event_slugs:
+                query = query.where(Event.slug.in_(event_slugs))
+            events = list(db.session.scalars(query))
+            if event_slugs and not events:
+                raise click.ClickException(f"No event(s) {', '.join(event_slugs)}.")
+            reports = verify(events)
+        db.session.rollback()
+        if as_json:
+            click.echo(json.dumps(reports, indent=2, ensure_ascii=False))
+        else:
+            for report in reports:
+                verdict = "intact" if report["ok"] else f"{len(report['findings'])} finding(s)"
+                click.echo(f"{report['organizer']}/{report['event']}: {report['documents']} "
+                           f"document(s), {verdict}")
+                for finding in report["findings"]:
+                    click.echo(f"  [{finding['kind']}] {finding['sequence']}"
+                               f" {finding['number'] or ''}: {finding['message']}")
+        if any(not report["ok"] for report in reports):
+            raise SystemExit(1)
+
+
+    @app.cli.command("jobs")
+    @click.option("--limit", type=int, default=50, show_default=True,
+                  help="At most this many jobs of each kind.")
+    def jobs_cmd(limit):
+        """List the background jobs that are pending, running, failed or were re-driven."""
+        from .db_setup import reading
+        from .formatting import format_age
+        from .jobs import overview
+
+        with reading():  # on SQLite: a look, not waiting for a worker's write transaction
+            found = overview(limit=limit)
+        for kind, views in found.items():
+            click.echo(f"{kind} ({len(views)}{'+' if len(views) >= limit else ''}):")
+            for view in views:
+                line = (f"  #{view.id} {view.name}{tuple(view.args)!r} {view.state}, "
+                        f"age {format_age(view.age)}, attempts {view.attempts}, "
+                        f"re-driven {view.redriven}")
+                if view.locked_until is not None and view.state == "running":
+                    line += f", locked until {view.locked_until:%Y-%m-%d %H:%M:%S} UTC"
+                if view.last_error:
+                    line += f", last error: {view.last_error.splitlines()[0][:200]}"
+                click.echo(line)
+        db.session.rollback()
 
 
 def _describe(creds: dict) -> str:

@@ -24,7 +24,8 @@ _READING = ContextVar("portal_reading", default=False)
 @contextmanager
 def reading() -> Iterator[None]:
     """Transactions begun inside only read: on SQLite they start deferred, so a background
-    reader (the document sweep) never holds the write lock while it looks."""
+    reader (an operator listing, a test watching workers) never holds the write lock while
+    it looks."""
     token = _READING.set(True)
     try:
         yield

@@ -21,9 +21,14 @@ from .services.orders import create_order
 from .services.tokens import create_token, revoke_token
 
 OWNER_EMAIL = "owner@bigevents.example"
-SELLER = {"company": "Big Events LLC", "street1": "Demo Street 12", "city": "Demo Town",
-          "postal_code": "10115", "country": "DE", "vat_id": "DE123456789",
-          "email": "billing@bigevents.example", "phone": "+49 30 1234567"}
+SELLER = {"legal_name": "Big Events LLC", "company": "Big Events", "street1": "Demo Street 12",
+          "city": "Berlin", "postal_code": "10115", "country": "DE", "vat_id": "DE123456789",
+          "tax_number": "37/123/45678", "registration_id": "HRB 123456",
+          "registration_scheme": "Amtsgericht Charlottenburg", "contact_name": "Olivia Owner",
+          "email": "billing@bigevents.example", "phone": "+49 30 1234567",
+          "electronic_address": {"id": "billing@bigevents.example", "scheme": "EM"}}
+PAYMENT_MEANS = {"code": "58", "iban": "DE02120300000000202051", "bic": "BYLADEM1001",
+                 "account_name": "Big Events LLC"}
 CUSTOMERS = [
     {"reference": "C-1001", "name": "John Doe", "email": "john.doe@sample.example",
      "locale": "en",
@@ -56,13 +61,18 @@ def load_demo() -> dict:
     if fresh:
         organizer = org_service.create_organizer("bigevents", "Big Events LLC", seller=SELLER,
                                                  actor=actor)
+        org_service.update_profile(organizer, {"payment_means": PAYMENT_MEANS}, actor=actor)
+        today = dt.date.today()
         event = org_service.create_event(
             organizer, "sampleconf", "Sample Conference 2026", actor=actor,
             invoice_prefix="SC2026-", proforma_prefix="SC2026-PF-",
             shipping_prefix="SC2026-DN-", currency="EUR", locale="en", due_days=14,
             introductory_text="Thank you for your purchase of the following items:",
-            payment_text="Please transfer the amount to IBAN DE02 1203 0000 0000 2020 51.",
-            footer_text="Big Events LLC · Registration No. 123456 · VAT ID DE123456789",
+            payment_text="Please pay the total by the due date, quoting the invoice number.",
+            footer_text="Big Events LLC · HRB 123456 · VAT ID DE123456789",
+            # The default service period of its invoices (SPEC §9).
+            start_date=(today - dt.timedelta(days=100)).isoformat(),
+            end_date=(today - dt.timedelta(days=98)).isoformat(),
         )
     else:
         event = db.session.scalar(select(Event).where(Event.organizer_id == organizer.id,
@@ -114,40 +124,45 @@ def _demo_invoices(event: Event, actor: Actor) -> None:
         return inv.create_draft(event, {"customer": customer, "lines": lines, **extra},
                                 actor=actor)
 
-    # One invoice per status, across the three demo customers.
+    def days_ago(days: int) -> dt.date:
+        return today - dt.timedelta(days=days)
+
+    # One invoice per status, across the three demo customers. They are closed in the order
+    # of their issue dates, so the numbers follow the dates as an auditor expects.
+    archived = draft("C-1001", [_line("Early bird ticket", "1", "299.00")])
+    inv.close_invoice(archived, actor=actor, today=days_ago(90))
+    inv.pay_invoice(archived, actor=actor)
+    inv.archive_invoice(archived, actor=actor)
+
     from_order = inv.create_draft(event, {"order": "ABC12"}, actor=actor)
-    inv.close_invoice(from_order, actor=actor, today=today - dt.timedelta(days=40))
+    inv.close_invoice(from_order, actor=actor, today=days_ago(40))
     inv.send_invoice(from_order, actor=actor)  # becomes sent once delivered; overdue
 
     paid = draft("C-1001", [_line("Shirt", "3", "56.33", sku="A927TP"),
                             _line("Cap", "2", "12.50", rate="7.00")],
                  discounts=[{"type": "percent_off", "value": "10"}],
-                 shipping_method={"name": "FedEx", "cost": "8.57", "tax_rate": "19.00"})
-    inv.close_invoice(paid, actor=actor)
+                 shipping_method={"name": "FedEx", "cost": "8.57", "tax_rate": "19.00"},
+                 delivery_date=days_ago(22).isoformat())
+    inv.close_invoice(paid, actor=actor, today=days_ago(20))
     inv.pay_invoice(paid, actor=actor)
-
-    archived = draft("C-1001", [_line("Early bird ticket", "1", "299.00")])
-    inv.close_invoice(archived, actor=actor, today=today - dt.timedelta(days=90))
-    inv.pay_invoice(archived, actor=actor)
-    inv.archive_invoice(archived, actor=actor)
 
     open_tr = draft("C-1002", [_line("Konferans bileti", "1", "399.00", rate="8.00")],
                     prices_include_tax=True, locale="tr")
-    inv.close_invoice(open_tr, actor=actor)
+    inv.close_invoice(open_tr, actor=actor, today=days_ago(10))
 
     disputed = draft("C-1002", [_line("Atölye çalışması", "2", "149.00")])
-    inv.close_invoice(disputed, actor=actor)
+    inv.close_invoice(disputed, actor=actor, today=days_ago(5))
     inv.dispute_invoice(disputed, actor=Actor("customer", None, "customer C-1002"),
                         reason="I booked only one workshop seat.")
 
     cancelled = draft("C-1003", [_line("Konferenzticket", "1", "399.00"),
                                  _line("Abendessen", "1", "59.00", rate="7.00")])
-    inv.close_invoice(cancelled, actor=actor)
-    inv.cancel_invoice(cancelled, actor=actor)  # issues a credit note
+    inv.close_invoice(cancelled, actor=actor, today=days_ago(3))
+    inv.cancel_invoice(cancelled, actor=actor, today=days_ago(2))  # issues a credit note
 
     proforma = draft("C-1003", [_line("Sponsoring package", "1", "2500.00")], type="proforma",
                      expires_at=(dt.datetime.now(dt.UTC) + dt.timedelta(days=30)).isoformat())
-    inv.close_invoice(proforma, actor=actor)
+    inv.close_invoice(proforma, actor=actor, today=days_ago(1))
 
     shipping = draft("C-1001", [{**_line("Conference merchandise box", "5", "20.00"),
                                  "weight": "1.250"}],

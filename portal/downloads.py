@@ -10,8 +10,11 @@ HTML views catch it and show a "being prepared" page that refreshes itself.
 
 from __future__ import annotations
 
+import hashlib
+
 from flask import Response, request
 
+from .errors import ConflictError
 from .models import Invoice
 from .services import documents
 from .services.documents import DocumentPendingError
@@ -57,4 +60,38 @@ def statement_pdf_response(statement, *, locale: str, seller: dict) -> Response:
                 f"-{statement.end.isoformat()}.pdf")
     response.headers.set("Content-Disposition", "inline", filename=filename)
     response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+class NoEInvoiceError(ConflictError):
+    code = "no_einvoice"
+    message = "This document has no e-invoice (a draft, a proforma, or e-invoicing is off)."
+
+
+def xml_filename(invoice: Invoice, syntax: str) -> str:
+    return documents.pdf_filename(invoice).removesuffix(".pdf") + f"-{syntax}.xml"
+
+
+def xml_response(invoice: Invoice, syntax: str, *, as_attachment: bool = True) -> Response:
+    """The stored CII or UBL of a closed invoice (SPEC §11): the bytes whose SHA-256 the
+    invoice keeps, never re-made. 409 `no_einvoice` for documents without one; 409 + Retry-After
+    while the document is still being made."""
+    if invoice.is_draft or not documents.einvoice_enabled(invoice):
+        raise NoEInvoiceError()
+    if invoice.pdf_sha256 is None:
+        raise DocumentPendingError()
+    document = documents.stored_document(invoice)
+    data = None if document is None else getattr(document, syntax)
+    if data is None:
+        raise NoEInvoiceError()
+    digest = hashlib.sha256(data).hexdigest()
+    if request.if_none_match.contains_weak(digest):
+        response = Response(status=304)
+    else:
+        response = Response(data, mimetype="application/xml")
+        response.headers.set("Content-Disposition",
+                             "attachment" if as_attachment else "inline",
+                             filename=xml_filename(invoice, syntax))
+    response.set_etag(digest)
+    response.headers["Cache-Control"] = STORED_CACHE_CONTROL
     return response

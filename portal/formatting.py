@@ -59,3 +59,15 @@ def format_date(value: dt.date | dt.datetime | None, locale: str | None = "en",
     if isinstance(value, dt.datetime):
         value = value.date()
     return _format_date(value, format=form, locale=_locale(locale))
+
+
+def format_age(seconds: float) -> str:
+    """A job's age, short: 45s, 12m, 5h, 3d."""
+    seconds = max(0, int(seconds))
+    if seconds < 120:
+        return f"{seconds}s"
+    if seconds < 7200:
+        return f"{seconds // 60}m"
+    if seconds < 172800:
+        return f"{seconds // 3600}h"
+    return f"{seconds // 86400}d"

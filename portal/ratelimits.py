@@ -31,6 +31,22 @@ from werkzeug.exceptions import TooManyRequests
 
 EXTENSION = "portal.failure_limits"
 
+# Every budget is a setting (environment variable of the same name, `limits` notation such as
+# "10 per 15 minutes" or "10 per minute;100 per day"); these are the defaults.
+DEFAULT_LIMITS = {
+    # organizer sign-in failures of one account from one address, or from one known browser
+    "LOGIN_LIMIT_PER_ACCOUNT": "10 per 15 minutes",
+    # sign-in failures from one address, whatever the account (one address trying many)
+    "LOGIN_LIMIT_PER_IP": "30 per 10 minutes",
+    # sign-in failures of one account from anywhere (many addresses trying one): slower, and
+    # never applied to a browser the user signed in with before
+    "LOGIN_LIMIT_PER_ACCOUNT_GLOBAL": "100 per hour",
+    # wrong customer keys / magic links from one address
+    "CUSTOMER_ACCESS_RATE_LIMIT": "10 per minute;100 per day",
+    # wrong API tokens from one address
+    "API_AUTH_FAILURE_LIMIT": "30 per minute",
+}
+
 
 def init_rate_limits(app: Flask) -> None:
     uri = app.config.get("RATELIMIT_STORAGE_URI") or "memory://"
@@ -56,8 +72,9 @@ def _limiter() -> MovingWindowRateLimiter:
     return limiter
 
 
-def limit(setting: str, default: str) -> RateLimitItem:
-    return parse(current_app.config.get(setting) or default)
+def limit(setting: str, default: str | None = None) -> RateLimitItem:
+    """The budget of `setting` (config), else `default`, else DEFAULT_LIMITS[setting]."""
+    return parse(current_app.config.get(setting) or default or DEFAULT_LIMITS[setting])
 
 
 def _key(key: tuple[str, ...]) -> tuple[str, ...]:

@@ -1,8 +1,10 @@
-"""The job functions. Each takes ids and is safe to run twice."""
+"""The job functions. Each takes ids and is safe to run twice (see jobs.py)."""
 
 from __future__ import annotations
 
-from .jobs import job
+import datetime as dt
+
+from .jobs import job, periodic, purge_done
 
 
 @job("portal.render_document")
@@ -19,16 +21,16 @@ def deliver_sending(sending_id: int) -> None:
     deliver(sending_id)
 
 
-@job("portal.sweep_documents")
-def sweep_documents() -> None:
-    """Make the documents of record whose job died (Celery beat runs it; see sweeper.py)."""
+@job("portal.purge_jobs")
+def purge_jobs() -> None:
+    """Forget done jobs after JOBS_KEEP_DONE_DAYS (the relay runs it every JOBS_PURGE_INTERVAL
+    seconds); failed ones stay until an operator has looked."""
     from flask import current_app
+    days = float(current_app.config.get("JOBS_KEEP_DONE_DAYS") or 7)
+    purge_done(older_than=dt.timedelta(days=days))
 
-    from .sweeper import WORKER_FAILURES
-    from .sweeper import sweep_documents as sweep
-    config = current_app.config
-    sweep(grace=float(config["DOCUMENT_SWEEP_GRACE"]),
-          limit=int(config["DOCUMENT_SWEEP_BATCH"]), failures=WORKER_FAILURES)
+
+periodic("portal.purge_jobs", every="JOBS_PURGE_INTERVAL", default=3600)
 
 
 @job("portal.mail_password_reset")

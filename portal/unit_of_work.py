@@ -11,7 +11,8 @@ Commits of their own, each documented where it is made:
 - the `Idempotency-Key` claim (api/idempotency.py), committed before the work so that a
   concurrent retry sees it, and the stored refusal of a keyed request;
 - the mail delivery claim (services/mail.py), committed before the first byte goes out;
-- a job's own unit of work (`jobs.run_now`, Celery tasks, the document sweep).
+- a job's own unit of work (`jobs.run_job`: its claim, then its work with its "done"; the
+  relay `jobs.relay_jobs`; `jobs.run_now`).
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """Celery entry point: `celery -A portal.worker worker --loglevel=info`, with `-B` on exactly
-one worker (or one `celery -A portal.worker beat`) so the document sweep is scheduled.
+one worker (or one `celery -A portal.worker beat`) so the job relay (sweeper.py) is scheduled.
 
 Run it with the app's environment (`DATABASE_URL`, `CELERY_BROKER_URL`, `MAIL_SERVER`, …).
 The Flask app is not called `app` here: Celery's `-A` looks for `app` first and would take it.

@@ -1,21 +1,20 @@
-"""Celery wiring: every registered job becomes a task that runs inside an app context.
+"""Celery wiring: the broker is a doorbell, the outbox (jobs.py) is the truth.
 
 Start workers with `celery -A portal.worker worker --loglevel=info` and the same environment
 as the app (`DATABASE_URL`, `CELERY_BROKER_URL`, `MAIL_SERVER`, …), and Celery beat exactly
 once per deployment, either inside one worker (`celery -A portal.worker worker -B …`) or on
-its own (`celery -A portal.worker beat`): it queues the document sweep
-(`portal.sweep_documents`, sweeper.py) every `DOCUMENT_SWEEP_INTERVAL` seconds. Two beats
-would only sweep twice as often, which is harmless.
+its own (`celery -A portal.worker beat`): it queues the relay (`portal.relay_jobs`,
+sweeper.py) every `JOBS_RELAY_INTERVAL` seconds. Two beats only relay twice as often.
 
-Jobs are acknowledged after they ran, so a job whose worker dies is delivered again: to
-another worker at once when only the pool process died, or — when the whole worker was killed
-— once the Redis transport's visibility timeout has passed (`CELERY_VISIBILITY_TIMEOUT`,
-seconds, default one hour; keep it well above the longest job: a PDF renders in under a
-second and xhtml2pdf stops at 300 seconds, a mail gives up after MAIL_TIMEOUT, a sweep does
-at most DOCUMENT_SWEEP_BATCH renders). A job handed out again while the first run still works
-would run twice, so the timeout must not be shorter than that. Every job is idempotent, so
-running one twice is harmless (see services/mail.py for how a mail is never sent twice, and
-services/documents/store.py `store_pdf` for how a document is never stored twice).
+A message carries only a job row's id (`portal.run_job`); the worker claims the row, runs it
+and marks it done (jobs.run_job). Messages are acknowledged when taken: a message lost with a
+killed worker costs nothing, because its row stays `running` until `JOBS_VISIBILITY_TIMEOUT`
+has passed and the relay hands it out again. So the Redis transport's own visibility timeout
+(`CELERY_VISIBILITY_TIMEOUT`) plays no part in recovery.
+
+Several deployments on one Redis: give each its own database number in `CELERY_BROKER_URL`
+(`redis://host:6379/3`), or its own `CELERY_KEY_PREFIX` (every broker key is prefixed with it)
+and `CELERY_QUEUE`.
 """
 
 from __future__ import annotations
@@ -29,36 +28,59 @@ def make_celery(app, registry) -> Celery:
     class FlaskTask(Task):
         def __call__(self, *args, **kwargs):
             with app.app_context():
-                from .jobs import run_now
-                return run_now(self.name, *args)
+                return self.run(*args, **kwargs)
 
     celery = Celery(app.import_name, task_cls=FlaskTask)
+    transport = {"visibility_timeout": int(
+        app.config.get("CELERY_VISIBILITY_TIMEOUT")
+        or os.environ.get("CELERY_VISIBILITY_TIMEOUT") or 3600)}
+    if app.config.get("CELERY_KEY_PREFIX"):
+        transport["global_keyprefix"] = app.config["CELERY_KEY_PREFIX"]
     celery.conf.update(
         broker_url=app.config["CELERY_BROKER_URL"],
         result_backend=app.config.get("CELERY_RESULT_BACKEND"),
         task_ignore_result=True,
-        # Acknowledge after the job ran, so a killed worker's job is redelivered.
-        task_acks_late=True,
-        task_reject_on_worker_lost=True,
+        # The outbox re-drives a job whose worker died; the broker need not keep it.
+        task_acks_late=False,
         worker_prefetch_multiplier=1,
         broker_connection_retry_on_startup=True,
-        broker_transport_options={"visibility_timeout": int(
-            app.config.get("CELERY_VISIBILITY_TIMEOUT")
-            or os.environ.get("CELERY_VISIBILITY_TIMEOUT") or 3600)},
-        # Publishing must not hang a request when the broker is away.
-        task_publish_retry_policy={"max_retries": 2, "interval_start": 0,
-                                   "interval_step": 0.5, "interval_max": 1},
+        broker_connection_max_retries=None,  # a worker outlives a broker outage
+        broker_transport_options=transport,
+        # Publishing must not hang a request when the broker is away: the row waits.
+        task_publish_retry_policy={"max_retries": 1, "interval_start": 0,
+                                   "interval_step": 0.2, "interval_max": 0.2},
     )
     queue = app.config.get("CELERY_QUEUE") or "celery"
     celery.conf.task_default_queue = queue
-    interval = float(app.config.get("DOCUMENT_SWEEP_INTERVAL") or 0)
+    interval = float(app.config.get("JOBS_RELAY_INTERVAL") or 0)
     if interval > 0:
-        celery.conf.beat_schedule = {"sweep-documents": {
-            "task": "portal.sweep_documents", "schedule": interval,
-            # A sweep still queued when the next is due is dropped: the next one does its work.
+        celery.conf.beat_schedule = {"relay-jobs": {
+            "task": "portal.relay_jobs", "schedule": interval,
+            # A relay still queued when the next is due is dropped: the next one does its work.
             "options": {"queue": queue, "expires": max(interval, 10.0)},
         }}
-    for name, func in registry.items():
-        celery.task(name=name, bind=False)(func)
+
+    @celery.task(name="portal.run_job", shared=False)
+    def run_job(job_id: int) -> None:
+        from .jobs import run_job as run
+        run(job_id)
+
+    @celery.task(name="portal.relay_jobs", shared=False)
+    def relay_jobs() -> None:
+        from .jobs import relay_jobs as relay
+        relay()
+
+    # Messages queued by a release before the outbox (job name and arguments): run them.
+    for name in registry:
+        celery.task(name=name, bind=False, shared=False)(_legacy(name))
     celery.set_default()
     return celery
+
+
+def _legacy(name: str):
+    def run(*args):
+        from .jobs import run_now
+        return run_now(name, *args)
+
+    run.__name__ = name.rsplit(".", 1)[-1]
+    return run

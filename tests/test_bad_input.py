@@ -62,6 +62,8 @@ class Seeded:
     open: object
     token: object
     revocable: object
+    webhook: object = None
+    delivery: object = None
 
 
 @pytest.fixture
@@ -74,6 +76,8 @@ def seeded(make, monkeypatch, app) -> Seeded:
     # Show what an unexpected exception would be (a 500), instead of re-raising it.
     monkeypatch.setitem(app.config, "RENDER_UNEXPECTED_ERRORS", True)
     organizer = make.organizer(slug="acme", name="Acme Events")
+    # A logo, so that its route is reached too (a PNG signature is enough to store one).
+    organizers.update_profile(organizer, {}, actor=ACTOR, logo=b"\x89PNG\r\n\x1a\n" + b"0" * 16)
     event = make.event(organizer, slug="conf")
     owner = make.member(organizer, "owner", email="owner@acme.example")
     manager = make.member(organizer, "manager", email="manager@acme.example")
@@ -84,13 +88,20 @@ def seeded(make, monkeypatch, app) -> Seeded:
     invoices.close_invoice(open_, actor=ACTOR)
     token = make.token(organizer)
     revocable = make.token(organizer)
+    # A webhook endpoint (port 9 refuses at once) with one delivery, for the webhook routes.
+    from portal.models import WebhookDelivery
+    from portal.services import webhooks
+    webhook, _secret = webhooks.create_endpoint(organizer, {
+        "url": "http://127.0.0.1:9/hook", "events": ["customer.created"]}, actor=ACTOR)
+    make.customer(organizer, "C-2")
+    delivery = db.session.scalar(select(WebhookDelivery))
     db.session.commit()
     discard_pending()
     membership = db.session.scalar(select(Membership).where(
         Membership.user_id == manager.id, Membership.organizer_id == organizer.id))
     return Seeded(organizer=organizer, event=event, owner=owner, manager_membership=membership,
                   customer=customer, order=order, draft=draft, open=open_, token=token,
-                  revocable=revocable)
+                  revocable=revocable, webhook=webhook, delivery=delivery)
 
 
 def _path_values(endpoint: str, s: Seeded) -> dict:
@@ -99,6 +110,8 @@ def _path_values(endpoint: str, s: Seeded) -> dict:
         else s.draft.id
     if endpoint.startswith("api.customer_invoice") or endpoint.startswith("customer."):
         api_id = s.open.id
+    if ".webhook" in endpoint:
+        api_id = s.webhook.id
     invoice_id = s.open.id if endpoint.startswith("customer.") else s.draft.id
     return {
         "organizer": s.organizer.slug, "event": s.event.slug, "id": str(api_id),
@@ -108,6 +121,7 @@ def _path_values(endpoint: str, s: Seeded) -> dict:
         "invoice_no": s.open.number,
         "payment_id": "1",
         "token": "not-a-reset-token",
+        "webhook_id": s.webhook.id, "delivery_id": s.delivery.id,
     }
 
 

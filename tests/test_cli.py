@@ -73,3 +73,25 @@ def test_bad_cli_input_is_a_clear_error(runner):
     assert out.exit_code != 0 and "slug" in out.output
     out = runner.invoke(args=["create-event", "missing", "x", "X"])
     assert out.exit_code != 0 and "No organizer 'missing'" in out.output
+
+
+def test_a_demo_invoice_pdf_validates_with_the_same_rule_files(runner, tmp_path):
+    """SPEC §11 "done when": download a closed demo invoice's PDF, open its attachment and
+    validate it offline with the rule files close uses."""
+    from portal.services import documents
+
+    assert runner.invoke(args=["demo", "--json"]).exit_code == 0
+    invoice = db.session.scalar(select(Invoice).where(
+        Invoice.type == "invoice", Invoice.status == "paid").order_by(Invoice.id))
+    document = documents.ensure_document(invoice)
+    assert document.cii is not None and documents.pdfa.attachment(document.content) == \
+        document.cii
+    pdf = tmp_path / "demo.pdf"
+    pdf.write_bytes(document.content)
+    result = runner.invoke(args=["validate-einvoice", str(pdf)])
+    assert result.exit_code == 0, result.output
+    assert "0 fatal finding(s)" in result.output
+    broken = tmp_path / "broken.xml"
+    broken.write_bytes(document.ubl.replace(b">S</cbc:ID>", b">X</cbc:ID>", 1))
+    result = runner.invoke(args=["validate-einvoice", str(broken)])
+    assert result.exit_code == 1 and "FATAL BR-CL-1" in result.output

@@ -25,8 +25,9 @@ from sqlalchemy import select
 from portal import jobs
 from portal.extensions import db
 from portal.formatting import format_money
-from portal.models import AuditEntry, Invoice, InvoiceDocument, NumberSequence
-from portal.services import invoices
+from portal.models import AuditEntry, Event, Invoice, InvoiceDocument, NumberSequence
+from portal.models.types import utcnow
+from portal.services import invoices, ledger
 from tests.factories import ACTOR, Factory, line
 
 pytestmark = pytest.mark.concurrency
@@ -106,6 +107,9 @@ def numbers_are_gapless(seed: Seed, expected: int) -> None:
         Invoice.event_id == seed.event_id, Invoice.number.is_not(None))))
     assert numbers == [f"{seed.prefix}{n:05d}" for n in range(1, expected + 1)]
     assert counter(seed) == expected
+    # Whatever raced, the ledger's chain links every document to its predecessor.
+    report = ledger.verify_event(db.session.get(Event, seed.event_id))
+    assert report["ok"], report["findings"]
 
 
 # ---------------------------------------------------------------- the four reported races
@@ -125,6 +129,22 @@ def test_simultaneous_closes_take_one_number_and_the_pdf_shows_it(committed_app)
             assert invoice.number in text
             # Only the number in the record, never a burned one.
             assert set(re.findall(re.escape(seed.prefix) + r"\d{5}", text)) == {invoice.number}
+
+
+def test_simultaneous_closes_of_different_drafts_chain_every_document(committed_app):
+    """Each close links its document to the one numbered before it, inside the transaction
+    that took the number: closes of different drafts at once still make one unbroken chain."""
+    seed = Seed(committed_app, drafts=2 * WIDTH)
+    statuses = fire(committed_app, [api(seed, "POST", i, "close") for i in seed.drafts])
+    assert statuses == [200] * len(seed.drafts)
+    with committed_app.app_context():
+        numbers_are_gapless(seed, len(seed.drafts))
+        chain = db.session.scalars(select(Invoice).where(Invoice.event_id == seed.event_id)
+                                   .order_by(Invoice.sequence_value)).all()
+        previous = None
+        for invoice in chain:
+            assert invoice.chain_hash == ledger.link_hash(previous, invoice)
+            previous = invoice.chain_hash
 
 
 def test_simultaneous_cancels_make_one_credit_note(committed_app):
@@ -307,3 +327,58 @@ def test_back_office_double_submit_does_the_step_once(committed_app, action):
                 assert len(credit_notes_of(invoice_id)) == 1
     with committed_app.app_context():
         numbers_are_gapless(seed, 2 * TRIALS if action == "cancel" else TRIALS)
+
+
+def _settle(app, start, sending_id: int) -> str:
+    with app.app_context():
+        start.wait()
+        jobs.run_now("portal.deliver_sending", sending_id)
+        db.session.remove()
+    return "settled"
+
+
+def _send_plain(app, seed: Seed, start, invoice_id: int) -> tuple[int, str | None]:
+    client = app.test_client()
+    start.wait()
+    response = client.post(f"{seed.base}/invoices/{invoice_id}/send/", headers=seed.auth,
+                           json={"to": "buyer@example.com"})
+    return response.status_code, (response.get_json() or {}).get("error", {}).get("code")
+
+
+def test_a_send_racing_an_unknown_delivery_outcome_never_skips_the_confirmation(
+        committed_app, monkeypatch):
+    """The delivery job settles a cut-off sending as `unknown` while sends without `confirm`
+    arrive. Both take the invoice's lock, so every send either came before the outcome was
+    known (200) or saw it and was refused (409 delivery_unknown): none after it got through."""
+    from portal.models import Sending
+    from tests.services.test_mail import free_port
+
+    # SMTP that cannot be asked what it got (an interrupted sending settles as unknown), on
+    # a port where nothing listens (the racing sends' own deliveries fail, quickly).
+    monkeypatch.setitem(committed_app.config, "MAIL_SERVER", "127.0.0.1")
+    monkeypatch.setitem(committed_app.config, "MAIL_PORT", free_port())
+    monkeypatch.setitem(committed_app.config, "JOBS_RAISE", False)
+    seed = Seed(committed_app, closed=STEP_TRIALS)
+    for invoice_id in seed.closed:
+        with committed_app.app_context():
+            invoice = db.session.get(Invoice, invoice_id)
+            sending = invoices.send_invoice(invoice, actor=ACTOR, to="buyer@example.com")
+            jobs.discard_pending()
+            sending.claimed_at = utcnow()  # claimed by a worker that died mid-delivery
+            jobs.commit()
+            sending_id = sending.id
+        start = threading.Barrier(WIDTH)
+        with ThreadPoolExecutor(max_workers=WIDTH) as pool:
+            futures = [pool.submit(_settle, committed_app, start, sending_id)] + [
+                pool.submit(_send_plain, committed_app, seed, start, invoice_id)
+                for _ in range(WIDTH - 1)]
+            results = [future.result(timeout=60) for future in futures]
+        answers = results[1:]
+        assert all(a in ((200, None), (409, "delivery_unknown")) for a in answers), answers
+        with committed_app.app_context():
+            assert db.session.get(Sending, sending_id).outcome == "unknown"
+            actions = audit_actions(invoice_id)
+            known_at = actions.index("delivery_unknown")
+            # Sends that got through were recorded before the outcome was known; none after.
+            assert actions[known_at + 1:].count("send") == 0
+            assert actions.count("send") == 1 + sum(1 for a in answers if a[0] == 200)

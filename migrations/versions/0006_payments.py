@@ -1,7 +1,7 @@
 """Payments: amount, date, method and reference per invoice, and the amount paid on the invoice
 
 Revision ID: 0006
-Revises: 0004
+Revises: 0005
 Create Date: 2026-11-29
 
 SPEC §10. Each payment is a row of `payments`; the invoice keeps Σ payments in `amount_paid`
@@ -17,7 +17,7 @@ import portal.models.types
 
 
 revision = '0006'
-down_revision = '0004'
+down_revision = '0005'
 branch_labels = None
 depends_on = None
 

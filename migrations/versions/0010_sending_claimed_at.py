@@ -1,7 +1,7 @@
 """Sendings: the delivery claim gets its own column, so the Message-ID is fixed at send
 
 Revision ID: 0010
-Revises: 0006
+Revises: 0009
 Create Date: 2026-11-29
 
 A sending's RFC 5322 Message-ID is now chosen when the sending is recorded (the OM dialect
@@ -15,18 +15,22 @@ import portal.models.types
 
 
 revision = '0010'
-down_revision = '0006'
+down_revision = '0009'
 branch_labels = None
 depends_on = None
 
 
 def upgrade():
-    with op.batch_alter_table('sendings', schema=None) as batch_op:
+    # Rebuilt on SQLite: keep AUTOINCREMENT (0005), so ids are never reused.
+    with op.batch_alter_table('sendings', schema=None,
+                              table_kwargs={'sqlite_autoincrement': True}) as batch_op:
         batch_op.add_column(sa.Column('claimed_at', portal.models.types.UTCDateTime(),
                                       nullable=True))
     op.execute("UPDATE sendings SET claimed_at = at WHERE message_id IS NOT NULL")
 
 
 def downgrade():
-    with op.batch_alter_table('sendings', schema=None) as batch_op:
+    # Rebuilt on SQLite: keep AUTOINCREMENT (0005), so ids are never reused.
+    with op.batch_alter_table('sendings', schema=None,
+                              table_kwargs={'sqlite_autoincrement': True}) as batch_op:
         batch_op.drop_column('claimed_at')

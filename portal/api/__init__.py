@@ -6,7 +6,7 @@ from flask import Blueprint
 bp = Blueprint("api", __name__)
 
 from .. import unit_of_work  # noqa: E402
-from . import views  # noqa: E402,F401 - routes register on import
+from . import views, webhooks  # noqa: E402,F401 - routes register on import
 from .idempotency import purge_expired  # noqa: E402
 
 

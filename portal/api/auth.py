@@ -26,7 +26,7 @@ from ..services.audit import Actor
 
 TOKEN_SCHEME = "token"  # noqa: S105 - the scheme name, not a secret
 CUSTOMER_KEY_HEADER = "X-Customer-Key"
-DEFAULT_FAILURE_LIMIT = "30 per minute"
+DEFAULT_FAILURE_LIMIT = ratelimits.DEFAULT_LIMITS["API_AUTH_FAILURE_LIMIT"]
 
 
 @dataclass(frozen=True)

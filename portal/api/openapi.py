@@ -9,8 +9,10 @@ and forgotten here fails the schema tests rather than drifting silently.
 
 from __future__ import annotations
 
+from ..domain import codelists
 from ..domain.lifecycle import InvoiceStatus, InvoiceType
 from ..domain.money import MAX_DISCOUNTS, DiscountType, RoundingMode, RoundingRule
+from ..models.organizer import SELLER_FIELDS
 from ..models.payment import PaymentMethod
 from ..services.invoice_input import (
     ADDRESS_FIELDS,
@@ -21,6 +23,7 @@ from ..services.invoice_input import (
 )
 from ..services.payments import MAX_REFERENCE
 from ..services.statements import BUCKETS
+from ..services.webhook_events import EVENT_TYPES
 from . import schemas
 from .idempotency import HEADER as IDEMPOTENCY_HEADER
 from .idempotency import MAX_KEY_LENGTH
@@ -74,9 +77,39 @@ def _enum(values) -> dict:
     return {"type": "string", "enum": [str(v) for v in values]}
 
 
+ELECTRONIC_ADDRESS = {"type": ["object", "null"], "additionalProperties": False,
+                      "required": ["id", "scheme"],
+                      "properties": {"id": STRING, "scheme": STRING},
+                      "description": "An electronic address: endpoint id and its scheme "
+                                     "(e.g. EM, 0088, 9930)."}
+ELECTRONIC_ADDRESS_IN = {**ELECTRONIC_ADDRESS, "properties": {
+    "id": {**REQUIRED_TEXT, "maxLength": 200}, "scheme": {**REQUIRED_TEXT, "maxLength": 10}}}
+CATEGORY = {"type": "string", "enum": list(codelists.VAT_CATEGORIES),
+            "description": "UNCL 5305 VAT category: S standard, Z zero, E exempt, AE reverse "
+                           "charge, K intra-community, G export, O outside the scope."}
+CATEGORY_IN = {"type": ["string", "null"], "enum": [*codelists.VAT_CATEGORIES, "", None],
+               "description": "Default S, or Z at 0 %."}
+PAYMENT_MEANS = {"type": ["object", "null"], "additionalProperties": False,
+                 "required": ["code", "iban", "bic", "account_name"], "properties": {
+                     "code": {"type": ["string", "null"], "enum": [*codelists.PAYMENT_MEANS,
+                                                                   None]},
+                     "iban": STRING, "bic": STRING, "account_name": STRING},
+                 "description": "UNTDID 4461 code (58 SEPA credit transfer, 30 credit "
+                                "transfer, 49 direct debit, 48 card, 10 cash) and the account."}
+PAYMENT_MEANS_IN = {"type": ["object", "null"], "additionalProperties": False, "required": [],
+                    "properties": {
+                        "code": {"type": "string", "enum": list(codelists.PAYMENT_MEANS)},
+                        "iban": {"type": ["string", "null"], "maxLength": 42},
+                        "bic": {"type": ["string", "null"], "maxLength": 11},
+                        "account_name": {"type": ["string", "null"], "maxLength": 100}},
+                    "description": "Absent: the event's or organizer's payment means."}
+
+
 def _address_out() -> dict:
     properties = {key: NSTRING for key in ADDRESS_FIELDS}
     properties["is_corporate"] = {"type": "boolean"}
+    properties["e_bill_taxpayer"] = {"type": "boolean"}
+    properties["electronic_address"] = ELECTRONIC_ADDRESS
     return _object(properties, required=())
 
 
@@ -84,14 +117,25 @@ def _address_in() -> dict:
     properties = {key: {"type": ["string", "null"], "maxLength": limit}
                   for key, limit in ADDRESS_LIMITS.items()}
     properties["is_corporate"] = {"type": ["boolean", "null"]}
+    properties["e_bill_taxpayer"] = {"type": ["boolean", "null"]}
+    properties["electronic_address"] = ELECTRONIC_ADDRESS_IN
     return _object(properties, required=(), description="Absent fields are left empty.")
+
+
+def _seller() -> dict:
+    properties = {key: STRING for key in SELLER_FIELDS}
+    properties["electronic_address"] = ELECTRONIC_ADDRESS
+    return _object(properties, required=(), description="Frozen at close; a draft shows the "
+                   "event's current seller.")
 
 
 def _components() -> dict:
     line = _object({
         "position": {"type": "integer"}, "sku": STRING, "description": STRING,
-        "quantity": DECIMAL, "unit": STRING, "unit_price": DECIMAL, "tax_code": STRING,
-        "tax_rate": DECIMAL, "discount_rate": NDECIMAL, "discount_amount": NDECIMAL,
+        "quantity": DECIMAL, "unit": {**STRING, "description": "UN/ECE Rec 20 code."},
+        "unit_price": DECIMAL, "tax_code": STRING, "tax_rate": DECIMAL,
+        "tax_category": CATEGORY, "exemption_reason": NSTRING, "exemption_code": NSTRING,
+        "discount_rate": NDECIMAL, "discount_amount": NDECIMAL,
         "weight": NDECIMAL, "request_note": STRING, "net_amount": DECIMAL,
         "tax_amount": DECIMAL, "gross_amount": DECIMAL,
     })
@@ -116,8 +160,7 @@ def _components() -> dict:
         "currency": {"type": "string", "pattern": "^[A-Z]{3}$"},
         "prices_include_tax": {"type": "boolean"},
         "rounding": _object({"mode": _enum(RoundingMode), "rule": _enum(RoundingRule)}),
-        "seller": {"type": "object", "additionalProperties": NSTRING,
-                   "description": "Frozen at close; a draft shows the event's current seller."},
+        "seller": _seller(),
         "billing_address": _ref("Address"),
         "shipping_address": _nullable(_ref("Address")),
         "lines": {"type": "array", "items": line},
@@ -126,12 +169,15 @@ def _components() -> dict:
             "amount": {**DECIMAL, "description": "The cut this discount made."}})},
         "discounts_include_tax": {"type": "boolean"},
         "shipping_method": _nullable(_object({"name": NSTRING, "cost": NDECIMAL,
-                                              "tax_rate": NDECIMAL})),
+                                              "tax_rate": NDECIMAL, "tax_category": CATEGORY,
+                                              "exemption_reason": NSTRING})),
         "payment_method": _nullable(_object({"name": NSTRING, "fee": NDECIMAL,
-                                             "tax_rate": NDECIMAL})),
+                                             "tax_rate": NDECIMAL, "tax_category": CATEGORY,
+                                             "exemption_reason": NSTRING})),
         "totals": totals,
         "taxes": {"type": "array", "items": _object({
-            "code": STRING, "rate": DECIMAL, "taxable": DECIMAL, "amount": DECIMAL})},
+            "category": CATEGORY, "code": STRING, "rate": DECIMAL, "taxable": DECIMAL,
+            "amount": DECIMAL, "exemption_reason": NSTRING, "exemption_code": NSTRING})},
         "payments": {"type": "array", "items": _ref("Payment"),
                      "description": "Payments received (on a credit note: refunds paid out), "
                                     "oldest first."},
@@ -147,6 +193,16 @@ def _components() -> dict:
         "reference": _object({"type": NSTRING, "number": NSTRING}),
         "package_number": NSTRING,
         "channel": NSTRING,
+        "delivery_date": {**_nullable(DATE), "description": "BT-72."},
+        "period": _nullable(_object({"start": _nullable(DATE), "end": _nullable(DATE)})),
+        "buyer_reference": {**NSTRING, "description": "BT-10, e.g. a Leitweg-ID."},
+        "payment_means": PAYMENT_MEANS,
+        "preceding_invoice": {**_nullable(_object({"number": NSTRING,
+                                                   "issue_date": _nullable(DATE)})),
+                              "description": "On credit notes: the invoice it corrects."},
+        "chain_hash": {"type": ["string", "null"], "pattern": "^[0-9a-f]{64}$",
+                       "description": "The ledger link, set at close."},
+        "xml": _nullable(_object({"cii_sha256": NSTRING, "ubl_sha256": NSTRING})),
         "pdf_sha256": {"type": ["string", "null"], "pattern": "^[0-9a-f]{64}$",
                        "description": "SHA-256 of the document of record, once stored."},
         "created_at": DATETIME,
@@ -163,10 +219,15 @@ def _components() -> dict:
         "sku": {"type": ["string", "null"], "maxLength": 40},
         "description": {**REQUIRED_TEXT, "maxLength": 255},
         "quantity": {**DECIMAL_IN, "description": "More than 0, at most 2 decimals."},
-        "unit": {"type": ["string", "null"], "maxLength": 20},
+        "unit": {"type": ["string", "null"], "maxLength": 20,
+                 "description": "A UN/ECE Rec 20 code (default C62); pcs, h, kg, … are read "
+                                "as their codes."},
         "unit_price": {**DECIMAL_IN, "description": "At most 3 decimals, in the entry basis."},
         "tax_code": {"type": ["string", "null"], "maxLength": 32},
         "tax_rate": {**DECIMAL_IN, "description": "Percent, 0 to 100."},
+        "tax_category": CATEGORY_IN,
+        "exemption_reason": {"type": ["string", "null"], "maxLength": 1000},
+        "exemption_code": {"type": ["string", "null"], "enum": [*codelists.VATEX, "", None]},
         "discount_rate": _or_empty(_nullable(DECIMAL_IN)),
         "discount_amount": _or_empty(_nullable(DECIMAL_IN)),
         "weight": _or_empty(_nullable(DECIMAL_IN)),
@@ -182,6 +243,8 @@ def _components() -> dict:
         return _nullable(_object({
             "name": {**REQUIRED_TEXT, "maxLength": 80}, amount_key: DECIMAL_IN,
             "tax_rate": DECIMAL_IN, "tax_code": {"type": ["string", "null"], "maxLength": 32},
+            "tax_category": CATEGORY_IN,
+            "exemption_reason": {"type": ["string", "null"], "maxLength": 1000},
         }, required=("name", amount_key)))
 
     write_properties = {
@@ -224,6 +287,10 @@ def _components() -> dict:
                                                    "maxLength": 64}}, required=())),
         "package_number": {"type": ["string", "null"], "maxLength": 64},
         "channel": {"type": ["string", "null"], "maxLength": 64},
+        "delivery_date": _or_empty(_nullable(DATE)),
+        "period": _nullable(_object({"start": DATE, "end": DATE})),
+        "buyer_reference": {"type": ["string", "null"], "maxLength": 200},
+        "payment_means": PAYMENT_MEANS_IN,
     }
     assert tuple(write_properties) == WRITABLE, "writable invoice fields drifted"
     invoice_write = {
@@ -297,7 +364,24 @@ def _components() -> dict:
             "description": "Every bad field (dotted path) with its messages."},
     }, required=("code", "message"))})
 
+    ledger_report = _object({
+        "organizer": STRING, "event": STRING, "ok": {"type": "boolean"},
+        "checked_at": DATETIME, "documents": {"type": "integer", "minimum": 0},
+        "sequences": {"type": "array", "items": _object({
+            "name": {"type": "string", "enum": ["invoice", "proforma", "shipping_invoice"]},
+            "documents": {"type": "integer", "minimum": 0},
+            "counter": {"type": "integer", "minimum": 0},
+            "last_number": NSTRING, "head": NSTRING})},
+        "findings": {"type": "array", "items": _object({
+            "kind": {"type": "string", "enum": ["gap", "duplicate", "number_mismatch",
+                                                "unchained", "broken_link", "altered_document",
+                                                "missing_document"]},
+            "sequence": STRING, "number": NSTRING, "invoice": {"type": ["integer", "null"]},
+            "message": STRING})},
+    }, description="The ledger report (SPEC §9).")
+
     return {
+        "LedgerReport": ledger_report,
         "Invoice": invoice,
         "InvoiceFields": partial,
         "InvoiceWrite": invoice_write,
@@ -320,7 +404,12 @@ def _components() -> dict:
             "at": DATETIME,
             "message_id": {**NSTRING, "description": "The RFC 5322 Message-ID the mail goes "
                            "out with, fixed when the sending is recorded."},
-            "outcome": {"type": "string", "enum": ["queued", "sent", "failed"]},
+            "outcome": {"type": "string", "enum": ["queued", "sent", "failed", "unknown"],
+                        "description": (
+                "`unknown`: the message went out whole but the server's answer never came "
+                "(or the worker was killed mid-delivery): it may have arrived. Check with "
+                "the buyer, or for the `message_id` in the mail server's log, before "
+                "sending again.")},
             "delivered_at": _nullable(DATETIME),
             "error": NSTRING}),
         "SendingList": _object({"count": {"type": "integer", "minimum": 0},
@@ -328,7 +417,11 @@ def _components() -> dict:
         "Empty": _object({}, description="No fields; an empty body is the same."),
         "SendBody": _object({"to": {
             "anyOf": [{"type": "string", "format": "email"}, {"const": ""}, {"type": "null"}],
-            "description": "Where to send it. Absent, null or empty: the buyer's e-mail."}},
+            "description": "Where to send it. Absent, null or empty: the buyer's e-mail."},
+            "confirm": {"type": ["boolean", "null"], "description": (
+                "Send again although the last mail's delivery outcome is `unknown` (it may "
+                "have arrived: check with the buyer first). Without it such a send answers "
+                "409 with the error code `delivery_unknown`.")}},
             required=()),
         "DisputeBody": _object({"reason": {"type": ["string", "null"], "maxLength": 2000}},
                                required=()),
@@ -359,6 +452,76 @@ def _components() -> dict:
             "results": {"type": "array", "items": _ref("Payment")}}),
         "Statement": _statement(),
         "Error": error,
+        **_webhook_components(),
+        "EInvoiceCheck": _object({
+            "einvoice": {"type": "boolean",
+                         "description": "False when the document gets no e-invoice (a "
+                                        "proforma, e-invoicing off, 3 minor units)."},
+            "valid": {"type": "boolean", "description": "No fatal finding: close would pass."},
+            "fields": {"type": "object", "additionalProperties": STRING,
+                       "description": "Fatal findings, rule id -> message: what a refused "
+                                      "close answers as `einvoice_invalid`."},
+            "warnings": {"type": "object", "additionalProperties": STRING,
+                         "description": "Findings that do not refuse a close."}},
+            description="The EN 16931 rules (XSD + schematron, CII and UBL) run on a draft."),
+    }
+
+
+def _webhook_components() -> dict:
+    event_type = {"type": "string", "enum": list(EVENT_TYPES)}
+    endpoint = {
+        "id": {"type": "integer"},
+        "url": STRING,
+        "events": {"type": "array", "items": event_type},
+        "active": {"type": "boolean"},
+        "secret_prefix": {**STRING, "description": "The first characters of the secret."},
+        "created_at": DATETIME,
+    }
+    with_secret = _object({**endpoint, "secret": {
+        **STRING, "description": "The signing secret: shown in this answer only."}})
+    write = _object({
+        "url": {**STRING, "maxLength": 2000,
+                "description": "An http or https URL; private, loopback and link-local "
+                               "addresses are refused in production."},
+        "events": {"type": "array", "items": event_type, "minItems": 1},
+        "active": {"type": "boolean"},
+    }, required=(), description="`url` and `events` are required on create.")
+    write["examples"] = [{"url": "https://example.com/hooks/invoices",
+                          "events": ["invoice.closed", "invoice.paid"]}]
+    envelope = _object({
+        "id": {"type": "integer"}, "type": event_type, "created": DATETIME,
+        "organizer": STRING, "event": NSTRING,
+        "data": {"type": "object", "description": "`object`: the invoice (or customer) "
+                 "object; `invoice.cancelled` also carries `credit_note`."},
+    }, description="The body POSTed to the endpoint, signed in `Portal-Signature`.")
+    attempt = _object({
+        "number": {"type": "integer"}, "at": DATETIME, "duration_ms": {"type": "integer"},
+        "status": {"type": ["integer", "null"]}, "error": NSTRING, "response": STRING,
+        "manual": {"type": "boolean"},
+    })
+    delivery = _object({
+        "id": {"type": "integer"}, "event": _ref("WebhookEventBody"),
+        "state": _enum(("pending", "sending", "delivered", "failed")),
+        "attempts": {"type": "array", "items": _ref("WebhookAttempt")},
+        "next_attempt_at": _nullable(DATETIME), "delivered_at": _nullable(DATETIME),
+        "created_at": DATETIME,
+    })
+
+    def page(item):
+        return _object({"count": {"type": "integer", "minimum": 0},
+                        "next": {"type": ["string", "null"], "format": "uri"},
+                        "previous": {"type": ["string", "null"], "format": "uri"},
+                        "results": {"type": "array", "items": _ref(item)}})
+
+    return {
+        "Webhook": _object(endpoint),
+        "WebhookWithSecret": with_secret,
+        "WebhookWrite": write,
+        "WebhookPage": page("Webhook"),
+        "WebhookEventBody": envelope,
+        "WebhookAttempt": attempt,
+        "WebhookDelivery": delivery,
+        "WebhookDeliveryPage": page("WebhookDelivery"),
     }
 
 
@@ -525,7 +688,10 @@ ACTIONS = {
     "close": ("Close a draft: number it, freeze it, make its document of record.",
               "Empty", 200, "Invoice"),
     "send": ("E-mail the invoice (recorded as a sending, delivered after the answer). An open "
-             "invoice becomes `sent` at once and goes back to `open` if that delivery fails.",
+             "invoice becomes `sent` at once and goes back to `open` if that delivery fails. "
+             "A delivery cut off after the message went out is recorded with the outcome "
+             "`unknown` (see the sendings); the next send then answers 409 `delivery_unknown` "
+             "unless the body has `\"confirm\": true`.",
              "SendBody", 200, "Invoice"),
     "pay": ("Pay the whole balance: records one payment of it, dated today, method `other`, "
             "and the invoice becomes `paid` (not for proformas; on a credit note: refunded).",
@@ -629,6 +795,20 @@ def _paths() -> dict:
                                                "headers": RESPONSE_HEADERS}},
         errors=(400, 401, 404, 409, 429))}
 
+    paths["/organizers/{organizer}/events/{event}/invoices/{id}/check/"] = {"post": _operation(
+        "invoice_check", "Check a draft's e-invoice", tag="Invoices",
+        params=[*invoice_params, IDEMPOTENCY], body=_body("Empty", required=False),
+        description="Runs the validation close runs (XSD + EN 16931 schematron on the CII and "
+                    "the UBL) without closing; nothing changes. 409 for a closed invoice.",
+        responses={200: _json("The findings.", _ref("EInvoiceCheck"))},
+        errors=(400, 401, 404, 409, 429))}
+    paths["/organizers/{organizer}/events/{event}/invoices/{id}/xml/"] = {"get": _operation(
+        "invoice_xml", "The invoice's e-invoice XML", tag="Invoices",
+        params=[*invoice_params, SYNTAX], description=XML_DESCRIPTION,
+        responses={200: _xml_response(), 304: {"description": "Not modified (If-None-Match).",
+                                               "headers": RESPONSE_HEADERS}},
+        errors=(400, 401, 404, 409, 429))}
+
     paths["/organizers/{organizer}/events/{event}/orders/"] = {
         "get": _operation("order_list", "List the event's orders", tag="Orders",
                           params=[*event_params, PAGE, PAGE_SIZE, _param(
@@ -645,6 +825,14 @@ def _paths() -> dict:
     paths["/organizers/{organizer}/events/{event}/orders/{code}/"] = {"get": _operation(
         "order_detail", "One order", tag="Orders", params=[*event_params, ORDER_CODE],
         responses={200: _json("The order.", _ref("Order"))}, errors=READ)}
+
+    paths["/organizers/{organizer}/events/{event}/ledger/"] = {"get": _operation(
+        "event_ledger", "Verify the event's ledger", tag="Ledger",
+        description="Walks every number sequence of the event: gaps, duplicates, altered "
+                    "documents (stored PDF vs its SHA-256) and broken links of the hash chain. "
+                    "200 whatever the verdict; `ok` is false on any finding.",
+        params=event_params, responses={200: _json("The ledger report.", _ref("LedgerReport"))},
+        errors=READ)}
 
     customer_params = [ORGANIZER, EVENT, CUSTOMER_ID]
     text = {"type": "string", "maxLength": schemas.MAX_FILTER_LENGTH}
@@ -704,6 +892,7 @@ def _paths() -> dict:
                                      "type": "string",
                                      "contentMediaType": "application/pdf"}}}}},
             errors=READ)}
+    _webhook_paths(paths)
 
     paths["/customer/invoices"] = {"get": _operation(
         "customer_invoice_list", "The customer's invoices", tag="Customer",
@@ -740,6 +929,14 @@ def _paths() -> dict:
                                                "headers": RESPONSE_HEADERS}},
         errors=(400, 401, 404, 409, 429))}
 
+    paths["/customer/invoices/{id}/xml"] = {"get": _operation(
+        "customer_invoice_xml", "One of the customer's invoices as e-invoice XML",
+        tag="Customer", security=CUSTOMER_KEY, params=[INVOICE_ID, SYNTAX],
+        description=XML_DESCRIPTION,
+        responses={200: _xml_response(), 304: {"description": "Not modified (If-None-Match).",
+                                               "headers": RESPONSE_HEADERS}},
+        errors=(400, 401, 404, 409, 429))}
+
     paths["/openapi.json"] = {"get": {
         "operationId": "openapi", "summary": "This document", "tags": ["Reference"],
         "security": [], "responses": {"200": _json("OpenAPI 3.1.", {"type": "object"})}}}
@@ -749,6 +946,79 @@ def _paths() -> dict:
             "description": "An HTML page.", "headers": RESPONSE_HEADERS,
             "content": {"text/html": {"schema": STRING}}}}}}
     return paths
+
+
+WEBHOOK_ID = _param("id", "path", {"type": "integer", "minimum": 1, "maximum": schemas.MAX_ID},
+                    "The webhook endpoint's id.")
+DELIVERY_ID = _param("delivery_id", "path", {"type": "integer", "minimum": 1,
+                                             "maximum": schemas.MAX_ID}, "The delivery's id.")
+OWNER = (400, 401, 403, 404, 429)
+OWNER_NOTE = ("Webhooks need a read-write token for every event (an owner's); other tokens "
+              "of the organizer are 403.")
+
+
+def _webhook_paths(paths: dict) -> None:
+    base = "/organizers/{organizer}/webhooks/"
+    one = [ORGANIZER, WEBHOOK_ID]
+    endpoint_ok = _json("The webhook endpoint.", _ref("Webhook"))
+    paths[base] = {
+        "get": _operation("webhook_list", "List the organizer's webhook endpoints",
+                          tag="Webhooks", params=[ORGANIZER], description=OWNER_NOTE,
+                          responses={200: _json("Every endpoint (one page).",
+                                                _ref("WebhookPage"))}, errors=OWNER),
+        "post": _operation("webhook_create", "Register a webhook endpoint", tag="Webhooks",
+                           params=[ORGANIZER, IDEMPOTENCY], body=_body("WebhookWrite"),
+                           description=OWNER_NOTE + " Every problem of the body is listed.",
+                           responses={201: _json("The endpoint with its signing secret, "
+                                                 "shown in this answer only.",
+                                                 _ref("WebhookWithSecret"), LOCATION)},
+                           errors=(*OWNER, 409)),
+    }
+    paths[base + "{id}/"] = {
+        "get": _operation("webhook_detail", "One webhook endpoint", tag="Webhooks",
+                          params=one, responses={200: endpoint_ok}, errors=OWNER),
+        "patch": _operation("webhook_update", "Change a webhook endpoint", tag="Webhooks",
+                            params=one, body=_body("WebhookWrite", required=False),
+                            responses={200: endpoint_ok}, errors=OWNER),
+        "delete": _operation("webhook_delete", "Delete a webhook endpoint", tag="Webhooks",
+                             params=one, responses={204: {"description": "Deleted.",
+                                                          "headers": RESPONSE_HEADERS}},
+                             errors=OWNER),
+    }
+    paths[base + "{id}/rotate-secret/"] = {"post": _operation(
+        "webhook_rotate_secret", "Give the endpoint a new signing secret", tag="Webhooks",
+        params=[*one, IDEMPOTENCY], body=_body("Empty", required=False),
+        description="Signs every try from now on; the old secret stops at once.",
+        responses={200: _json("The endpoint with its new secret (shown in this answer "
+                              "only).", _ref("WebhookWithSecret"))}, errors=(*OWNER, 409))}
+    paths[base + "{id}/deliveries/"] = {"get": _operation(
+        "webhook_deliveries", "The endpoint's deliveries, newest first", tag="Webhooks",
+        params=[*one, PAGE, PAGE_SIZE],
+        description="Each with its event body and every try (status, time, the first bytes "
+                    "of the answer). Events are kept 30 days.",
+        responses={200: _json("One page of deliveries.", _ref("WebhookDeliveryPage"))},
+        errors=OWNER)}
+    paths[base + "{id}/deliveries/{delivery_id}/redeliver/"] = {"post": _operation(
+        "webhook_redeliver", "Send a delivery again", tag="Webhooks",
+        params=[*one, DELIVERY_ID, IDEMPOTENCY], body=_body("Empty", required=False),
+        description="The try runs after the answer; see deliveries/ for its outcome.",
+        responses={202: _json("The delivery, queued again.", _ref("WebhookDelivery"))},
+        errors=(*OWNER, 409))}
+SYNTAX = _param("syntax", "query", {"type": "string", "enum": ["cii", "ubl"]},
+                "`cii` (Factur-X / ZUGFeRD, EN 16931; the default) or `ubl` (Peppol BIS "
+                "Billing 3.0).")
+XML_DESCRIPTION = ("The EN 16931 XML stored with the document of record (the CII is also "
+                   "embedded in the PDF as factur-x.xml); never re-made, ETag is its SHA-256. "
+                   "409 `no_einvoice` for drafts, proformas and events without e-invoicing; "
+                   "409 with Retry-After while the document is being made.")
+
+
+def _xml_response() -> dict:
+    return {"description": "The XML.", "headers": {
+        **RESPONSE_HEADERS,
+        "ETag": {"schema": STRING, "description": "Quoted SHA-256 of the stored XML."}},
+        "content": {"application/xml": {"schema": {"type": "string",
+                                                   "contentMediaType": "application/xml"}}}}
 
 
 def _pdf_response() -> dict:
@@ -779,7 +1049,8 @@ def openapi_document(server_url: str = "/api/v1") -> dict:
         },
         "servers": [{"url": server_url}],
         "tags": [{"name": name} for name in (
-            "Invoices", "Invoice lifecycle", "Payments", "Orders", "Customers", "Customer", "Reference")],
+            "Invoices", "Invoice lifecycle", "Payments", "Orders", "Customers", "Webhooks",
+            "Customer", "Ledger", "Reference")],
         "security": TOKEN,
         "paths": _paths(),
         "components": {

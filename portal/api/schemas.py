@@ -28,10 +28,10 @@ from flask import Request
 
 from ..domain.lifecycle import InvoiceStatus, InvoiceType
 from ..errors import NotFoundError, ValidationError
-from ..models import Customer, Order
+from ..models import Order
 from ..services.input import FieldErrors
 from ..services.invoice_queries import API_ORDERINGS, InvoiceFilter, Match
-from ..services.representation import fixed
+from ..services.representation import customer_to_dict, fixed  # noqa: F401 - the API's
 
 MAX_BODY_BYTES = 2 * 1024 * 1024
 MAX_ID = 2**31 - 1
@@ -50,7 +50,9 @@ INVOICE_FIELDS = (
     "prices_include_tax", "rounding", "seller", "billing_address", "shipping_address", "lines",
     "discounts", "discounts_include_tax", "shipping_method", "payment_method", "totals", "taxes",
     "payments", "amount_paid", "balance", "shipping", "texts", "reference", "package_number",
-    "channel", "pdf_sha256", "created_at", "closed_at", "updated_at",
+    "channel", "delivery_date", "period", "buyer_reference", "payment_means",
+    "preceding_invoice", "chain_hash", "xml", "pdf_sha256", "created_at", "closed_at",
+    "updated_at",
 )
 ORDERINGS = API_ORDERINGS  # the subset of invoice_queries.ORDERINGS the API documents
 INVOICE_FILTERS = ("type", "status", "is_cancellation", "order", "refers", "locale", "customer",
@@ -90,12 +92,17 @@ def json_body(request: Request) -> dict:
     return data
 
 
-def action_body(request: Request, *, allowed: tuple[str, ...] = ()) -> dict:
-    """The body of a lifecycle action: an object with at most the `allowed` string fields."""
+def action_body(request: Request, *, allowed: tuple[str, ...] = (),
+                flags: tuple[str, ...] = ()) -> dict:
+    """The body of a lifecycle action: an object with at most the `allowed` string fields
+    and the `flags` (booleans)."""
     data = json_body(request)
     problems = _Problems()
     for key, value in data.items():
-        if key not in allowed:
+        if key in flags:
+            if value is not None and not isinstance(value, bool):
+                problems.add(key, "Enter true or false.")
+        elif key not in allowed:
             problems.add(key, "Unknown field.")
         elif value is not None and not isinstance(value, str):
             problems.add(key, "Enter text.")
@@ -294,6 +301,17 @@ def no_query(args) -> None:
     problems.raise_if_any()
 
 
+def xml_query(args) -> str:
+    """`?syntax=cii|ubl` of the e-invoice download (SPEC §11); cii when not given."""
+    problems = _Problems()
+    raw = _single_values(problems, args, ("syntax",))
+    syntax = raw.get("syntax") or "cii"
+    if syntax not in ("cii", "ubl"):
+        problems.add("syntax", "Choose cii or ubl.")
+    problems.raise_if_any()
+    return syntax
+
+
 def detail_query(args) -> frozenset | None:
     problems = _Problems()
     raw = _single_values(problems, args, ("fields",))
@@ -329,33 +347,3 @@ def order_to_dict(order: Order) -> dict:
             for line in order.lines
         ],
     }
-
-
-def sending_to_dict(sending) -> dict:
-    """One e-mailing: `message_id` is the RFC 5322 Message-ID the mail goes out with, fixed
-    when the sending was recorded."""
-    return {
-        "id": sending.id,
-        "to": sending.to,
-        "at": _iso(sending.at),
-        "message_id": sending.message_id,
-        "outcome": sending.outcome,
-        "delivered_at": _iso(sending.delivered_at),
-        "error": sending.error,
-    }
-
-
-def customer_to_dict(customer: Customer, *, key: str | None = None) -> dict:
-    body = {
-        "id": customer.id,
-        "reference": customer.reference,
-        "name": customer.name,
-        "email": customer.email,
-        "locale": customer.locale,
-        "billing_address": customer.billing_address or {},
-        "created_at": _iso(customer.created_at),
-        "key_rotated_at": _iso(customer.key_rotated_at),
-    }
-    if key is not None:
-        body["key"] = key
-    return body

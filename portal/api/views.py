@@ -16,12 +16,13 @@ from sqlalchemy.orm import selectinload
 
 from ..config import ROOT
 from ..domain.money import minor_units
-from ..downloads import pdf_response, statement_pdf_response
+from ..downloads import pdf_response, statement_pdf_response, xml_response
 from ..models import Invoice
 from ..services import (
     customers,
     invoice_queries,
     invoices,
+    ledger,
     listings,
     orders,
     payments,
@@ -29,7 +30,7 @@ from ..services import (
     statements,
 )
 from ..services.invoice_queries import INVOICE_LOAD, PastEnd
-from ..services.representation import fixed, invoice_to_dict, payment_to_dict
+from ..services.representation import fixed, invoice_to_dict, payment_to_dict, sending_to_dict
 from . import auth, bp, schemas
 from .idempotency import idempotent, remember
 from .openapi import openapi_document
@@ -148,7 +149,8 @@ def invoice_delete(organizer, event, id):
     return Response(status=204)
 
 
-def _lifecycle(organizer, event, id, step, *, allowed: tuple[str, ...] = (), status=200):
+def _lifecycle(organizer, event, id, step, *, allowed: tuple[str, ...] = (),
+               flags: tuple[str, ...] = (), status=200):
     """Run one lifecycle service on a writable invoice, with the action's (small) body.
 
     The body's fields are the service's keyword arguments (`to` for send, `reason` for
@@ -156,7 +158,7 @@ def _lifecycle(organizer, event, id, step, *, allowed: tuple[str, ...] = (), sta
     """
     scope, invoice = _invoice(organizer, event, id, write=True)
     schemas.no_query(request.args)
-    body = schemas.action_body(request, allowed=allowed)
+    body = schemas.action_body(request, allowed=allowed, flags=flags)
     made = step(invoice, actor=scope.actor, **body)
     return respond(invoice_to_dict(made if isinstance(made, Invoice) else invoice), status)
 
@@ -171,8 +173,10 @@ def invoice_close(organizer, event, id):
 @idempotent
 def invoice_send(organizer, event, id):
     # An open invoice is `sent` at once; the mail goes out after the commit, and a failed
-    # delivery moves it back to open (see services.invoices.fail_sending).
-    return _lifecycle(organizer, event, id, invoices.send_invoice, allowed=("to",))
+    # delivery moves it back to open (see services.invoices.fail_sending). After a delivery
+    # of unknown outcome it answers 409 `delivery_unknown` unless the body says confirm: true.
+    return _lifecycle(organizer, event, id, invoices.send_invoice, allowed=("to",),
+                      flags=("confirm",))
 
 
 @bp.post(f"{INVOICE}/pay/")
@@ -210,7 +214,7 @@ def invoice_archive(organizer, event, id):
 def invoice_sendings(organizer, event, id):
     _, invoice = _invoice(organizer, event, id)
     schemas.no_query(request.args)
-    results = [schemas.sending_to_dict(sending) for sending in invoice.sendings]
+    results = [sending_to_dict(sending) for sending in invoice.sendings]
     return json_response({"count": len(results), "results": results})
 
 
@@ -252,12 +256,40 @@ def invoice_payment_delete(organizer, event, id, payment_id):
     return Response(status=204)
 
 
+@bp.post(f"{INVOICE}/check/")
+@idempotent
+def invoice_check(organizer, event, id):
+    """Run the e-invoice rules on a draft without closing it (SPEC §11)."""
+    _, invoice = _invoice(organizer, event, id, write=True, options=INVOICE_LOAD)
+    schemas.no_query(request.args)
+    schemas.action_body(request)
+    return respond(invoices.check_invoice(invoice))
+
+
+@bp.get(f"{INVOICE}/xml/")
+def invoice_xml(organizer, event, id):
+    _, invoice = _invoice(organizer, event, id)
+    return xml_response(invoice, schemas.xml_query(request.args))
+
+
 @bp.get(f"{INVOICE}/pdf/")
 def invoice_pdf(organizer, event, id):
     _, invoice = _invoice(organizer, event, id)
     schemas.no_query(request.args)
     # The stored document of record, a DRAFT preview, or 409 + Retry-After while pending.
     return pdf_response(invoice)
+
+
+# ---------------------------------------------------------------- ledger
+
+
+@bp.get(f"{EVENT}/ledger/")
+def event_ledger(organizer, event):
+    """The ledger report of the event (SPEC §9): gaps, duplicates, altered documents, broken
+    links of every number sequence. 200 either way; `ok` is the verdict."""
+    scope = auth.event_scope(organizer, event)
+    schemas.no_query(request.args)
+    return json_response(ledger.verify_event(scope.event))
 
 
 # ---------------------------------------------------------------- orders
@@ -390,6 +422,13 @@ def customer_invoice_pdf(id):
     customer = auth.current_customer()
     schemas.no_query(request.args)
     return pdf_response(permissions.invoice_of_customer(customer, schemas.object_id(id)))
+
+
+@bp.get("/customer/invoices/<id>/xml")
+def customer_invoice_xml(id):
+    customer = auth.current_customer()
+    syntax = schemas.xml_query(request.args)
+    return xml_response(permissions.invoice_of_customer(customer, schemas.object_id(id)), syntax)
 
 
 # ---------------------------------------------------------------- the reference

@@ -22,7 +22,8 @@ def zip_filename(customer: Customer) -> str:
 
 
 def build_invoices_zip(customer: Customer) -> IO[bytes] | None:
-    """Every stored PDF of the customer's closed invoices, or None when none is stored yet.
+    """Every stored PDF of the customer's closed invoices, with its CII and UBL where it has
+    them, or None when none is stored yet.
 
     PDFs are compressed already, so entries are stored, not deflated. Documents still being
     made are named in a note inside the archive rather than silently left out.
@@ -40,6 +41,12 @@ def build_invoices_zip(customer: Customer) -> IO[bytes] | None:
             stamp = invoice.closed_at or document.created_at
             info = zipfile.ZipInfo(name, date_time=stamp.timetuple()[:6])
             archive.writestr(info, document.content)
+            # the e-invoice XMLs beside their PDF (SPEC §11), under the same stem
+            for syntax in ("cii", "ubl"):
+                data = getattr(document, syntax)
+                if data is not None:
+                    xml_name = name.removesuffix(".pdf") + f"-{syntax}.xml"
+                    archive.writestr(zipfile.ZipInfo(xml_name, date_time=info.date_time), data)
             db.session.expunge(document)  # the bytes are in the archive: let them go
         if pending:
             archive.writestr(PENDING_NOTE, "These documents are still being prepared; download "

@@ -19,7 +19,7 @@ from flask import (
 
 from .. import ratelimits
 from ..domain.lifecycle import Action, allowed_actions
-from ..downloads import pdf_response, statement_pdf_response
+from ..downloads import pdf_response, statement_pdf_response, xml_response
 from ..errors import ConflictError, ValidationError
 from ..i18n import _
 from ..models import Invoice
@@ -38,7 +38,7 @@ from .forms import TYPE_LABELS, WRONG_KEY, DisputeForm, InvoiceFilterForm, KeyFo
 from .redaction import install_log_redaction
 from .session import ENDED_EVERYWHERE, current_customer, sign_in, sign_out
 
-DEFAULT_ACCESS_LIMIT = "10 per minute;100 per day"
+DEFAULT_ACCESS_LIMIT = ratelimits.DEFAULT_LIMITS["CUSTOMER_ACCESS_RATE_LIMIT"]
 OPEN_ENDPOINTS = {"customer.access_form", "customer.access_link", "customer.sign_out"}
 
 
@@ -228,6 +228,16 @@ def statement():
                                       seller=customer.organizer.seller or {})
     return render_template("customer/statement.html", statement=built, errors={},
                            labels=statements.statement_labels())
+
+
+@bp.get("/invoices/<int:invoice_id>/xml")
+def invoice_xml(invoice_id: int):
+    """The stored CII (default) or UBL of one of the customer's invoices (SPEC §11)."""
+    invoice = invoice_of_customer(g.customer, invoice_id)
+    syntax = request.args.get("syntax", "cii")
+    if syntax not in ("cii", "ubl"):
+        raise ValidationError({"syntax": ["Choose cii or ubl."]})
+    return xml_response(invoice, syntax)
 
 
 @bp.get("/invoices.zip")

@@ -68,6 +68,8 @@ TRANSITIONS: dict[tuple[InvoiceStatus, Action], InvoiceStatus | None] = {
 TYPE_REFUSALS: dict[tuple[InvoiceType, Action], str] = {
     (InvoiceType.PROFORMA, A.PAY): "A proforma is an offer, not a claim: it cannot be paid.",
     (InvoiceType.CREDIT_NOTE, A.CANCEL): "A credit note cannot be cancelled.",
+    (InvoiceType.CREDIT_NOTE, A.DISPUTE): "A credit note cannot be disputed; it owes the "
+                                          "buyer money.",
 }
 
 # Invoice types whose cancellation issues a credit note.

@@ -226,13 +226,16 @@ class LineResult(Taxed):
 
 @dataclass(frozen=True)
 class TaxGroup:
-    """All amounts taxed under one (code, rate): one row of the invoice's tax summary."""
+    """All amounts taxed under one (VAT category, code, rate): one row of the invoice's tax
+    summary. The category (UNCL 5305, `domain.codelists`) comes last so that groups built
+    positionally before categories existed still read as standard-rated."""
 
     code: str
     rate: Decimal
     net: Decimal
     tax: Decimal
     gross: Decimal
+    category: str = "S"
 
     def __post_init__(self) -> None:
         _check_balanced(self)
@@ -267,6 +270,7 @@ class LineInput:
     discount_rate: Decimal | None = None  # percent of the line
     discount_amount: Decimal | None = None  # for the whole line, in the entry basis
     weight: Decimal | None = None  # per unit
+    tax_category: str = "S"  # UNCL 5305 VAT category; part of the tax group's key
 
 
 @dataclass(frozen=True)
@@ -280,6 +284,7 @@ class ChargeInput:
     amount: Decimal  # in the entry basis
     tax_rate: Decimal
     tax_code: str | None = None  # None: join the first group with the same rate
+    tax_category: str | None = None  # None: that group's category (or S / Z by the rate)
 
 
 @dataclass(frozen=True)
@@ -386,22 +391,25 @@ def _apply_discount(d: DiscountInput, groups: dict, q, gross: bool, zero: Taxed)
     if live:
         shares[live[-1]] = cut - sum(shares.values(), q(_ZERO))
     taken = zero
-    for (code, rate), share in shares.items():
-        part = _settle(q, share, rate, gross)
-        groups[code, rate] -= part
+    for key, share in shares.items():
+        part = _settle(q, share, key[2], gross)
+        groups[key] -= part
         taken += part
     return AppliedDiscount(kind, d.value, cut, taken.net, taken.tax, taken.gross)
 
 
 def _add_charge(c: ChargeInput, groups: dict, q, gross: bool, zero: Taxed) -> Taxed:
     """Tax a shipping/payment charge like a per_line line and book it into a tax group.
-    Without a code it joins the first group of its rate, so a charge does not add a row to
-    the tax summary just because nobody picked a code for it."""
+    Without a code it joins the first group of its rate (and category, when given), so a
+    charge does not add a row to the tax summary just because nobody picked a code for it."""
     t = _settle(q, c.amount, c.tax_rate, gross)
+    category = c.tax_category
     if c.tax_code is None:
-        key = next((k for k in groups if k[1] == c.tax_rate), ("", c.tax_rate))
+        key = next((k for k in groups if k[2] == c.tax_rate
+                    and (category is None or k[0] == category)),
+                   (category or ("Z" if c.tax_rate == 0 else "S"), "", c.tax_rate))
     else:
-        key = (c.tax_code, c.tax_rate)
+        key = (category or ("Z" if c.tax_rate == 0 else "S"), c.tax_code, c.tax_rate)
     groups[key] = groups.get(key, zero) + t
     return t
 
@@ -442,7 +450,8 @@ def _validate(inv: InvoiceInput) -> None:
 def compute_invoice(inv: InvoiceInput) -> InvoiceTotals:
     """Price an invoice: lines -> tax groups -> invoice discounts -> charges -> totals.
 
-    Tax groups are keyed by (tax code, rate) in order of first appearance, because that is
+    Tax groups are keyed by (VAT category, tax code, rate) in order of first appearance
+    (SPEC §9: an exempt and a zero-rated line at 0 % are different rows), because that is
     the order the tax summary prints in and the order discount remainders follow.
     """
     rule = _enum(RoundingRule, inv.rule)
@@ -452,16 +461,16 @@ def compute_invoice(inv: InvoiceInput) -> InvoiceTotals:
     with localcontext(_CTX):
         zero = Taxed(q(_ZERO), q(_ZERO), q(_ZERO))
         lines: list[LineResult] = []
-        groups: dict[tuple[str, Decimal], Taxed] = {}
-        exact: dict[tuple[str, Decimal], Decimal] = {}
+        groups: dict[tuple[str, str, Decimal], Taxed] = {}
+        exact: dict[tuple[str, str, Decimal], Decimal] = {}
         for line in inv.lines:
             result, base = _line(line, rule, q, gross)
-            key = (line.tax_code, line.tax_rate)
+            key = (line.tax_category, line.tax_code, line.tax_rate)
             lines.append(result)
             groups[key] = groups.get(key, zero) + result
             exact[key] = exact.get(key, _ZERO) + base
         if rule is RoundingRule.TOTAL:
-            groups = {key: _settle(q, base, key[1], gross) for key, base in exact.items()}
+            groups = {key: _settle(q, base, key[2], gross) for key, base in exact.items()}
 
         prediscount = sum(groups.values(), zero)
         applied = tuple(
@@ -476,7 +485,8 @@ def compute_invoice(inv: InvoiceInput) -> InvoiceTotals:
         weight = sum((line.quantity * (line.weight or _ZERO) for line in inv.lines), _ZERO)
         return InvoiceTotals(
             lines=tuple(lines),
-            groups=tuple(TaxGroup(c, r, t.net, t.tax, t.gross) for (c, r), t in groups.items()),
+            groups=tuple(TaxGroup(c, r, t.net, t.tax, t.gross, category=cat)
+                         for (cat, c, r), t in groups.items()),
             discounts=applied,
             prediscount=prediscount,
             discount=sum((Taxed(a.net, a.tax, a.gross) for a in applied), zero),

@@ -5,14 +5,17 @@ from .backoffice import FormStash, PasswordReset
 from .customer import Customer
 from .event import Event, NumberSequence
 from .invoice import Invoice, InvoiceDiscount, InvoiceDocument, InvoiceLine, InvoiceTax, Sending
+from .job import Job
 from .order import Order, OrderLine
 from .organizer import Membership, Organizer, Role, User, membership_events
 from .payment import Payment, PaymentMethod
 from .token import ApiToken, IdempotencyRecord, token_events
+from .webhook import WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent
 
 __all__ = [
     "ApiToken", "AuditEntry", "Customer", "Event", "FormStash", "IdempotencyRecord", "Invoice",
-    "InvoiceDiscount", "InvoiceDocument", "InvoiceLine", "InvoiceTax", "Membership",
-    "NumberSequence", "Order", "OrderLine", "Organizer", "Payment", "PasswordReset", "PaymentMethod", "Role",
-    "Sending", "User", "membership_events", "token_events",
+    "InvoiceDiscount", "InvoiceDocument", "InvoiceLine", "InvoiceTax", "Job", "Membership",
+    "NumberSequence", "Order", "OrderLine", "Organizer", "PasswordReset", "Payment",
+    "PaymentMethod", "Role", "Sending", "User", "WebhookAttempt", "WebhookDelivery",
+    "WebhookEndpoint", "WebhookEvent", "membership_events", "token_events",
 ]

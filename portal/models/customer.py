@@ -13,7 +13,9 @@ from .types import UTCDateTime, utcnow
 
 class Customer(db.Model):
     __tablename__ = "customers"
-    __table_args__ = (UniqueConstraint("organizer_id", "reference"),)
+    # AUTOINCREMENT on SQLite: an id once handed out is never reused (SPEC §3).
+    __table_args__ = (UniqueConstraint("organizer_id", "reference"),
+                      {"sqlite_autoincrement": True})
 
     id: Mapped[int] = mapped_column(primary_key=True)
     organizer_id: Mapped[int] = mapped_column(ForeignKey("organizers.id", ondelete="CASCADE"),

@@ -5,7 +5,17 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy import true as sa_true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -19,6 +29,7 @@ class Event(db.Model):
     __table_args__ = (
         UniqueConstraint("organizer_id", "slug"),
         CheckConstraint("due_days >= 0 AND due_days <= 3650", name="due_days"),
+        {"sqlite_autoincrement": True},  # ids are never reused (SPEC §3)
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -40,6 +51,13 @@ class Event(db.Model):
     terms_text: Mapped[str] = mapped_column(Text, default="")
     # Fields set here override the organizer's seller address for this event.
     seller_override: Mapped[dict] = mapped_column(JSON, default=dict)
+    # The default service period of the event's invoices (SPEC §9, BT-73/74).
+    start_date: Mapped[dt.date | None] = mapped_column(Date)
+    end_date: Mapped[dt.date | None] = mapped_column(Date)
+    # Whether closed invoices also get EN 16931 XML (issue 13).
+    einvoicing: Mapped[bool] = mapped_column(Boolean, default=True, server_default=sa_true())
+    # Payment means overriding the organizer's ({"code", "iban", "bic", "account_name"}).
+    payment_means: Mapped[dict | None] = mapped_column(JSON(none_as_null=True))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Set: the event is archived, read-only and left out of the default lists.
     archived_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
@@ -56,6 +74,10 @@ class Event(db.Model):
         merged = dict(self.organizer.seller or {})
         merged.update({k: v for k, v in (self.seller_override or {}).items() if v})
         return merged
+
+    def default_payment_means(self) -> dict | None:
+        means = self.payment_means or self.organizer.payment_means
+        return dict(means) if means else None
 
     def texts(self) -> dict:
         return {name: getattr(self, f"{name}_text") or "" for name in TEXT_FIELDS}

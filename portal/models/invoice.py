@@ -79,6 +79,7 @@ class Invoice(db.Model):
         Index("ix_invoices_organizer_id_id", "organizer_id", "id"),
         Index("ix_invoices_event_id_order_code", "event_id", "order_code"),
         Index("ix_invoices_refers_id", "refers_id"),
+        {"sqlite_autoincrement": True},  # ids are never reused (SPEC §3)
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -159,6 +160,22 @@ class Invoice(db.Model):
 
     # SHA-256 of the document of record; null until it is stored.
     pdf_sha256: Mapped[str | None] = mapped_column(String(64))
+    # EN 16931 data (SPEC §9): delivery date (BT-72) or invoicing period (BT-73/74), the
+    # buyer reference (BT-10), the payment means as data, the VAT category of the charges.
+    delivery_date: Mapped[dt.date | None] = mapped_column(Date)
+    period_start: Mapped[dt.date | None] = mapped_column(Date)
+    period_end: Mapped[dt.date | None] = mapped_column(Date)
+    buyer_reference: Mapped[str | None] = mapped_column(String(200))
+    payment_means: Mapped[dict | None] = mapped_column(JSON(none_as_null=True))
+    shipping_tax_category: Mapped[str | None] = mapped_column(String(2))
+    payment_tax_category: Mapped[str | None] = mapped_column(String(2))
+    shipping_exemption_reason: Mapped[str | None] = mapped_column(Text)
+    payment_exemption_reason: Mapped[str | None] = mapped_column(Text)
+    # The ledger link over the previous closed document of the sequence (services.ledger).
+    chain_hash: Mapped[str | None] = mapped_column(String(64))
+    # SHA-256 of the e-invoice XML documents (issue 13).
+    cii_sha256: Mapped[str | None] = mapped_column(String(64))
+    ubl_sha256: Mapped[str | None] = mapped_column(String(64))
     dispute_reason: Mapped[str | None] = mapped_column(Text)
 
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -243,10 +260,15 @@ class InvoiceLine(db.Model):
     sku: Mapped[str] = mapped_column(String(40), default="")
     description: Mapped[str] = mapped_column(String(255))
     quantity = mapped_column(Money(10, 2), nullable=False)
-    unit: Mapped[str] = mapped_column(String(20), default="")
+    # A UN/ECE Recommendation 20 code (domain.codelists.UNITS).
+    unit: Mapped[str] = mapped_column(String(20), default="C62")
     unit_price = mapped_column(Money(15, 3), nullable=False)
     tax_code: Mapped[str] = mapped_column(String(32), default="VAT")
     tax_rate = mapped_column(Money(5, 2), nullable=False)
+    # UNCL 5305 VAT category (domain.codelists.VAT_CATEGORIES) and why no VAT is charged.
+    tax_category: Mapped[str] = mapped_column(String(2), default="S", server_default="S")
+    exemption_reason: Mapped[str | None] = mapped_column(Text)
+    exemption_code: Mapped[str | None] = mapped_column(String(30))
     discount_rate = mapped_column(Money(5, 2))
     discount_amount = mapped_column(Money(12, 3))
     weight = mapped_column(Money(10, 3))
@@ -282,7 +304,7 @@ class InvoiceDiscount(db.Model):
 
 
 class InvoiceTax(db.Model):
-    """One row of the tax breakdown per (tax code, rate)."""
+    """One row of the tax breakdown per (VAT category, tax code, rate)."""
 
     __tablename__ = "invoice_taxes"
     __table_args__ = (UniqueConstraint("invoice_id", "position"),)
@@ -292,6 +314,9 @@ class InvoiceTax(db.Model):
     position: Mapped[int] = mapped_column()
     code: Mapped[str] = mapped_column(String(32))
     rate = mapped_column(Money(5, 2), nullable=False)
+    category: Mapped[str] = mapped_column(String(2), default="S", server_default="S")
+    exemption_reason: Mapped[str | None] = mapped_column(Text)
+    exemption_code: Mapped[str | None] = mapped_column(String(30))
     taxable = mapped_column(Money(), nullable=False)
     amount = mapped_column(Money(), nullable=False)
     gross = mapped_column(Money(), nullable=False)
@@ -300,7 +325,8 @@ class InvoiceTax(db.Model):
 
 
 class InvoiceDocument(db.Model):
-    """The document of record: the PDF made once at close, never re-made.
+    """The document of record: the PDF made once at close, never re-made (with its e-invoice
+    XMLs when it has them).
 
     Kept in the database so every app server sees it; its own table keeps list queries
     from ever loading the bytes.
@@ -314,6 +340,10 @@ class InvoiceDocument(db.Model):
     sha256: Mapped[str] = mapped_column(String(64))
     size: Mapped[int] = mapped_column()
     pages: Mapped[int | None] = mapped_column()
+    # The e-invoice XMLs as made with the PDF (the CII is also embedded in it as
+    # factur-x.xml); null when the document gets no e-invoice. SPEC §11.
+    cii: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
+    ubl: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
@@ -322,8 +352,11 @@ class Sending(db.Model):
 
     __tablename__ = "sendings"
     __table_args__ = (
-        CheckConstraint("outcome IN ('queued', 'sent', 'failed')", name="outcome"),
+        # unknown: the SMTP transaction may have completed (cut off after DATA); check before
+        # sending again.
+        CheckConstraint("outcome IN ('queued', 'sent', 'failed', 'unknown')", name="outcome"),
         Index("ix_sendings_invoice_id", "invoice_id"),
+        {"sqlite_autoincrement": True},  # ids are never reused (SPEC §3)
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

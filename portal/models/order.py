@@ -13,7 +13,8 @@ from .types import Money, UTCDateTime, utcnow
 
 class Order(db.Model):
     __tablename__ = "orders"
-    __table_args__ = (UniqueConstraint("event_id", "code"),)
+    # AUTOINCREMENT on SQLite: an id once handed out is never reused (SPEC §3).
+    __table_args__ = (UniqueConstraint("event_id", "code"), {"sqlite_autoincrement": True})
 
     id: Mapped[int] = mapped_column(primary_key=True)
     event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))

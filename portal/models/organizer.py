@@ -12,6 +12,7 @@ from sqlalchemy import (
     CheckConstraint,
     Column,
     ForeignKey,
+    LargeBinary,
     String,
     Table,
     UniqueConstraint,
@@ -30,18 +31,26 @@ class Role(StrEnum):
 
 ROLE_RANK = {Role.VIEWER: 1, Role.MANAGER: 2, Role.OWNER: 3}
 
-SELLER_FIELDS = ("company", "street1", "street2", "city", "postal_code", "state", "country",
-                 "vat_id", "tax_number", "email", "phone")
+SELLER_FIELDS = ("legal_name", "company", "street1", "street2", "city", "postal_code", "state",
+                 "country", "vat_id", "tax_number", "registration_id", "registration_scheme",
+                 "contact_name", "email", "phone", "electronic_address")
 
 
 class Organizer(db.Model):
     __tablename__ = "organizers"
+    # AUTOINCREMENT on SQLite: an id once handed out is never reused (SPEC §3).
+    __table_args__ = ({"sqlite_autoincrement": True},)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(50), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     # The seller address printed on invoices; events may override single fields.
     seller: Mapped[dict] = mapped_column(JSON, default=dict)
+    # Payment means as data ({"code", "iban", "bic", "account_name"}), the events' default.
+    payment_means: Mapped[dict | None] = mapped_column(JSON(none_as_null=True))
+    # Shown on pages and PDFs: PNG or JPEG of at most 512 KB.
+    logo: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
+    logo_type: Mapped[str | None] = mapped_column(String(20))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     events = relationship("Event", back_populates="organizer", order_by="Event.id",
@@ -60,6 +69,8 @@ membership_events = Table(
 
 class User(UserMixin, db.Model):
     __tablename__ = "users"
+    # AUTOINCREMENT on SQLite: an id once handed out is never reused (SPEC §3).
+    __table_args__ = ({"sqlite_autoincrement": True},)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)
@@ -88,6 +99,7 @@ class Membership(db.Model):
     __table_args__ = (
         UniqueConstraint("user_id", "organizer_id"),
         CheckConstraint("role IN ('owner', 'manager', 'viewer')", name="role"),
+        {"sqlite_autoincrement": True},  # ids are never reused (SPEC §3)
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -30,6 +30,8 @@ token_events = Table(
 
 class ApiToken(db.Model):
     __tablename__ = "api_tokens"
+    # AUTOINCREMENT on SQLite: an id once handed out is never reused (SPEC §3).
+    __table_args__ = ({"sqlite_autoincrement": True},)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     organizer_id: Mapped[int] = mapped_column(ForeignKey("organizers.id", ondelete="CASCADE"),

@@ -41,7 +41,7 @@ def url_with(**changes) -> str:
     return request.path + ("?" + urlencode(args) if args else "")
 
 
-from . import admin, auth, expired, views  # noqa: E402,F401 - routes register on import
+from . import admin, auth, expired, views, webhooks  # noqa: E402,F401 - routes register on import
 
 
 @bp.app_template_filter("timestamp")

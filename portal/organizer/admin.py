@@ -11,10 +11,10 @@ from flask import flash, make_response, redirect, render_template, request, url_
 from flask_login import current_user
 
 from ..downloads import statement_pdf_response
-from ..errors import ConflictError, ValidationError
+from ..errors import ConflictError, NotFoundError, ValidationError
 from ..i18n import _
+from ..jobs import overview
 from ..models import Customer, Membership, Role
-from ..models.organizer import SELLER_FIELDS
 from ..services import (
     customers,
     invoice_queries,
@@ -31,11 +31,13 @@ from ..unit_of_work import RefusedError, rollback
 from . import bp
 from .access import Scope, scoped
 from .forms import (
+    SELLER_FORM_FIELDS,
     CustomerForm,
     EventCreateForm,
     EventSettingsForm,
     MemberForm,
     MembershipForm,
+    ProfileForm,
     TokenForm,
     currency_choices,
 )
@@ -44,7 +46,7 @@ from .views import EVENT, ORG
 
 SETTING_FIELDS = ("name", "currency", "locale", "due_days", "invoice_prefix", "proforma_prefix",
                   "shipping_prefix", "introductory_text", "additional_text", "payment_text",
-                  "footer_text", "terms_text")
+                  "footer_text", "terms_text", "start_date", "end_date")
 
 
 def _secret_page(template: str, **context):
@@ -165,6 +167,7 @@ def customer_rotate_key(scope: Scope, customer_id: int):
 def _settings_changes(form) -> dict:
     changes = {key: form[key].data or "" for key in SETTING_FIELDS}
     changes["seller_override"] = dict(form.seller_override.data)
+    changes["einvoicing"] = bool(form.einvoicing.data)
     changes["default_tax_rate"] = delocalize_decimal(
         (form.default_tax_rate.data or "").strip() or None, current_user.locale)
     return changes
@@ -176,8 +179,11 @@ def event_settings(scope: Scope):
     event = scope.event
     data = {key: getattr(event, key) for key in SETTING_FIELDS}
     data["due_days"] = str(event.due_days)
+    data["einvoicing"] = event.einvoicing
+    for key in ("start_date", "end_date"):
+        data[key] = data[key].isoformat() if data[key] else ""
     data["seller_override"] = {key: (event.seller_override or {}).get(key) or ""
-                               for key in SELLER_FIELDS}
+                               for key in SELLER_FORM_FIELDS}
     data["default_tax_rate"] = plain(event.default_tax_rate)
     form = EventSettingsForm(data=data)
     form.currency.choices = currency_choices(current_user.locale)
@@ -202,7 +208,7 @@ def event_settings(scope: Scope):
 def event_new(scope: Scope):
     """A new event from the back office: every field problem shows next to its field."""
     form = EventCreateForm(data={"currency": "EUR", "locale": current_user.locale or "en",
-                                 "due_days": "14"})
+                                 "due_days": "14", "einvoicing": True})
     form.currency.choices = currency_choices(current_user.locale)
     if request.method == "GET":
         return render_template("organizer/event_new.html", form=form)
@@ -245,6 +251,82 @@ def event_restore(scope: Scope):
     flash(_("The event “%(name)s” is restored.", name=scope.event.name), "success")
     return redirect(url_for("organizer.event_settings", organizer=scope.organizer.slug,
                             event=scope.event.slug), code=303)
+
+
+# ---------------------------------------------------------------- background jobs
+
+
+@bp.get(ORG + "/jobs")
+@scoped(Role.OWNER, administer=True)
+def job_list(scope: Scope):
+    """The organizer's background jobs: pending, running, failed, re-driven (jobs.py)."""
+    return render_template("organizer/job_list.html",
+                           found=overview(organizer_id=scope.organizer.id, limit=100))
+
+
+# ---------------------------------------------------------------- organizer profile
+
+
+# Service field names -> profile form fields, where they differ.
+_PROFILE_FIELDS = {"payment_means.code": "means_code", "payment_means.iban": "iban",
+                   "payment_means.bic": "bic", "payment_means.account_name": "account_name",
+                   "seller.electronic_address.id": "electronic_address_id",
+                   "seller.electronic_address.scheme": "electronic_address_scheme"}
+
+
+@bp.route(ORG + "/profile", methods=["GET", "POST"])
+@scoped(Role.OWNER, administer=True)
+def organizer_profile(scope: Scope):
+    """The seller's legal data, payment means and logo, printed on every invoice."""
+    organizer = scope.organizer
+    seller = organizer.seller or {}
+    means = organizer.payment_means or {}
+    endpoint = seller.get("electronic_address") or {}
+    form = ProfileForm(data={
+        "name": organizer.name,
+        "seller": {key: seller.get(key) or "" for key in SELLER_FORM_FIELDS},
+        "electronic_address_id": endpoint.get("id") or "",
+        "electronic_address_scheme": endpoint.get("scheme") or "",
+        "means_code": means.get("code") or "58", "iban": means.get("iban") or "",
+        "bic": means.get("bic") or "", "account_name": means.get("account_name") or ""})
+    status = 200
+    if request.method == "POST":
+        upload = request.files.get("logo")
+        logo = upload.read(organizers.MAX_LOGO_BYTES + 1) if upload and upload.filename else None
+        ids = ((form.electronic_address_id.data or "").strip(),
+               (form.electronic_address_scheme.data or "").strip())
+        changes = {
+            "name": form.name.data or "",
+            "seller": {**dict(form.seller.data),
+                       "electronic_address": {"id": ids[0], "scheme": ids[1]}
+                       if any(ids) else None},
+            "payment_means": {"code": form.means_code.data or "58", "iban": form.iban.data,
+                              "bic": form.bic.data, "account_name": form.account_name.data},
+        }
+        try:
+            organizers.update_profile(organizer, changes, actor=scope.actor, logo=logo,
+                                      remove_logo=bool(form.remove_logo.data))
+        except ValidationError as error:
+            rollback()  # show the form again on what is stored
+            attach_errors(form, {_PROFILE_FIELDS.get(key, key): messages
+                                 for key, messages in error.fields.items()})
+            status = 400
+        else:
+            flash("The organizer profile is saved.", "success")
+            return redirect(_org_url("organizer.organizer_profile", scope), code=303)
+    return render_template("organizer/profile.html", form=form, organizer=organizer), status
+
+
+@bp.get(ORG + "/profile/logo")
+@scoped()
+def organizer_logo(scope: Scope):
+    organizer = scope.organizer
+    if not organizer.logo_type:
+        raise NotFoundError()
+    response = make_response(organizer.logo)
+    response.headers["Content-Type"] = organizer.logo_type
+    response.headers["Cache-Control"] = "private, no-cache"
+    return response
 
 
 # ---------------------------------------------------------------- API tokens

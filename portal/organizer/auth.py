@@ -34,10 +34,10 @@ from ..sessions import renew_session_id
 from ..unit_of_work import rollback
 from . import bp
 from .forms import (
+    AccountSettingsForm,
     ForgotPasswordForm,
     LoginForm,
     PasswordForm,
-    ProfileForm,
     ResetPasswordForm,
     options,
 )
@@ -80,15 +80,8 @@ def safe_next(target: str | None) -> str | None:
 
 DEVICE_COOKIE = "portal_login_device"
 DEVICE_COOKIE_DAYS = 180
-DEFAULT_LIMITS = {
-    # failures of one account from one address, or from one known browser
-    "LOGIN_LIMIT_PER_ACCOUNT": "10 per 15 minutes",
-    # failures from one address, whatever the account (one address trying many)
-    "LOGIN_LIMIT_PER_IP": "30 per 10 minutes",
-    # failures of one account from anywhere (many addresses trying one): slower, and never
-    # applied to a browser the user signed in with before
-    "LOGIN_LIMIT_PER_ACCOUNT_GLOBAL": "100 per hour",
-}
+DEFAULT_LIMITS = {name: ratelimits.DEFAULT_LIMITS[name] for name in (
+    "LOGIN_LIMIT_PER_ACCOUNT", "LOGIN_LIMIT_PER_IP", "LOGIN_LIMIT_PER_ACCOUNT_GLOBAL")}
 
 
 def _device_serializer() -> URLSafeTimedSerializer:
@@ -193,8 +186,8 @@ def logout():
     return redirect(url_for("organizer.login"), code=303)
 
 
-def _profile_form(formdata=None) -> ProfileForm:
-    form = ProfileForm(formdata=formdata, data={"timezone": current_user.timezone or ""})
+def _profile_form(formdata=None) -> AccountSettingsForm:
+    form = AccountSettingsForm(formdata=formdata, data={"timezone": current_user.timezone or ""})
     form.timezone.choices = options([("", _("UTC (the default)"))]
                                     + [(zone, zone.replace("_", " "))
                                        for zone in organizers.time_zones()])
@@ -207,7 +200,7 @@ def account_profile():
     """The user's time zone: times in the back office show in it."""
     form = _profile_form(request.form)
     try:
-        organizers.update_profile(current_user._get_current_object(),
+        organizers.update_account_settings(current_user._get_current_object(),
                                   timezone=form.timezone.data or "")
     except ValidationError as error:
         rollback()

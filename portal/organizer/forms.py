@@ -13,6 +13,7 @@ from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     FieldList,
+    FileField,
     Form,
     FormField,
     HiddenField,
@@ -25,6 +26,7 @@ from wtforms import (
 )
 from wtforms.widgets import CheckboxInput, DateInput, DateTimeLocalInput, EmailInput, ListWidget
 
+from ..domain import codelists
 from ..domain.lifecycle import InvoiceType
 from ..domain.money import CURRENCY_MINOR_UNITS, MAX_DISCOUNTS, RoundingMode, RoundingRule
 from ..i18n import _l
@@ -65,6 +67,55 @@ ROLE_LABELS = {Role.OWNER.value: "Owner", Role.MANAGER.value: "Manager",
                Role.VIEWER.value: "Viewer"}
 
 
+def _ui_language() -> str:
+    """The language the page is read in (Flask-Babel's choice for this request)."""
+    from flask_babel import get_locale
+
+    return str(get_locale() or "en")
+
+
+def country_choices() -> list:
+    """ISO 3166-1 countries with their names in the reader's language, by name (babel)."""
+    from babel import Locale
+
+    from ..services.input import COUNTRY_CODES
+
+    names = Locale.parse(_ui_language()).territories
+    rows = sorted(((code, names.get(code, code)) for code in COUNTRY_CODES),
+                  key=lambda row: row[1])
+    return options([("", "—"), *((code, f"{name} ({code})") for code, name in rows)])
+
+
+def unit_choices() -> list:
+    """Rec 20 units: CLDR's localized names where babel has them, else the code list's."""
+    from babel.units import get_unit_name
+
+    language = _ui_language()
+    rows = []
+    for code, label in codelists.UNITS.items():
+        name = None
+        if code in codelists.CLDR_UNITS:
+            try:
+                name = get_unit_name(codelists.CLDR_UNITS[code], length="long", locale=language)
+            except (KeyError, ValueError):
+                name = None
+        rows.append((code, f"{name or label} ({code})"))
+    return options(rows)
+
+
+def category_choices(blank: str | None = None) -> list:
+    rows = [(code, f"{code} – {label}") for code, label in codelists.VAT_CATEGORIES.items()]
+    return options([("", blank), *rows] if blank else rows)
+
+
+def vatex_choices() -> list:
+    return options([("", "—"), *((code, code) for code in codelists.VATEX)])
+
+
+def means_choices() -> list:
+    return options([("", "—"), *codelists.PAYMENT_MEANS.items()])
+
+
 def _decimal(label: str, **kw) -> StringField:
     return StringField(label, render_kw={**DECIMAL, **kw})
 
@@ -92,7 +143,9 @@ class PasswordForm(FlaskForm):
                                      render_kw={"autocomplete": "new-password"})
 
 
-class ProfileForm(FlaskForm):
+class AccountSettingsForm(FlaskForm):
+    """The user's own settings (issue 18): the time zone times are shown in."""
+
     timezone = SelectField(_l("Time zone"), choices=[])
 
 
@@ -119,8 +172,8 @@ class AddressForm(Form):
     postal_code = StringField("Postal code")
     city = StringField("City")
     state = StringField("State / region")
-    country = StringField("Country (ISO code)", render_kw={"maxlength": 2, "size": 3,
-                                                           "placeholder": "DE"})
+    # A picker of ISO codes with localized names: typing "Germany" can no longer save "GE".
+    country = SelectField("Country", choices=country_choices, validate_choice=False)
     vat_id = StringField("VAT ID")
     tax_office = StringField("Tax office")
     tax_number = StringField("Tax number")
@@ -129,14 +182,32 @@ class AddressForm(Form):
     is_corporate = BooleanField("Corporate buyer")
 
 
+class BuyerForm(AddressForm):
+    """The billing address plus the buyer data of SPEC §9."""
+
+    registration_id = StringField("Registration id")
+    electronic_address_id = StringField("Electronic address",
+                                        render_kw={"placeholder": "e.g. e-mail or GLN"})
+    electronic_address_scheme = StringField("Address scheme",
+                                            render_kw={"placeholder": "EM, 0088, 9930…",
+                                                       "size": 6})
+    e_bill_taxpayer = BooleanField("E-invoice taxpayer")
+
+
 class LineForm(Form):
     sku = StringField("SKU")
     description = StringField("Description")
     quantity = _decimal("Quantity")
-    unit = StringField("Unit", render_kw={"placeholder": "pcs"})
+    unit = SelectField("Unit", choices=unit_choices, default=codelists.DEFAULT_UNIT,
+                       validate_choice=False)
     unit_price = _decimal("Unit price")
     tax_code = StringField("Tax code", render_kw={"placeholder": "VAT"})
     tax_rate = _decimal("Tax %")
+    tax_category = SelectField("VAT category", choices=lambda: category_choices("Automatic"),
+                               default="", validate_choice=False)
+    exemption_reason = StringField("Exemption reason")
+    exemption_code = SelectField("VATEX code", choices=vatex_choices, default="",
+                                 validate_choice=False)
     discount_rate = _decimal("Discount %")
     discount_amount = _decimal("Discount amount")
     weight = _decimal("Weight (kg)")
@@ -153,6 +224,9 @@ class ShippingMethodForm(Form):
     cost = _decimal("Cost")
     tax_rate = _decimal("Tax %")
     tax_code = StringField("Tax code")
+    tax_category = SelectField("VAT category", choices=lambda: category_choices("Automatic"),
+                               default="", validate_choice=False)
+    exemption_reason = StringField("Exemption reason")
 
 
 class PaymentMethodForm(Form):
@@ -160,6 +234,9 @@ class PaymentMethodForm(Form):
     fee = _decimal("Fee")
     tax_rate = _decimal("Tax %")
     tax_code = StringField("Tax code")
+    tax_category = SelectField("VAT category", choices=lambda: category_choices("Automatic"),
+                               default="", validate_choice=False)
+    exemption_reason = StringField("Exemption reason")
 
 
 class ShippingForm(Form):
@@ -198,11 +275,15 @@ class InvoiceForm(FlaskForm):
     currency = StringField("Currency", render_kw={"maxlength": 3, "size": 4,
                                                   "list": "currencies"})
     due_date = StringField("Due date", widget=DateInput())
+    delivery_date = StringField("Delivery date", widget=DateInput())
+    period_start = StringField("Service period from", widget=DateInput())
+    period_end = StringField("Service period until", widget=DateInput())
+    buyer_reference = StringField("Buyer reference", render_kw={"placeholder": "e.g. Leitweg-ID"})
     expires_at = StringField("Offer expires at (UTC)", widget=DateTimeLocalInput())
     prices_include_tax = BooleanField("Prices include tax (gross entry)")
     discounts_include_tax = BooleanField("Discounts include tax")
     rounding = FormField(RoundingForm)
-    billing_address = FormField(AddressForm)
+    billing_address = FormField(BuyerForm)
     shipping_address = FormField(AddressForm)
     lines = FieldList(FormField(LineForm), min_entries=1)
     discounts = FieldList(FormField(DiscountForm), min_entries=0)
@@ -275,8 +356,13 @@ class OrderForm(FlaskForm):
 
 
 # The seller's address: the buyer's fields that a seller has, labelled alike.
-SellerForm = type("SellerForm", (Form,), {name: getattr(AddressForm, name)
-                                          for name in SELLER_FIELDS})
+_SELLER_ONLY = {"legal_name": StringField("Legal name"),
+                "registration_id": StringField("Registration id (e.g. commercial register)"),
+                "registration_scheme": StringField("Registration scheme"),
+                "contact_name": StringField("Contact name")}
+SELLER_FORM_FIELDS = tuple(name for name in SELLER_FIELDS if name != "electronic_address")
+SellerForm = type("SellerForm", (Form,), {name: _SELLER_ONLY.get(name) or getattr(AddressForm, name)
+                                          for name in SELLER_FORM_FIELDS})
 
 
 class EventSettingsForm(FlaskForm):
@@ -284,6 +370,7 @@ class EventSettingsForm(FlaskForm):
     currency = SelectField("Currency", choices=options((c, c) for c in sorted(CURRENCY_MINOR_UNITS)))
     locale = StringField("Default language", render_kw={"placeholder": "en", "size": 6})
     due_days = StringField("Days until due", render_kw={"inputmode": "numeric", "size": 5})
+    einvoicing = BooleanField("E-invoices (Factur-X PDF/A-3 + UBL, EN 16931)")
     invoice_prefix = StringField("Invoice and credit note prefix")
     proforma_prefix = StringField("Proforma prefix")
     shipping_prefix = StringField("Shipping invoice prefix")
@@ -293,7 +380,29 @@ class EventSettingsForm(FlaskForm):
     footer_text = TextAreaField("Footer", render_kw={"rows": 2})
     terms_text = TextAreaField("Terms", render_kw={"rows": 2})
     seller_override = FormField(SellerForm)
+    start_date = StringField("Event starts", widget=DateInput())
+    end_date = StringField("Event ends", widget=DateInput())
     default_tax_rate = _decimal(_l("Default tax rate of a new line (%)"), size=6)
+
+
+class ProfileForm(FlaskForm):
+    """The organizer profile (owner): the seller's legal data, payment means, logo (SPEC §9)."""
+
+    name = StringField("Organizer name")
+    seller = FormField(SellerForm)
+    electronic_address_id = StringField("Electronic address",
+                                        render_kw={"placeholder": "e.g. billing@example.com"})
+    electronic_address_scheme = StringField("Address scheme",
+                                            render_kw={"placeholder": "EM, 0088, 9930…",
+                                                       "size": 6})
+    means_code = SelectField("Payment means", choices=means_choices, default="58",
+                             validate_choice=False)
+    iban = StringField("IBAN")
+    bic = StringField("BIC")
+    account_name = StringField("Account holder")
+    logo = FileField("Logo (PNG or JPEG, at most 512 KB)",
+                     render_kw={"accept": "image/png,image/jpeg"})
+    remove_logo = BooleanField("Remove the logo")
 
 
 class EventCreateForm(EventSettingsForm):

@@ -26,7 +26,8 @@ from .forms import options
 MAX_ROWS = {"lines": 1000, "discounts": 5}
 _COMMAND = re.compile(r"^(add|remove):([a-z_]+)(?::(\d+))?$")
 # Line fields that do not make a row count as filled in (they come prefilled).
-_LINE_DEFAULTS = ("tax_code", "tax_rate")
+_LINE_DEFAULTS = ("tax_code", "tax_rate", "unit", "tax_category", "exemption_code")
+_BUYER_FLAGS = ("is_corporate", "e_bill_taxpayer")
 # Prefilled values that leave a row blank while they are unchanged (a new row says 1).
 _LINE_PREFILLED = {"quantity": "1"}
 # Number fields typed in the user's locale ("12,50" in de), read by babel (issue 18).
@@ -149,7 +150,12 @@ def invoice_input(form, *, creating: bool,
     for item in discounts:
         _delocalize(item, ("value",), locale)
     billing = dict(form.billing_address.data)
+    endpoint = ((billing.pop("electronic_address_id", "") or "").strip(),
+                (billing.pop("electronic_address_scheme", "") or "").strip())
+    billing["electronic_address"] = ({"id": endpoint[0], "scheme": endpoint[1]}
+                                     if any(endpoint) else None)
     shipping_address = dict(form.shipping_address.data)
+    period = (form.period_start.data or None, form.period_end.data or None)
     raw = {
         "type": form.type.data,
         "customer": form.customer.data or None,
@@ -174,9 +180,12 @@ def invoice_input(form, *, creating: bool,
                       for key, value in form.reference.data.items()},
         "package_number": (form.package_number.data or "").strip() or None,
         "channel": (form.channel.data or "").strip() or None,
+        "delivery_date": form.delivery_date.data or None,
+        "period": {"start": period[0], "end": period[1]} if any(period) else None,
+        "buyer_reference": (form.buyer_reference.data or "").strip() or None,
     }
     # A blank buyer lets the customer's billing address fill in.
-    if not _blank(billing, ("is_corporate",)):
+    if not _blank(billing, _BUYER_FLAGS):
         raw["billing_address"] = billing
     if creating and raw["locale"] is None:
         del raw["locale"]
@@ -206,8 +215,14 @@ def _local_datetime(value: str | None) -> str:
 
 def invoice_form_data(data: dict, invoice=None) -> dict:
     """Form values for an invoice in its API shape (`invoice_to_dict`)."""
-    billing = {key: (data["billing_address"] or {}).get(key) or "" for key in ADDRESS_FIELDS}
-    billing["is_corporate"] = bool((data["billing_address"] or {}).get("is_corporate"))
+    buyer = data["billing_address"] or {}
+    billing = {key: buyer.get(key) or "" for key in ADDRESS_FIELDS
+               if key not in ("electronic_address", *_BUYER_FLAGS)}
+    for flag in _BUYER_FLAGS:
+        billing[flag] = bool(buyer.get(flag))
+    endpoint = buyer.get("electronic_address") or {}
+    billing["electronic_address_id"] = endpoint.get("id") or ""
+    billing["electronic_address_scheme"] = endpoint.get("scheme") or ""
     shipping_address = {key: (data["shipping_address"] or {}).get(key) or ""
                         for key in ADDRESS_FIELDS}
     shipping_address["is_corporate"] = bool((data["shipping_address"] or {}).get("is_corporate"))
@@ -216,10 +231,12 @@ def invoice_form_data(data: dict, invoice=None) -> dict:
                 for key in SHIPPING_FIELDS}
     shipping["shipped_at"] = _local_datetime(shipping["shipped_at"])
 
-    def charge(item, amount_key, code):
+    def charge(item, amount_key, code, category):
         item = item or {}
         return {"name": item.get("name") or "", amount_key: plain(item.get(amount_key), 2),
-                "tax_rate": plain(item.get("tax_rate")), "tax_code": code or ""}
+                "tax_rate": plain(item.get("tax_rate")), "tax_code": code or "",
+                "tax_category": category or "",
+                "exemption_reason": item.get("exemption_reason") or ""}
 
     return {
         "type": data["type"],
@@ -236,7 +253,10 @@ def invoice_form_data(data: dict, invoice=None) -> dict:
         "shipping_address": shipping_address,
         "lines": [{
             "sku": line["sku"] or "", "description": line["description"] or "",
-            "quantity": plain(line["quantity"]), "unit": line["unit"] or "",
+            "quantity": plain(line["quantity"]), "unit": line["unit"] or "C62",
+            "tax_category": line.get("tax_category") or "",
+            "exemption_reason": line.get("exemption_reason") or "",
+            "exemption_code": line.get("exemption_code") or "",
             "unit_price": plain(line["unit_price"], 2), "tax_code": line["tax_code"] or "",
             "tax_rate": plain(line["tax_rate"]), "discount_rate": plain(line["discount_rate"]),
             "discount_amount": plain(line["discount_amount"], 2),
@@ -245,15 +265,21 @@ def invoice_form_data(data: dict, invoice=None) -> dict:
         "discounts": [{"type": d["type"], "value": plain(d["value"])}
                       for d in data["discounts"]],
         "shipping_method": charge(data["shipping_method"], "cost",
-                                  getattr(invoice, "shipping_tax_code", None)),
+                                  getattr(invoice, "shipping_tax_code", None),
+                                  getattr(invoice, "shipping_tax_category", None)),
         "payment_method": charge(data["payment_method"], "fee",
-                                 getattr(invoice, "payment_tax_code", None)),
+                                 getattr(invoice, "payment_tax_code", None),
+                                 getattr(invoice, "payment_tax_category", None)),
         "shipping": shipping,
         "texts": dict(data["texts"]),
         "reference": {"type": data["reference"]["type"] or "",
                       "number": data["reference"]["number"] or ""},
         "package_number": data["package_number"] or "",
         "channel": data["channel"] or "",
+        "delivery_date": data.get("delivery_date") or "",
+        "period_start": (data.get("period") or {}).get("start") or "",
+        "period_end": (data.get("period") or {}).get("end") or "",
+        "buyer_reference": data.get("buyer_reference") or "",
     }
 
 

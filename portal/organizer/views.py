@@ -17,14 +17,16 @@ from sqlalchemy.orm import selectinload
 
 from ..domain.lifecycle import InvoiceStatus, allowed_actions
 from ..domain.money import minor_units
-from ..downloads import pdf_response
+from ..downloads import pdf_response, xml_response
 from ..errors import ConflictError, ValidationError
 from ..i18n import _
 from ..models import Invoice, Order, Role
 from ..models.invoice import OVERDUE_STATUSES
 from ..services import (
+    documents,
     invoice_queries,
     invoices,
+    ledger,
     listings,
     orders,
     organizers,
@@ -79,8 +81,11 @@ def refusal_message(error: ConflictError | ValidationError) -> str:
     """One sentence for a flash: the reason, then each field problem."""
     parts = [] if isinstance(error, ValidationError) and error.fields and \
         error.message == ValidationError.message else [error.message]
-    for messages in getattr(error, "fields", {}).values():
-        parts.extend(messages)
+    for key, messages in getattr(error, "fields", {}).items():
+        if isinstance(messages, str):  # e-invoice findings: rule id -> message
+            parts.append(f"{key}: {messages}")
+        else:
+            parts.extend(messages)
     return " ".join(parts)
 
 
@@ -107,6 +112,13 @@ def dashboard():
 @scoped()
 def event_home(scope: Scope):
     return redirect(_event_url("organizer.invoice_list", scope))
+
+
+@bp.get(EVENT + "/ledger")
+@scoped()
+def event_ledger(scope: Scope):
+    """The verdict of the event's ledger (SPEC §9) and every finding."""
+    return render_template("organizer/ledger.html", report=ledger.verify_event(scope.event))
 
 
 @bp.get(EVENT + "/invoices")
@@ -290,8 +302,11 @@ def _render_detail(scope: Scope, invoice_id: int, payment_form: PaymentForm | No
         "organizer/invoice_detail.html", invoice=invoice, data=invoice_to_dict(invoice),
         history=history, credit_notes=credit_notes, actions=actions,
         can_edit=invoice.is_draft, payment_form=payment_form if can_record else None,
+        einvoice=documents.einvoice_enabled(invoice),
         payment_labels=PAYMENT_METHOD_LABELS,
-        can_delete_payments=invoice.status != InvoiceStatus.ARCHIVED), status
+        can_delete_payments=invoice.status != InvoiceStatus.ARCHIVED,
+        # A send must be confirmed over a mail that may have arrived (outcome unknown).
+        unknown_sending=invoices.unconfirmed_unknown_sending(invoice)), status
 
 
 @bp.post(EVENT + "/invoices/<int:invoice_id>/payments")
@@ -338,12 +353,16 @@ def _close(invoice, scope):
 
 def _send(invoice, scope):
     to = (request.form.get("to") or "").strip() or None
-    sending = invoices.send_invoice(invoice, actor=scope.actor, to=to)
+    # After a delivery of unknown outcome the form asks to confirm (invoice_detail.html).
+    sending = invoices.send_invoice(invoice, actor=scope.actor, to=to,
+                                    confirm=request.form.get("confirm") == "1")
     return f"Invoice {invoice.number} is on its way to {sending.to}."
 
 
 def _pay(invoice, scope):
     invoices.pay_invoice(invoice, actor=scope.actor)
+    if invoice.type == "credit_note":
+        return f"Credit note {invoice.number} is marked as refunded."
     return f"Invoice {invoice.number} is marked as paid."
 
 
@@ -411,6 +430,39 @@ def invoice_pdf(scope: Scope, invoice_id: int):
         response.headers["Retry-After"] = str(pending.retry_after)
         response.headers["Cache-Control"] = "no-store"
         return response
+
+
+@bp.post(EVENT + "/invoices/<int:invoice_id>/einvoice-check")
+@scoped()
+def invoice_check(scope: Scope, invoice_id: int):
+    """Run the e-invoice rules on a draft (SPEC §11 "check"); nothing changes."""
+    invoice = permissions.invoice_in_event(scope.event, invoice_id, *INVOICE_LOAD)
+    back = _event_url("organizer.invoice_detail", scope, invoice_id=invoice_id)
+    try:
+        answer = invoices.check_invoice(invoice)
+    except ConflictError as error:
+        raise RefusedError(refusal_message(error), to=back) from None
+    if not answer["einvoice"]:
+        flash("This document gets no e-invoice (a proforma, e-invoicing off for the event, or a "
+              "currency with three decimals).", "info")
+    elif answer["valid"]:
+        flash("The e-invoice passes XSD and the EN 16931 rules (CII and UBL).", "success")
+    else:
+        flash("The e-invoice does not pass the EN 16931 rules; closing would be refused. "
+              + " ".join(f"{rule}: {message}" for rule, message in answer["fields"].items()),
+              "error")
+    return redirect(back, code=303)
+
+
+@bp.get(EVENT + "/invoices/<int:invoice_id>/xml")
+@scoped()
+def invoice_xml(scope: Scope, invoice_id: int):
+    """The stored CII (`?syntax=cii`, the default) or UBL of a closed invoice."""
+    invoice = permissions.invoice_in_event(scope.event, invoice_id)
+    syntax = request.args.get("syntax", "cii")
+    if syntax not in ("cii", "ubl"):
+        raise ValidationError({"syntax": ["Choose cii or ubl."]})
+    return xml_response(invoice, syntax)
 
 
 # ---------------------------------------------------------------- orders

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from ..extensions import db
 from ..models import AuditEntry
+from . import webhook_events
 
 
 @dataclass(frozen=True)
@@ -35,7 +36,8 @@ def record(actor: Actor, action: str, *, organizer_id: int, event_id: int | None
            invoice=None, object_type: str = "invoice", object_id: int | None = None,
            from_status: str | None = None, to_status: str | None = None,
            data: dict | None = None) -> AuditEntry:
-    """Add an audit entry to the current unit of work (flushed with it, never committed here)."""
+    """Add an audit entry to the current unit of work (flushed with it, never committed here),
+    and the webhook events it stands for (services/webhook_events.py), in the same unit."""
     if invoice is not None and invoice.id is None:
         db.session.flush()
     entry = AuditEntry(
@@ -47,4 +49,5 @@ def record(actor: Actor, action: str, *, organizer_id: int, event_id: int | None
         action=action, from_status=from_status, to_status=to_status, data=data or {},
     )
     db.session.add(entry)
+    webhook_events.from_audit(entry, invoice)
     return entry

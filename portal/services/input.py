@@ -33,10 +33,15 @@ from decimal import Decimal, InvalidOperation
 from babel import Locale, UnknownLocaleError
 from email_validator import EmailNotValidError, validate_email
 
+from ..domain.codelists import NOT_COUNTRIES, PAYMENT_MEANS
 from ..errors import ValidationError
 
-_COUNTRY_CODES = frozenset(code for code in Locale("en").territories
-                           if len(code) == 2 and code.isalpha())
+# ISO 3166-1 alpha-2: babel's two-letter territories, less its regions (EU, UN, ZZ, ...).
+COUNTRY_CODES = frozenset(code for code in Locale("en").territories
+                          if len(code) == 2 and code.isalpha() and code not in NOT_COUNTRIES)
+_COUNTRY_CODES = COUNTRY_CODES
+_IBAN = re.compile(r"^[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}$")
+_BIC = re.compile(r"^[A-Z]{6}[A-Z0-9]{2}([A-Z0-9]{3})?$")
 
 
 class FieldErrors(dict):
@@ -238,3 +243,67 @@ def clean_sub_object(errors, field, raw, allowed):
         if key not in allowed:
             errors.add(f"{field}.{key}", "Unknown field.")
     return raw
+
+
+def is_iban(value: str) -> bool:
+    """ISO 13616: the shape and the mod-97 check digits."""
+    if not _IBAN.match(value):
+        return False
+    digits = "".join(str(int(ch, 36)) for ch in value[4:] + value[:4])
+    return int(digits) % 97 == 1
+
+
+def clean_iban(errors, field, value):
+    text = clean_text(errors, field, value, max_length=42)
+    if not text:
+        return ""
+    text = text.replace(" ", "").upper()
+    if not is_iban(text):
+        errors.add(field, "Enter a valid IBAN.")
+        return None
+    return text
+
+
+def clean_bic(errors, field, value):
+    text = clean_text(errors, field, value, max_length=11)
+    if not text:
+        return ""
+    text = text.replace(" ", "").upper()
+    if not _BIC.match(text):
+        errors.add(field, "Enter a valid BIC (8 or 11 characters).")
+        return None
+    return text
+
+
+def clean_payment_means(errors, field, raw):
+    """`{"code", "iban", "bic", "account_name"}` (UNTDID 4461 code) or None."""
+    if raw is None:
+        return None
+    item = clean_sub_object(errors, field, raw, ("code", "iban", "bic", "account_name"))
+    if not item and not isinstance(raw, dict):
+        return None
+    code = item.get("code", "58")
+    code = clean_choice(errors, f"{field}.code", str(code) if isinstance(code, int) else code,
+                        list(PAYMENT_MEANS))
+    return {
+        "code": code,
+        "iban": clean_iban(errors, f"{field}.iban", item.get("iban")),
+        "bic": clean_bic(errors, f"{field}.bic", item.get("bic")),
+        "account_name": clean_text(errors, f"{field}.account_name", item.get("account_name"),
+                                   max_length=100) or "",
+    }
+
+
+def clean_electronic_address(errors, field, raw):
+    """An electronic address (EN 16931 BT-34/BT-49): `{"id", "scheme"}` or None."""
+    if raw is None:
+        return None
+    item = clean_sub_object(errors, field, raw, ("id", "scheme"))
+    if not isinstance(raw, dict):
+        return None
+    ident = clean_text(errors, f"{field}.id", item.get("id"), max_length=200, required=True)
+    scheme = clean_text(errors, f"{field}.scheme", item.get("scheme"), max_length=10,
+                        required=True)
+    if ident is None or scheme is None:
+        return None
+    return {"id": ident, "scheme": scheme.upper()}

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from ..domain import codelists
 from ..domain.lifecycle import InvoiceType
 from ..domain.money import (
     CURRENCY_MINOR_UNITS,
@@ -29,9 +30,11 @@ from .input import (  # re-exported: callers import the shared cleaners from her
     clean_date,
     clean_datetime,
     clean_decimal,
+    clean_electronic_address,
     clean_email,
     clean_int,
     clean_locale,
+    clean_payment_means,
     clean_sub_object,
     clean_text,
 )
@@ -43,12 +46,15 @@ __all__ = ["FieldErrors", "clean_address", "clean_country", "clean_date", "clean
 MAX_LINES = 1000
 ADDRESS_FIELDS = ("company", "first_name", "last_name", "street1", "street2", "city",
                   "postal_code", "state", "country", "vat_id", "tax_office", "tax_number",
-                  "email", "phone", "is_corporate")
+                  "email", "phone", "is_corporate", "electronic_address", "registration_id",
+                  "e_bill_taxpayer")
 ADDRESS_LIMITS = {"company": 100, "first_name": 50, "last_name": 50, "street1": 100,
                   "street2": 100, "city": 60, "postal_code": 20, "state": 60, "country": 2,
-                  "vat_id": 32, "tax_office": 60, "tax_number": 32, "email": 254, "phone": 32}
+                  "vat_id": 32, "tax_office": 60, "tax_number": 32, "email": 254, "phone": 32,
+                  "registration_id": 64}
 LINE_FIELDS = ("sku", "description", "quantity", "unit", "unit_price", "tax_code", "tax_rate",
-               "discount_rate", "discount_amount", "weight", "request_note", "order_line")
+               "tax_category", "exemption_reason", "exemption_code", "discount_rate",
+               "discount_amount", "weight", "request_note", "order_line")
 LINE_COMPUTED = ("position", "net_amount", "tax_amount", "gross_amount")
 SHIPPING_FIELDS = ("shipped_at", "number_of_packages", "carriage", "goods_appearance",
                    "tracking_number", "transport_reason")
@@ -56,9 +62,11 @@ TEXT_FIELDS = ("introductory", "additional", "payment", "footer", "terms")
 WRITABLE = ("type", "customer", "order", "refers", "expires_at", "due_date", "locale", "currency",
             "prices_include_tax", "rounding", "billing_address", "shipping_address", "lines",
             "discounts", "discounts_include_tax", "shipping_method", "payment_method", "shipping",
-            "texts", "reference", "package_number", "channel")
+            "texts", "reference", "package_number", "channel", "delivery_date", "period",
+            "buyer_reference", "payment_means")
 COMPUTED = ("id", "number", "status", "organizer", "event", "is_cancellation", "issue_date",
-            "seller", "totals", "taxes", "pdf_sha256", "created_at", "closed_at", "updated_at")
+            "seller", "totals", "taxes", "pdf_sha256", "created_at", "closed_at", "updated_at",
+            "preceding_invoice", "chain_hash", "xml")
 CREATE_ONLY = ("order",)
 
 
@@ -74,8 +82,10 @@ def clean_address(errors, prefix: str, raw) -> dict | None:
             errors.add(f"{prefix}.{key}", "Unknown field.")
     for key in ADDRESS_FIELDS:
         field, value = f"{prefix}.{key}", raw.get(key)
-        if key == "is_corporate":
+        if key in ("is_corporate", "e_bill_taxpayer"):
             address[key] = bool(clean_bool(errors, field, value)) if value is not None else False
+        elif key == "electronic_address":
+            address[key] = clean_electronic_address(errors, field, value)
         elif key == "country":
             address[key] = clean_country(errors, field, value)
         elif key == "email":
@@ -83,6 +93,39 @@ def clean_address(errors, prefix: str, raw) -> dict | None:
         else:
             address[key] = clean_text(errors, field, value, max_length=ADDRESS_LIMITS[key]) or ""
     return address
+
+
+def clean_unit(errors, field, value) -> str:
+    """A UN/ECE Rec 20 code (default C62); the free-text units of earlier clients ("pcs",
+    "h", ...) are read as their codes so that they keep working."""
+    if value is None or value == "":
+        return codelists.DEFAULT_UNIT
+    if not isinstance(value, str) or (value.strip().upper() not in codelists.UNITS
+                                      and value.strip().lower() not in codelists.LEGACY_UNITS):
+        errors.add(field, "Use a UN/ECE Recommendation 20 unit code, e.g. C62, H87, HUR.")
+        return codelists.DEFAULT_UNIT
+    return codelists.unit_from_legacy(value)
+
+
+def clean_category(errors, prefix: str, raw: dict, rate) -> dict:
+    """`tax_category` (default S, or Z at 0 %), `exemption_reason`, `exemption_code`.
+
+    Whether the category fits the rate is checked at close (the draft may be unfinished)."""
+    category = raw.get("tax_category")
+    if category in (None, ""):
+        category = codelists.default_category(rate)
+    else:
+        category = clean_choice(errors, f"{prefix}.tax_category", category,
+                                list(codelists.VAT_CATEGORIES))
+    code = raw.get("exemption_code")
+    if code not in (None, ""):
+        code = clean_choice(errors, f"{prefix}.exemption_code", code, list(codelists.VATEX))
+    return {
+        "tax_category": category or codelists.DEFAULT_CATEGORY,
+        "exemption_reason": clean_text(errors, f"{prefix}.exemption_reason",
+                                       raw.get("exemption_reason"), max_length=1000) or None,
+        "exemption_code": code or None,
+    }
 
 
 def _clean_line(errors, i: int, raw, currency_places: int) -> dict | None:
@@ -99,7 +142,7 @@ def _clean_line(errors, i: int, raw, currency_places: int) -> dict | None:
                              max_length=255, required=True) or "",
         "quantity": clean_decimal(errors, f"{prefix}.quantity", raw.get("quantity"), places=2,
                              minimum=Decimal(0), exclusive_min=True, maximum=Decimal("99999999.99")),
-        "unit": clean_text(errors, f"{prefix}.unit", raw.get("unit"), max_length=20) or "",
+        "unit": clean_unit(errors, f"{prefix}.unit", raw.get("unit")),
         "unit_price": clean_decimal(errors, f"{prefix}.unit_price", raw.get("unit_price"), places=3,
                                minimum=Decimal("-999999999999.999"),
                                maximum=Decimal("999999999999.999")),
@@ -119,6 +162,7 @@ def _clean_line(errors, i: int, raw, currency_places: int) -> dict | None:
                               max_length=255) or "",
         "order_line": raw.get("order_line"),
     }
+    line.update(clean_category(errors, prefix, raw, line["tax_rate"]))
     if line["discount_rate"] is not None and line["discount_amount"] is not None:
         errors.add(f"{prefix}.discount_amount", "Give a discount rate or an amount, not both.")
     if (line["discount_amount"] is not None and line["quantity"] is not None
@@ -135,15 +179,20 @@ def _clean_charge(errors, field, raw, amount_key, currency_places):
         errors.add(field, "Enter an object or null.")
         return None
     for key in raw:
-        if key not in ("name", amount_key, "tax_rate", "tax_code"):
+        if key not in ("name", amount_key, "tax_rate", "tax_code", "tax_category",
+                       "exemption_reason"):
             errors.add(f"{field}.{key}", "Unknown field.")
+    rate = clean_decimal(errors, f"{field}.tax_rate", raw.get("tax_rate", "0"), places=2,
+                         minimum=Decimal(0), maximum=Decimal(100))
+    category = clean_category(errors, field, raw, rate)
     return {
+        "tax_category": category["tax_category"],
+        "exemption_reason": category["exemption_reason"],
         "name": clean_text(errors, f"{field}.name", raw.get("name"), max_length=80, required=True),
         "amount": clean_decimal(errors, f"{field}.{amount_key}", raw.get(amount_key),
                            places=currency_places, minimum=Decimal(0),
                            maximum=Decimal("999999999.999")),
-        "tax_rate": clean_decimal(errors, f"{field}.tax_rate", raw.get("tax_rate", "0"), places=2,
-                             minimum=Decimal(0), maximum=Decimal(100)),
+        "tax_rate": rate,
         "tax_code": clean_text(errors, f"{field}.tax_code", raw.get("tax_code"), max_length=32),
     }
 
@@ -194,7 +243,8 @@ HEADER_CLEANERS = {
     "prices_include_tax": clean_bool,
     "discounts_include_tax": clean_bool,
 }
-TRAILER_CLEANERS = {"package_number": _reference_text, "channel": _reference_text}
+TRAILER_CLEANERS = {"package_number": _reference_text, "channel": _reference_text,
+                    "delivery_date": clean_date}
 
 
 def _clean_plain(errors, raw, cleaners) -> dict:
@@ -316,9 +366,35 @@ def _clean_trailer(errors, raw, places) -> dict:
     return _clean_plain(errors, raw, TRAILER_CLEANERS)
 
 
+def _clean_legal(errors, raw, places) -> dict:
+    """SPEC §9: the service period, the buyer reference (BT-10) and the payment means."""
+    out = {}
+    if "period" in raw:
+        if raw["period"] is None:
+            out["period"] = None
+        else:
+            period = clean_sub_object(errors, "period", raw["period"], ("start", "end"))
+            start = clean_date(errors, "period.start", period.get("start"))
+            end = clean_date(errors, "period.end", period.get("end"))
+            if isinstance(raw["period"], dict) and (start is None or end is None):
+                for key, value in (("start", start), ("end", end)):
+                    if value is None and "period." + key not in errors:
+                        errors.add(f"period.{key}", "This field is required.")
+            elif start and end and end < start:
+                errors.add("period.end", "The period cannot end before it starts.")
+            out["period"] = {"start": start, "end": end}
+    if "buyer_reference" in raw:
+        out["buyer_reference"] = clean_text(errors, "buyer_reference", raw["buyer_reference"],
+                                            max_length=200) or None
+    if "payment_means" in raw:
+        out["payment_means"] = clean_payment_means(errors, "payment_means", raw["payment_means"])
+    return out
+
+
 # The sections in the order of the output (and of the messages within it).
 SECTIONS = (_clean_header, _clean_rounding, _clean_addresses, _clean_lines, _clean_discounts,
-            _clean_charges, _clean_shipping, _clean_texts, _clean_reference, _clean_trailer)
+            _clean_charges, _clean_shipping, _clean_texts, _clean_reference, _clean_trailer,
+            _clean_legal)
 
 
 def clean_invoice_input(raw, *, creating: bool, currency: str) -> dict:

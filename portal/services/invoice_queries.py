@@ -470,11 +470,11 @@ def invoices_of_order(event: Event, order_id: int) -> list[Invoice]:
 
 
 def invoices_by_order(event: Event, order_ids: list[int]) -> dict[int, list]:
-    """(id, number, status) of the event's invoices per order id, in one query."""
+    """(id, number, status, type) of the event's invoices per order id, in one query."""
     invoiced: dict[int, list] = {}
     if order_ids:
         rows = db.session.execute(
-            select(Invoice.order_id, Invoice.id, Invoice.number, Invoice.status)
+            select(Invoice.order_id, Invoice.id, Invoice.number, Invoice.status, Invoice.type)
             .where(Invoice.event_id == event.id, Invoice.order_id.in_(order_ids))
             .order_by(*ORDERINGS["id"])).all()
         for row in rows:

@@ -11,9 +11,9 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from ..domain import money
+from ..domain import codelists, money
 from ..domain.lifecycle import (
     CREDITED_TYPES,
     Action,
@@ -24,7 +24,7 @@ from ..domain.lifecycle import (
 )
 from ..errors import ConflictError, ValidationError
 from ..extensions import db
-from ..i18n import _
+from ..i18n import _, _l
 from ..jobs import enqueue
 from ..models import (
     Customer,
@@ -37,9 +37,9 @@ from ..models import (
     Sending,
 )
 from ..models.types import utcnow
-from . import audit, numbering, payments
+from . import audit, documents, ledger, numbering, payments
 from .audit import Actor
-from .input import FieldErrors, clean_email
+from .input import COUNTRY_CODES, FieldErrors, clean_email
 from .invoice_input import SHIPPING_FIELDS, TEXT_FIELDS, clean_invoice_input
 from .locking import lock_invoice
 from .mail_transports import new_message_id
@@ -47,7 +47,8 @@ from .mail_transports import new_message_id
 # Address fields copied from a customer's billing address into an invoice.
 BUYER_KEYS = ("company", "first_name", "last_name", "street1", "street2", "city", "postal_code",
               "state", "country", "vat_id", "tax_office", "tax_number", "email", "phone",
-              "is_corporate")
+              "is_corporate", "electronic_address", "registration_id", "e_bill_taxpayer")
+_BUYER_FLAGS = ("is_corporate", "e_bill_taxpayer")
 
 
 def _step(invoice: Invoice, action: Action) -> InvoiceStatus | None:
@@ -61,7 +62,8 @@ def _step(invoice: Invoice, action: Action) -> InvoiceStatus | None:
 
 
 def _blank_buyer() -> dict:
-    return {key: (False if key == "is_corporate" else "") for key in BUYER_KEYS}
+    return {key: (False if key in _BUYER_FLAGS else None if key == "electronic_address" else "")
+            for key in BUYER_KEYS}
 
 
 def buyer_from_customer(customer: Customer) -> dict:
@@ -97,7 +99,7 @@ def create_draft(event: Event, data: dict, *, actor: Actor) -> Invoice:
         currency=event.currency, locale=event.locale, status=InvoiceStatus.DRAFT.value,
         type=InvoiceType.INVOICE.value, billing_address=_blank_buyer(),
         prices_include_tax=False, rounding_mode="half_up", rounding_rule="per_line",
-        discounts_include_tax=False,
+        discounts_include_tax=False, payment_means=event.default_payment_means(),
         **{f"{name}_text": value for name, value in event.texts().items()},
     )
     errors: dict[str, list[str]] = {}
@@ -129,7 +131,9 @@ def _copy_order(invoice: Invoice, order: Order) -> None:
     invoice.locale = order.customer.locale or invoice.locale
     invoice.lines = [
         InvoiceLine(position=i, sku=line.sku, description=line.name, quantity=line.quantity,
-                    unit_price=line.unit_price, tax_rate=line.tax_rate, tax_code=line.tax_code,
+                    unit=codelists.DEFAULT_UNIT, unit_price=line.unit_price,
+                    tax_rate=line.tax_rate, tax_code=line.tax_code,
+                    tax_category=codelists.default_category(line.tax_rate),
                     order_line_id=line.id, net_amount=0, tax_amount=0, gross_amount=0)
         for i, line in enumerate(order.lines, start=1)
     ]
@@ -166,12 +170,17 @@ def _apply(invoice: Invoice, clean: dict, errors: dict, *, event: Event) -> None
     """Set the cleaned fields on a draft, checking what needs the database."""
     simple = ("type", "expires_at", "due_date", "locale", "currency", "prices_include_tax",
               "rounding_mode", "rounding_rule", "discounts_include_tax", "package_number",
-              "channel")
+              "channel", "delivery_date", "buyer_reference", "payment_means")
+    nullable = ("expires_at", "due_date", "package_number", "channel", "delivery_date",
+                "buyer_reference", "payment_means")
     for key in simple:
         if key in clean and clean[key] is not None:
             setattr(invoice, key, clean[key])
-        elif key in clean and key in ("expires_at", "due_date", "package_number", "channel"):
+        elif key in clean and key in nullable:
             setattr(invoice, key, None)
+    if "period" in clean:
+        period = clean["period"] or {}
+        invoice.period_start, invoice.period_end = period.get("start"), period.get("end")
     if "customer" in clean:
         if clean["customer"]:
             customer = _find_customer(event, clean["customer"])
@@ -218,6 +227,9 @@ def _apply(invoice: Invoice, clean: dict, errors: dict, *, event: Event) -> None
             setattr(invoice, amount_attr, value["amount"] if value else None)
             setattr(invoice, f"{prefix}_tax_rate", value["tax_rate"] if value else None)
             setattr(invoice, f"{prefix}_tax_code", value["tax_code"] if value else None)
+            setattr(invoice, f"{prefix}_tax_category", value["tax_category"] if value else None)
+            setattr(invoice, f"{prefix}_exemption_reason",
+                    value["exemption_reason"] if value else None)
     if "shipping" in clean:
         ship = clean["shipping"] or {}
         for key in SHIPPING_FIELDS:
@@ -253,7 +265,8 @@ def _line_from(position: int, line: dict) -> InvoiceLine:
         position=position, sku=line["sku"], description=line["description"],
         quantity=line["quantity"], unit=line["unit"], unit_price=line["unit_price"],
         tax_code=line["tax_code"], tax_rate=line["tax_rate"],
-        discount_rate=line["discount_rate"], discount_amount=line["discount_amount"],
+        tax_category=line["tax_category"], exemption_reason=line["exemption_reason"],
+        exemption_code=line["exemption_code"], discount_rate=line["discount_rate"], discount_amount=line["discount_amount"],
         weight=line["weight"], request_note=line["request_note"],
         net_amount=0, tax_amount=0, gross_amount=0,
     )
@@ -267,15 +280,18 @@ def _has_buyer(address: dict | None) -> bool:
 
 
 def money_input(invoice: Invoice) -> money.InvoiceInput:
-    def charge(amount, rate, code):
+    def charge(amount, rate, code, category):
         if amount is None:
             return None
-        return money.ChargeInput(amount=amount, tax_rate=rate or Decimal(0), tax_code=code)
+        return money.ChargeInput(amount=amount, tax_rate=rate or Decimal(0), tax_code=code,
+                                 tax_category=category)
 
     return money.InvoiceInput(
         currency=invoice.currency,
         lines=[money.LineInput(quantity=line.quantity, unit_price=line.unit_price,
                                tax_rate=line.tax_rate, tax_code=line.tax_code or "",
+                               tax_category=line.tax_category
+                               or codelists.default_category(line.tax_rate),
                                discount_rate=line.discount_rate,
                                discount_amount=line.discount_amount, weight=line.weight)
                for line in invoice.lines],
@@ -286,8 +302,9 @@ def money_input(invoice: Invoice) -> money.InvoiceInput:
                    for d in invoice.discounts],
         discounts_include_tax=invoice.discounts_include_tax,
         shipping=charge(invoice.shipping_cost, invoice.shipping_tax_rate,
-                        invoice.shipping_tax_code),
-        payment=charge(invoice.payment_fee, invoice.payment_tax_rate, invoice.payment_tax_code),
+                        invoice.shipping_tax_code, invoice.shipping_tax_category),
+        payment=charge(invoice.payment_fee, invoice.payment_tax_rate, invoice.payment_tax_code,
+                       invoice.payment_tax_category),
     )
 
 
@@ -301,14 +318,31 @@ def recompute(invoice: Invoice) -> money.InvoiceTotals:
     return totals
 
 
+def _exemption_reasons(invoice: Invoice) -> dict[str, tuple[str | None, str | None]]:
+    """Per VAT category, the first exemption reason (and VATEX code) given for it on a line
+    or charge: the tax breakdown row of the category carries it (EN 16931 BT-120/121)."""
+    found: dict[str, tuple[str | None, str | None]] = {}
+    items = [(line.tax_category, line.exemption_reason, line.exemption_code)
+             for line in invoice.lines]
+    items += [(invoice.shipping_tax_category, invoice.shipping_exemption_reason, None),
+              (invoice.payment_tax_category, invoice.payment_exemption_reason, None)]
+    for category, reason, code in items:
+        if category and (reason or code) and category not in found:
+            found[category] = (reason or (codelists.VATEX.get(code) if code else None), code)
+    return found
+
+
 def store_totals(invoice: Invoice, totals: money.InvoiceTotals) -> None:
     for line, result in zip(invoice.lines, totals.lines, strict=True):
         line.net_amount, line.tax_amount, line.gross_amount = result.net, result.tax, result.gross
     for discount, applied in zip(invoice.discounts, totals.discounts, strict=True):
         discount.amount = applied.amount
+    reasons = _exemption_reasons(invoice)
     _replace(invoice, "taxes", [
-        InvoiceTax(position=i, code=group.code, rate=group.rate, taxable=group.net,
-                   amount=group.tax, gross=group.gross)
+        InvoiceTax(position=i, code=group.code, rate=group.rate, category=group.category,
+                   exemption_reason=reasons.get(group.category, (None, None))[0],
+                   exemption_code=reasons.get(group.category, (None, None))[1],
+                   taxable=group.net, amount=group.tax, gross=group.gross)
         for i, group in enumerate(totals.groups, start=1)
     ])
     invoice.prediscount_net = totals.prediscount.net
@@ -342,6 +376,8 @@ def close_invoice(invoice: Invoice, *, actor: Actor, today: dt.date | None = Non
     if invoice.type == InvoiceType.CREDIT_NOTE and (
             invoice.refers is None or invoice.refers.status == InvoiceStatus.DRAFT):
         problems["refers"] = ["A credit note must refer to a closed invoice."]
+    for field, messages in legal_problems(invoice).items():
+        problems.setdefault(field, []).extend(messages)
     if problems:
         raise ValidationError(problems, "This draft is not ready to be closed.")
     totals = recompute(invoice)
@@ -359,15 +395,107 @@ def close_invoice(invoice: Invoice, *, actor: Actor, today: dt.date | None = Non
     invoice.issue_date = today
     if invoice.due_date is None and invoice.type != InvoiceType.CREDIT_NOTE:
         invoice.due_date = today + dt.timedelta(days=event.due_days)
+    _default_supply_dates(invoice, event, today)
+    if invoice.type == InvoiceType.CREDIT_NOTE:
+        invoice.payment_text = ""  # refunded, never paid: no payment instructions
+    if invoice.payment_means is None:
+        invoice.payment_means = event.default_payment_means()
+    # The e-invoice rules run before the number is taken (and so outside the counter's lock):
+    # a refusal rolls everything back and uses no number (SPEC §11).
+    documents.refuse_if_invalid(invoice, today=today)
     invoice.sequence_value, invoice.number = numbering.take_next_number(event, invoice.type)
     invoice.status = new_status.value
     invoice.closed_at = invoice.updated_at = utcnow()
+    documents.stamp_einvoice_hashes(invoice)
+    ledger.link(invoice)  # in this transaction, under the sequence's lock (services.ledger)
     db.session.flush()
     audit.record(actor, "close", organizer_id=invoice.organizer_id, event_id=invoice.event_id,
                  invoice=invoice, from_status=InvoiceStatus.DRAFT.value,
                  to_status=invoice.status, data={"number": invoice.number})
-    enqueue("portal.render_document", invoice.id)
+    enqueue("portal.render_document", invoice.id, organizer_id=invoice.organizer_id)
     return invoice
+
+
+def check_invoice(invoice: Invoice, *, today: dt.date | None = None) -> dict:
+    """The e-invoice rules run on a draft without closing it (SPEC §11 "check"): the fatal
+    findings in the shape a refused close answers with (`fields`: rule id -> message), and the
+    warnings apart. Nothing changes. 409 for a closed invoice (its XMLs are stored)."""
+    if not invoice.is_draft:
+        raise ConflictError("Only a draft can be checked; a closed invoice's e-invoice is "
+                            "stored.", code="not_draft")
+    if not documents.einvoice_enabled(invoice):
+        return {"einvoice": False, "valid": True, "fields": {}, "warnings": {}}
+    found = documents.einvoice_findings(invoice, today=today)
+    fatal = {f.rule: f.message for f in found if f.fatal}
+    warnings = {f.rule: f.message for f in found if not f.fatal}
+    return {"einvoice": True, "valid": not fatal, "fields": fatal, "warnings": warnings}
+
+
+def _default_supply_dates(invoice: Invoice, event: Event, today: dt.date) -> None:
+    """Without a delivery date or service period the event's dates are the period (SPEC §9);
+    an event without dates makes the issue date the delivery date."""
+    if invoice.delivery_date or invoice.period_start or invoice.period_end:
+        return
+    if event.start_date and event.end_date:
+        invoice.period_start, invoice.period_end = event.start_date, event.end_date
+    elif event.start_date:
+        invoice.delivery_date = event.start_date
+    else:
+        invoice.delivery_date = today
+
+
+_CATEGORY_MESSAGES = {
+    "unknown_category": _l("Choose a VAT category (S, Z, E, AE, K, G or O)."),
+    "standard_needs_rate": _l("The standard category (S) needs a tax rate above 0 %."),
+    "zero_category_needs_zero_rate": _l("Only the standard category (S) carries a tax rate; "
+                                     "this category is charged at 0 %."),
+    "exemption_reason_missing": _l("Say why no VAT is charged (an exemption reason)."),
+}
+
+
+def legal_problems(invoice: Invoice) -> dict[str, list[str]]:
+    """What SPEC §9 requires of a document before it is closed, every problem at once.
+
+    The seller (as it would be frozen now): a name, an address, a VAT id or tax number;
+    every country an ISO 3166-1 code; each line's and charge's VAT category fitting its
+    rate, with an exemption reason where the category needs one. The back office and the
+    API both close through `close_invoice`, so both list exactly these.
+    """
+    problems = FieldErrors()
+    seller = invoice.event.seller()
+    if not (seller.get("legal_name") or seller.get("company")):
+        problems.add("seller.legal_name", _("The seller's name is missing (organizer profile)."))
+    if not (seller.get("street1") and seller.get("city") and seller.get("postal_code")
+            and seller.get("country")):
+        problems.add("seller.street1",
+                     _("The seller's address (street, postal code, city, country) is "
+                       "incomplete (organizer profile)."))
+    if not (seller.get("vat_id") or seller.get("tax_number")):
+        problems.add("seller.vat_id",
+                     _("The seller needs a VAT id or a tax number (organizer profile)."))
+    for field, country in (("seller.country", seller.get("country")),
+                           ("billing_address.country",
+                            (invoice.billing_address or {}).get("country")),
+                           ("shipping_address.country",
+                            (invoice.shipping_address or {}).get("country"))):
+        if country and country not in COUNTRY_CODES:
+            problems.add(field, _("%(code)s is not an ISO 3166-1 country code.", code=country))
+    items = [(f"lines.{i}", line.tax_category, line.tax_rate, line.exemption_reason
+              or line.exemption_code) for i, line in enumerate(invoice.lines)]
+    for name, prefix in (("shipping_method", "shipping"), ("payment_method", "payment")):
+        if getattr(invoice, f"{prefix}_method_name") is not None or (
+                getattr(invoice, "shipping_cost" if prefix == "shipping" else "payment_fee")
+                is not None):
+            rate = getattr(invoice, f"{prefix}_tax_rate") or Decimal(0)
+            category = (getattr(invoice, f"{prefix}_tax_category")
+                        or codelists.default_category(rate))
+            items.append((name, category, rate,
+                          getattr(invoice, f"{prefix}_exemption_reason")))
+    for field, category, rate, reason in items:
+        problem = codelists.category_problem(category, rate, reason)
+        if problem:
+            problems.add(f"{field}.tax_category", str(_CATEGORY_MESSAGES[problem]))
+    return dict(problems)
 
 
 def _transition(invoice: Invoice, action: Action, *, actor: Actor, data: dict | None = None):
@@ -383,11 +511,23 @@ def _transition(invoice: Invoice, action: Action, *, actor: Actor, data: dict | 
     return invoice
 
 
-def send_invoice(invoice: Invoice, *, actor: Actor, to: str | None = None) -> Sending:
+def send_invoice(invoice: Invoice, *, actor: Actor, to: str | None = None,
+                 confirm: bool = False) -> Sending:
     """Record a sending and queue its delivery. An open invoice becomes sent at once (SPEC §3);
-    should this delivery fail, `fail_sending` moves it back to open."""
+    should this delivery fail, `fail_sending` moves it back to open.
+
+    While a sending's outcome is unknown (the buyer may have that mail already) and no mail
+    of the invoice was delivered since, a new send is refused with 409 `delivery_unknown`
+    unless `confirm` is true."""
     lock_invoice(invoice)
     new_status = _step(invoice, Action.SEND)
+    unknown = None if confirm else unconfirmed_unknown_sending(invoice)
+    if unknown is not None:
+        raise ConflictError(
+            _("The last mail of this invoice may have arrived (its delivery outcome is "
+              "unknown, Message-ID %(message_id)s). Check with the buyer, then confirm to "
+              "send it again.", message_id=unknown.message_id or "-"),
+            code="delivery_unknown")
     address = to or (invoice.billing_address or {}).get("email") or (
         invoice.customer.email if invoice.customer else "")
     if not address:
@@ -408,8 +548,19 @@ def send_invoice(invoice: Invoice, *, actor: Actor, to: str | None = None) -> Se
     audit.record(actor, "send", organizer_id=invoice.organizer_id, event_id=invoice.event_id,
                  invoice=invoice, from_status=old, to_status=invoice.status,
                  data={"to": address, "sending": sending.id})
-    enqueue("portal.deliver_sending", sending.id)
+    enqueue("portal.deliver_sending", sending.id, organizer_id=invoice.organizer_id)
     return sending
+
+
+def unconfirmed_unknown_sending(invoice: Invoice) -> Sending | None:
+    """The newest sending of unknown outcome with no delivered sending after it, if any:
+    what a new send must be confirmed over."""
+    last_sent = select(func.coalesce(func.max(Sending.id), 0)).where(
+        Sending.invoice_id == invoice.id, Sending.outcome == "sent").scalar_subquery()
+    return db.session.scalar(
+        select(Sending).where(Sending.invoice_id == invoice.id, Sending.outcome == "unknown",
+                              Sending.id > last_sent)
+        .order_by(Sending.id.desc()).limit(1))
 
 
 def complete_sending(sending: Sending, *, message_id: str) -> None:
@@ -436,6 +587,17 @@ def fail_sending(sending: Sending, *, error: str) -> None:
     audit.record(Actor.system("mail"), "delivery_failed", organizer_id=invoice.organizer_id,
                  event_id=invoice.event_id, invoice=invoice, from_status=old,
                  to_status=invoice.status, data={"to": sending.to, "error": error[:500]})
+
+
+def unknown_sending(sending: Sending, *, error: str) -> None:
+    """The message may have reached the mail server (cut off after it went out whole): not a
+    failure, so the invoice keeps its status; a new send asks for confirmation first."""
+    invoice = lock_invoice(sending.invoice)
+    sending.outcome, sending.error = "unknown", error[:2000]
+    audit.record(Actor.system("mail"), "delivery_unknown", organizer_id=invoice.organizer_id,
+                 event_id=invoice.event_id, invoice=invoice, from_status=invoice.status,
+                 to_status=invoice.status,
+                 data={"to": sending.to, "message_id": sending.message_id})
 
 
 def pay_invoice(invoice: Invoice, *, actor: Actor, today: dt.date | None = None) -> Invoice:
@@ -473,11 +635,13 @@ def cancel_invoice(invoice: Invoice, *, actor: Actor,
     credit = _credit_note_for(invoice, today or dt.date.today())
     credit.sequence_value, credit.number = value, number
     db.session.add(credit)
+    ledger.link(credit)
     db.session.flush()
+    documents.stamp_einvoice_hashes(credit)
     audit.record(actor, "close", organizer_id=credit.organizer_id, event_id=credit.event_id,
                  invoice=credit, from_status=None, to_status=credit.status,
                  data={"number": credit.number, "cancels": invoice.number})
-    enqueue("portal.render_document", credit.id)
+    enqueue("portal.render_document", credit.id, organizer_id=credit.organizer_id)
     return credit
 
 
@@ -493,9 +657,12 @@ def _credit_note_for(original: Invoice, today: dt.date) -> Invoice:
               "prices_include_tax", "rounding_mode", "rounding_rule", "discounts_include_tax",
               "seller", "billing_address", "shipping_address", "locale", "shipping_method_name",
               "shipping_tax_rate", "shipping_tax_code", "payment_method_name",
-              "payment_tax_rate", "payment_tax_code", "introductory_text", "additional_text",
-              "payment_text", "footer_text", "terms_text", "total_quantity", "total_weight",
-              "reference_type", "reference_number", "package_number", "channel")
+              "payment_tax_rate", "payment_tax_code", "additional_text",
+              "footer_text", "terms_text", "total_quantity", "total_weight",
+              "reference_type", "reference_number", "package_number", "channel",
+              "delivery_date", "period_start", "period_end", "buyer_reference",
+              "payment_means", "shipping_tax_category", "payment_tax_category",
+              "shipping_exemption_reason", "payment_exemption_reason")
     negated = ("prediscount_net", "prediscount_gross", "discount_total", "subtotal_net",
                "subtotal_gross", "shipping_cost", "shipping_net", "shipping_tax",
                "shipping_gross", "payment_fee", "payment_net", "payment_tax", "payment_gross",
@@ -503,6 +670,8 @@ def _credit_note_for(original: Invoice, today: dt.date) -> Invoice:
     credit = Invoice(
         type=InvoiceType.CREDIT_NOTE.value, status=InvoiceStatus.OPEN.value,
         refers=original, is_cancellation=True, issue_date=today, closed_at=now,
+        # A credit reads as a credit: no "thank you for your purchase", no payment request.
+        introductory_text="", payment_text="",
         created_at=now, updated_at=now,
         **{key: getattr(original, key) for key in copied},
         **{key: _neg(getattr(original, key)) for key in negated},
@@ -512,6 +681,8 @@ def _credit_note_for(original: Invoice, today: dt.date) -> Invoice:
         InvoiceLine(position=line.position, sku=line.sku, description=line.description,
                     quantity=line.quantity, unit=line.unit, unit_price=_neg(line.unit_price),
                     tax_code=line.tax_code, tax_rate=line.tax_rate,
+                    tax_category=line.tax_category, exemption_reason=line.exemption_reason,
+                    exemption_code=line.exemption_code,
                     discount_rate=line.discount_rate, discount_amount=_neg(line.discount_amount),
                     weight=line.weight, request_note=line.request_note,
                     order_line_id=line.order_line_id, net_amount=_neg(line.net_amount),
@@ -521,7 +692,8 @@ def _credit_note_for(original: Invoice, today: dt.date) -> Invoice:
     credit.discounts = [InvoiceDiscount(position=d.position, type=d.type, value=d.value,
                                         amount=_neg(d.amount)) for d in original.discounts]
     credit.taxes = [InvoiceTax(position=t.position, code=t.code, rate=t.rate,
-                               taxable=_neg(t.taxable), amount=_neg(t.amount),
+                               category=t.category, exemption_reason=t.exemption_reason,
+                               exemption_code=t.exemption_code, taxable=_neg(t.taxable), amount=_neg(t.amount),
                                gross=_neg(t.gross))
                     for t in original.taxes]
     return credit

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from flask import Flask, current_app
 from flask_mailman import EmailMultiAlternatives, Mail
+from flask_mailman.backends.smtp import EmailBackend
 
 mailman = Mail()
 
@@ -77,20 +78,71 @@ class FolderTransport:
         return self.path_for(message_id).exists()
 
 
+class DeliveryUnknown(Exception):  # noqa: N818 - an outcome, not a programming error
+    """The message went out whole (DATA and its final dot) but the server's answer did not
+    come back: it may or may not have been accepted. Never to be reported as a failure."""
+
+
+def _tracking(base: type[smtplib.SMTP]) -> type[smtplib.SMTP]:
+    class Tracking(base):
+        """Knows whether the whole message (after the server's 354) has been written out."""
+
+        body_sent = False
+        _awaiting_body = False
+        _last_command = ""
+
+        def getreply(self):
+            code, message = super().getreply()
+            self._awaiting_body = self._last_command == "data" and code == 354
+            return code, message
+
+        def putcmd(self, cmd, args=""):
+            self._last_command = cmd.lower()
+            super().putcmd(cmd, args)
+
+        def send(self, s):
+            super().send(s)
+            if self._awaiting_body:
+                self._awaiting_body, self.body_sent = False, True
+
+    return Tracking
+
+
+_TRACKING_SMTP, _TRACKING_SMTP_SSL = _tracking(smtplib.SMTP), _tracking(smtplib.SMTP_SSL)
+
+
+class _Backend(EmailBackend):
+    @property
+    def connection_class(self):
+        return _TRACKING_SMTP_SSL if self.use_ssl else _TRACKING_SMTP
+
+
 class SmtpTransport:
     """SMTP through Flask-Mailman (MAIL_SERVER, MAIL_PORT, MAIL_USE_TLS, … in the config)."""
 
     def send(self, message: EmailMultiAlternatives, message_id: str) -> None:
         config = current_app.config
         connection = mailman.get_connection(
-            backend="smtp", fail_silently=False, host=config["MAIL_SERVER"],
+            backend=_Backend, fail_silently=False, host=config["MAIL_SERVER"],
             port=config["MAIL_PORT"], username=config.get("MAIL_USERNAME"),
             password=config.get("MAIL_PASSWORD"), use_tls=config.get("MAIL_USE_TLS"),
             use_ssl=config.get("MAIL_USE_SSL"), timeout=config.get("MAIL_TIMEOUT"))
-        # As a context manager so the connection is closed when the server refuses, too.
-        with connection:
+        connection.open()
+        try:
             if connection.send_messages([message]) != 1:
                 raise smtplib.SMTPException("the mail server did not accept the message")
+        except (smtplib.SMTPServerDisconnected, OSError) as exc:
+            # A refusal (SMTPResponseException) is an answer; a connection that broke or timed
+            # out after the message went out whole is not: the server may have taken it.
+            if getattr(connection.connection, "body_sent", False) and not isinstance(
+                    exc, smtplib.SMTPResponseException):
+                raise DeliveryUnknown(describe_failure(exc)) from exc
+            raise
+        finally:
+            try:
+                connection.close()
+            except Exception:  # noqa: BLE001, S110 - the outcome is decided; QUIT is a courtesy
+                pass
 
     def delivered(self, message_id: str) -> bool | None:
         return None  # a mail server cannot be asked what it received

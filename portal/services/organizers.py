@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from ..domain import einvoice
 from ..domain.money import CURRENCY_MINOR_UNITS
 from ..errors import ConflictError, NotFoundError, ValidationError
 from ..extensions import db
@@ -18,7 +19,17 @@ from ..models.organizer import SELLER_FIELDS
 from ..models.types import utcnow
 from . import audit, numbering
 from .audit import Actor
-from .input import FieldErrors, clean_country, clean_decimal, clean_email, clean_locale
+from .input import (
+    FieldErrors,
+    clean_bool,
+    clean_country,
+    clean_date,
+    clean_decimal,
+    clean_electronic_address,
+    clean_email,
+    clean_locale,
+    clean_payment_means,
+)
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,49}$")
 MIN_PASSWORD = 10
@@ -28,6 +39,12 @@ def clean_seller(errors: FieldErrors, raw: dict, prefix: str = "seller") -> dict
     seller = {}
     for key in SELLER_FIELDS:
         value = (raw or {}).get(key) or ""
+        if key == "electronic_address":
+            seller[key] = clean_electronic_address(errors, f"{prefix}.{key}", value or None)
+            continue
+        if not isinstance(value, str):
+            errors.add(f"{prefix}.{key}", "Enter text.")
+            value = ""
         if key == "country":
             value = clean_country(errors, f"{prefix}.{key}", value) or ""
         elif key == "email":
@@ -103,8 +120,8 @@ def add_membership(user: User, organizer: Organizer, role: str, *,
 
 EVENT_SETTINGS = ("name", "currency", "locale", "invoice_prefix", "proforma_prefix",
                   "shipping_prefix", "due_days", "introductory_text", "additional_text",
-                  "payment_text", "footer_text", "terms_text", "seller_override",
-                  "default_tax_rate")
+                  "payment_text", "footer_text", "terms_text", "seller_override", "start_date",
+                  "end_date", "payment_means", "einvoicing", "default_tax_rate")
 
 
 def clean_event_settings(data: dict, *, current: Event | None = None) -> dict:
@@ -153,9 +170,92 @@ def clean_event_settings(data: dict, *, current: Event | None = None) -> dict:
     if "seller_override" in data:
         out["seller_override"] = {k: v for k, v in clean_seller(
             errors, data["seller_override"] or {}, "seller_override").items() if v}
+    for key in ("start_date", "end_date"):
+        if key in data:
+            out[key] = clean_date(errors, key, data[key])
+    start = out.get("start_date", current.start_date if current else None)
+    end = out.get("end_date", current.end_date if current else None)
+    if start and end and end < start:
+        errors.add("end_date", "The event cannot end before it starts.")
+    if "payment_means" in data:
+        out["payment_means"] = _means_or_none(clean_payment_means(errors, "payment_means",
+                                                                  data["payment_means"]))
+    _clean_einvoicing(errors, data, out, current)
     if errors:
         raise ValidationError(dict(errors))
     return out
+
+
+def _clean_einvoicing(errors: FieldErrors, data: dict, out: dict, current: Event | None) -> None:
+    """E-invoicing is on by default, but EN 16931 allows two decimals at most (SPEC §11): a
+    currency with more cannot have it on. Asked for explicitly, that is an error; implied (a new
+    event, a changed currency), it is switched off."""
+    currency = out.get("currency") or (current.currency if current else "EUR")
+    possible = einvoice.can_einvoice(currency)
+    if "einvoicing" in data:
+        wanted = clean_bool(errors, "einvoicing", data["einvoicing"])
+        if wanted is None:
+            return
+        out["einvoicing"] = bool(wanted)
+        if wanted and not possible and currency in CURRENCY_MINOR_UNITS:
+            errors.add("einvoicing", f"E-invoices allow two decimals at most; {currency} has "
+                       f"{CURRENCY_MINOR_UNITS[currency]}, so e-invoicing cannot be on.")
+    elif not possible and (current is None or "currency" in out):
+        out["einvoicing"] = False
+
+
+def _means_or_none(means: dict | None) -> dict | None:
+    """Payment means with nothing but a code are no payment means (a blank form)."""
+    if not means or not (means.get("iban") or means.get("account_name")
+                         or means.get("code") not in (None, "", "58")):
+        return None
+    return means
+
+
+LOGO_TYPES = {b"\x89PNG\r\n\x1a\n": "image/png", b"\xff\xd8\xff": "image/jpeg"}
+MAX_LOGO_BYTES = 512 * 1024
+
+
+def update_profile(organizer: Organizer, data: dict, *, actor: Actor,
+                   logo: bytes | None = None, remove_logo: bool = False) -> Organizer:
+    """The organizer profile (owner): seller legal data, payment means, logo (SPEC §9).
+
+    `data` may hold `name`, `seller` and `payment_means`; a logo must be a PNG or JPEG of at
+    most 512 KB (checked by its first bytes, not by what the browser claims)."""
+    errors = FieldErrors()
+    changes: dict = {}
+    for key in data:
+        if key not in ("name", "seller", "payment_means"):
+            errors.add(key, "Unknown field.")
+    if "name" in data:
+        name = (data["name"] or "").strip() if isinstance(data["name"], str) else ""
+        if not name or len(name) > 200:
+            errors.add("name", "Give a name of at most 200 characters.")
+        changes["name"] = name
+    if "seller" in data:
+        changes["seller"] = clean_seller(errors, data["seller"] if isinstance(data["seller"], dict)
+                                         else {})
+    if "payment_means" in data:
+        changes["payment_means"] = _means_or_none(clean_payment_means(
+            errors, "payment_means", data["payment_means"]))
+    if logo is not None:
+        kind = next((t for magic, t in LOGO_TYPES.items() if logo.startswith(magic)), None)
+        if kind is None:
+            errors.add("logo", "Upload a PNG or JPEG image.")
+        elif len(logo) > MAX_LOGO_BYTES:
+            errors.add("logo", "The logo may be at most 512 KB.")
+        else:
+            changes["logo"], changes["logo_type"] = logo, kind
+    elif remove_logo:
+        changes["logo"], changes["logo_type"] = None, None
+    if errors:
+        raise ValidationError(dict(errors))
+    for key, value in changes.items():
+        setattr(organizer, key, value)
+    db.session.flush()
+    audit.record(actor, "edit", organizer_id=organizer.id, object_type="organizer",
+                 object_id=organizer.id, data={"fields": sorted(changes)})
+    return organizer
 
 
 def create_event(organizer: Organizer, slug: str, name: str, *, actor: Actor,
@@ -318,7 +418,7 @@ def time_zones() -> list[str]:
                                                           "SystemV/")))
 
 
-def update_profile(user: User, *, timezone: str) -> User:
+def update_account_settings(user: User, *, timezone: str) -> User:
     """The user's own settings: the time zone the back office shows times in ("" = UTC)."""
     errors = FieldErrors()
     timezone = (timezone or "").strip()

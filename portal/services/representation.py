@@ -10,7 +10,11 @@ from __future__ import annotations
 from decimal import Decimal
 
 from ..domain.money import minor_units
-from ..models import Invoice, Payment
+from ..models import Customer, Invoice, Payment
+from ..models.organizer import SELLER_FIELDS
+
+# The buyer keys of SPEC §9 and their values on invoices made before they existed.
+BUYER_DEFAULTS = {"electronic_address": None, "registration_id": "", "e_bill_taxpayer": False}
 
 
 def fixed(value: Decimal | None, places: int) -> str | None:
@@ -37,18 +41,47 @@ def payment_to_dict(payment: Payment, places: int) -> dict:
     }
 
 
+def _date(value):
+    return value.isoformat() if value is not None else None
+
+
+def seller_dict(seller: dict | None) -> dict:
+    """Every seller key of SPEC §9 (older snapshots lack the newer ones)."""
+    seller = dict(seller or {})
+    out = {key: seller.get(key) or "" for key in SELLER_FIELDS}
+    out["electronic_address"] = seller.get("electronic_address") or None
+    return out
+
+
+def payment_means_dict(means: dict | None) -> dict | None:
+    if not means:
+        return None
+    return {key: means.get(key) or ("" if key != "code" else None)
+            for key in ("code", "iban", "bic", "account_name")}
+
+
+def preceding_invoice(invoice: Invoice) -> dict | None:
+    """A credit note's preceding invoice (EN 16931 BG-3): the number and issue date of the
+    invoice it refers to."""
+    if invoice.type != "credit_note" or invoice.refers is None:
+        return None
+    return {"number": invoice.refers.number, "issue_date": _date(invoice.refers.issue_date)}
+
+
 def invoice_to_dict(invoice: Invoice) -> dict:
     places = minor_units(invoice.currency)
 
     def amount(value):
         return fixed(value, places)
 
-    def charge(name, cost, rate, key):
+    def charge(name, cost, rate, key, category, reason):
         if name is None and cost is None:
             return None
-        return {"name": name, key: amount(cost), "tax_rate": fixed(rate, 2)}
+        return {"name": name, key: amount(cost), "tax_rate": fixed(rate, 2),
+                "tax_category": category or ("Z" if not rate else "S"),
+                "exemption_reason": reason}
 
-    billing = dict(invoice.billing_address or {})
+    billing = {**BUYER_DEFAULTS, **(invoice.billing_address or {})}
     shipping = None
     if invoice.type == "shipping_invoice":
         shipping = {
@@ -77,7 +110,7 @@ def invoice_to_dict(invoice: Invoice) -> dict:
         "currency": invoice.currency,
         "prices_include_tax": invoice.prices_include_tax,
         "rounding": {"mode": invoice.rounding_mode, "rule": invoice.rounding_rule},
-        "seller": dict(invoice.seller or {}) if not invoice.is_draft else invoice.event.seller(),
+        "seller": seller_dict(invoice.seller if not invoice.is_draft else invoice.event.seller()),
         "billing_address": {**billing, **{k: (billing.get(k) or None)
                                           for k in ("vat_id", "tax_office", "tax_number")}},
         "shipping_address": invoice.shipping_address,
@@ -86,7 +119,9 @@ def invoice_to_dict(invoice: Invoice) -> dict:
                 "position": line.position, "sku": line.sku, "description": line.description,
                 "quantity": fixed(line.quantity, 2), "unit": line.unit,
                 "unit_price": fixed(line.unit_price, 3), "tax_code": line.tax_code,
-                "tax_rate": fixed(line.tax_rate, 2),
+                "tax_rate": fixed(line.tax_rate, 2), "tax_category": line.tax_category,
+                "exemption_reason": line.exemption_reason,
+                "exemption_code": line.exemption_code,
                 "discount_rate": fixed(line.discount_rate, 2),
                 "discount_amount": amount(line.discount_amount),
                 "weight": fixed(line.weight, 3),
@@ -100,9 +135,11 @@ def invoice_to_dict(invoice: Invoice) -> dict:
                       for d in invoice.discounts],
         "discounts_include_tax": invoice.discounts_include_tax,
         "shipping_method": charge(invoice.shipping_method_name, invoice.shipping_cost,
-                                  invoice.shipping_tax_rate, "cost"),
+                                  invoice.shipping_tax_rate, "cost", invoice.shipping_tax_category,
+                                  invoice.shipping_exemption_reason),
         "payment_method": charge(invoice.payment_method_name, invoice.payment_fee,
-                                 invoice.payment_tax_rate, "fee"),
+                                 invoice.payment_tax_rate, "fee", invoice.payment_tax_category,
+                                 invoice.payment_exemption_reason),
         "totals": {
             "prediscount_net": amount(invoice.prediscount_net),
             "prediscount_gross": amount(invoice.prediscount_gross),
@@ -115,8 +152,10 @@ def invoice_to_dict(invoice: Invoice) -> dict:
             "quantity": fixed(invoice.total_quantity, 2),
             "weight": fixed(invoice.total_weight, 3),
         },
-        "taxes": [{"code": t.code, "rate": fixed(t.rate, 2), "taxable": amount(t.taxable),
-                   "amount": amount(t.amount)} for t in invoice.taxes],
+        "taxes": [{"category": t.category, "code": t.code, "rate": fixed(t.rate, 2),
+                   "taxable": amount(t.taxable), "amount": amount(t.amount),
+                   "exemption_reason": t.exemption_reason, "exemption_code": t.exemption_code}
+                  for t in invoice.taxes],
         "payments": [payment_to_dict(p, places) for p in invoice.payments],
         "amount_paid": amount(invoice.amount_paid or 0),
         "balance": amount(invoice.balance),
@@ -131,8 +170,42 @@ def invoice_to_dict(invoice: Invoice) -> dict:
         "reference": {"type": invoice.reference_type, "number": invoice.reference_number},
         "package_number": invoice.package_number,
         "channel": invoice.channel,
+        "delivery_date": _date(invoice.delivery_date),
+        "period": ({"start": _date(invoice.period_start), "end": _date(invoice.period_end)}
+                   if invoice.period_start or invoice.period_end else None),
+        "buyer_reference": invoice.buyer_reference,
+        "payment_means": payment_means_dict(invoice.payment_means),
+        "preceding_invoice": preceding_invoice(invoice),
+        "chain_hash": invoice.chain_hash,
+        "xml": ({"cii_sha256": invoice.cii_sha256, "ubl_sha256": invoice.ubl_sha256}
+                if invoice.cii_sha256 or invoice.ubl_sha256 else None),
         "pdf_sha256": invoice.pdf_sha256,
         "created_at": _iso(invoice.created_at),
         "closed_at": _iso(invoice.closed_at),
         "updated_at": _iso(invoice.updated_at),
     }
+
+
+def sending_to_dict(sending) -> dict:
+    """One e-mailing of an invoice, as the API shows it (outcome `unknown`: check first)."""
+    return {"id": sending.id, "to": sending.to, "at": _iso(sending.at),
+            "outcome": sending.outcome, "message_id": sending.message_id,
+            "error": sending.error, "delivered_at": _iso(sending.delivered_at)}
+
+
+def customer_to_dict(customer: Customer, *, key: str | None = None) -> dict:
+    """The customer object of the API (and of `customer.*` webhook events); the key only when
+    it was just made, never otherwise (only its hash is stored)."""
+    body = {
+        "id": customer.id,
+        "reference": customer.reference,
+        "name": customer.name,
+        "email": customer.email,
+        "locale": customer.locale,
+        "billing_address": customer.billing_address or {},
+        "created_at": _iso(customer.created_at),
+        "key_rotated_at": _iso(customer.key_rotated_at),
+    }
+    if key is not None:
+        body["key"] = key
+    return body

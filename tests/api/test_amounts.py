@@ -29,7 +29,8 @@ def test_the_spec_worked_examples(api, world, rule, tax, gross, line_tax):
         "rounding": {"mode": "half_up", "rule": rule}})
     body = response.get_json()
     assert _totals(body) == ("506.97", tax, gross)
-    assert body["taxes"] == [{"code": "VAT", "rate": "19.00", "taxable": "506.97",
+    assert body["taxes"] == [{"category": "S", "exemption_reason": None, "exemption_code": None,
+                              "code": "VAT", "rate": "19.00", "taxable": "506.97",
                               "amount": tax}]
     assert [x["tax_amount"] for x in body["lines"]] == [line_tax] * 3
     assert body["totals"]["quantity"] == "9.00"
@@ -56,7 +57,8 @@ def test_the_spec_invoice_object_example(api, world):
         "shipping_method": {"name": "FedEx", "cost": "8.57", "tax_rate": "19.00"}}).get_json()
     assert body["lines"][0] == {
         "position": 1, "sku": "A927TP", "description": "Shirt", "quantity": "3.00",
-        "unit": "", "unit_price": "56.330", "tax_code": "VAT", "tax_rate": "19.00",
+        "unit": "C62", "unit_price": "56.330", "tax_code": "VAT", "tax_rate": "19.00",
+        "tax_category": "S", "exemption_reason": None, "exemption_code": None,
         "discount_rate": None, "discount_amount": None, "weight": "0.450", "request_note": "",
         "net_amount": "168.99", "tax_amount": "32.11", "gross_amount": "201.10"}
     # 10 % of 168.99 = 16.90 (its tax 3.21); shipping 8.57 + tax 1.63.
@@ -65,9 +67,11 @@ def test_the_spec_invoice_object_example(api, world):
         "prediscount_net": "168.99", "prediscount_gross": "201.10", "discount": "16.90",
         "subtotal_net": "152.09", "subtotal_gross": "180.99", "net": "160.66", "tax": "30.53",
         "gross": "191.19", "quantity": "3.00", "weight": "1.350"}
-    assert body["taxes"] == [{"code": "VAT", "rate": "19.00", "taxable": "160.66",
+    assert body["taxes"] == [{"category": "S", "exemption_reason": None, "exemption_code": None,
+                              "code": "VAT", "rate": "19.00", "taxable": "160.66",
                               "amount": "30.53"}]
-    assert body["shipping_method"] == {"name": "FedEx", "cost": "8.57", "tax_rate": "19.00"}
+    assert body["shipping_method"] == {"name": "FedEx", "cost": "8.57", "tax_rate": "19.00",
+                                       "tax_category": "S", "exemption_reason": None}
 
 
 @pytest.mark.parametrize(("currency", "price", "expected"), [
@@ -95,4 +99,5 @@ def test_a_credit_note_negates_the_stored_figures_exactly(api, world):
     # 506.97 + 2.50 = 509.47 net; 96.30 + 0.48 tax (2.50 · 0.19 = 0.475 -> 0.48).
     assert _totals(credit) == ("-509.47", "-96.78", "-606.25")
     assert [(t["taxable"], t["amount"]) for t in credit["taxes"]] == [("-509.47", "-96.78")]
-    assert credit["payment_method"] == {"name": "Card", "fee": "-2.50", "tax_rate": "19.00"}
+    assert credit["payment_method"] == {"name": "Card", "fee": "-2.50", "tax_rate": "19.00",
+                                        "tax_category": "S", "exemption_reason": None}

@@ -73,8 +73,10 @@ def test_create_with_a_billing_address_and_every_writable_field(api, world, make
     assert got["rounding"] == {"mode": "half_even", "rule": "per_item"}
     assert got["locale"] == "de" and got["due_date"] == "2026-12-01"
     assert got["discounts"] == [{"type": "amount_off", "value": "10.000", "amount": "10.00"}]
-    assert got["shipping_method"] == {"name": "FedEx", "cost": "8.57", "tax_rate": "19.00"}
-    assert got["payment_method"] == {"name": "Card", "fee": "1.00", "tax_rate": "0.00"}
+    assert got["shipping_method"] == {"name": "FedEx", "cost": "8.57", "tax_rate": "19.00",
+                                      "tax_category": "S", "exemption_reason": None}
+    assert got["payment_method"] == {"name": "Card", "fee": "1.00", "tax_rate": "0.00",
+                                     "tax_category": "Z", "exemption_reason": None}
     assert got["texts"]["introductory"] == "Hello" and got["texts"]["footer"] == "Bye"
     assert got["reference"] == {"type": "Quote", "number": "Q-1"}
     assert (got["package_number"], got["channel"]) == ("P-9", "web")

@@ -52,7 +52,7 @@ def test_every_route_is_documented_and_nothing_else(app):
     for rule in app.url_map.iter_rules():
         if rule.endpoint.startswith("api.") and rule.rule.startswith("/api/v1"):
             path = rule.rule.removeprefix("/api/v1")
-            for name in ("organizer", "event", "id", "code", "payment_id"):
+            for name in ("organizer", "event", "id", "code", "payment_id", "delivery_id"):
                 path = path.replace(f"<{name}>", f"{{{name}}}")
             routes |= {(path, m) for m in rule.methods - {"HEAD", "OPTIONS"}}
     assert routes == documented

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from portal.services import documents, invoices
+from portal.services import documents, invoices, webhooks
 from tests.factories import ACTOR
 
 from .conftest import Api
@@ -39,6 +39,9 @@ MATRIX = [
     ("invoices/{open}/payments/", "GET", None, 200, 200, 404, 404, 401, 401),
     ("invoices/{open}/payments/", "POST", {"amount": "1.00"}, 201, 403, 404, 404, 401, 401),
     ("invoices/{paid}/payments/{payment}/", "DELETE", None, 204, 403, 404, 404, 401, 401),
+    ("invoices/{draft}/check/", "POST", {}, 200, 403, 404, 404, 401, 401),
+    ("invoices/{open}/xml/", "GET", None, 200, 200, 404, 404, 401, 401),
+    ("ledger/", "GET", None, 200, 200, 404, 404, 401, 401),
     ("orders/", "GET", None, 200, 200, 404, 404, 401, 401),
     ("orders/", "POST", "order", 201, 403, 404, 404, 401, 401),
     ("orders/{order}/", "GET", None, 200, 200, 404, 404, 401, 401),
@@ -48,9 +51,21 @@ MATRIX = [
     ("customers/{customer}/", "PATCH", {"name": "J. B."}, 200, 403, 404, 404, 401, 401),
     ("customers/{customer}/rotate-key/", "POST", None, 200, 403, 404, 404, 401, 401),
     ("customers/{customer}/statement/", "GET", None, 200, 200, 404, 404, 401, 401),
+    # Webhooks: an owner's business, a read-write token for every event (SPEC §13).
+    ("org/webhooks/", "GET", None, 200, 403, 403, 404, 401, 401),
+    ("org/webhooks/", "POST", {"url": "https://example.com/h", "events": ["invoice.paid"]},
+     201, 403, 403, 404, 401, 401),
+    ("org/webhooks/{webhook}/", "GET", None, 200, 403, 403, 404, 401, 401),
+    ("org/webhooks/{webhook}/", "PATCH", {"active": False}, 200, 403, 403, 404, 401, 401),
+    ("org/webhooks/{webhook}/", "DELETE", None, 204, 403, 403, 404, 401, 401),
+    ("org/webhooks/{webhook}/rotate-secret/", "POST", None, 200, 403, 403, 404, 401, 401),
+    ("org/webhooks/{webhook}/deliveries/", "GET", None, 200, 403, 403, 404, 401, 401),
+    ("org/webhooks/{webhook}/deliveries/{delivery}/redeliver/", "POST", None,
+     202, 403, 403, 404, 401, 401),
     ("/customer/invoices", "GET", None, 401, 401, 401, 401, 401, 200),
     ("/customer/invoices/{open}", "GET", None, 401, 401, 401, 401, 401, 200),
     ("/customer/invoices/{open}/pdf", "GET", None, 401, 401, 401, 401, 401, 200),
+    ("/customer/invoices/{open}/xml", "GET", None, 401, 401, 401, 401, 401, 200),
 ]
 
 
@@ -63,6 +78,8 @@ class Objects:
     order: str
     customer: int
     payment: int
+    webhook: int
+    delivery: int
 
 
 @pytest.fixture
@@ -71,15 +88,22 @@ def objects(world, make, request) -> Objects:
     draft = make.invoice(event, customer)
     open_ = make.closed(event, customer)
     route = getattr(request.node, "callspec", None) and request.node.callspec.params["route"]
-    if route and route[0].startswith(("invoices/{open}/pdf", "/customer/invoices/{open}/pdf")):
+    if route and route[0].startswith(("invoices/{open}/pdf", "/customer/invoices/{open}/pdf",
+                                      "invoices/{open}/xml", "/customer/invoices/{open}/xml")):
         documents.store_document_of_record(open_.id)  # the job the commit would have run
     disputed = make.closed(event, customer)
     invoices.dispute_invoice(disputed, actor=ACTOR, reason="late")
     paid = make.closed(event, customer)
     invoices.pay_invoice(paid, actor=ACTOR)
     order = make.order(event, customer)
+    # A webhook endpoint (port 9 refuses at once) with one delivery.
+    webhook, _secret = webhooks.create_endpoint(world.organizer, {
+        "url": "http://127.0.0.1:9/h", "events": ["customer.created"]}, actor=ACTOR)
+    make.customer(world.organizer, reference="C-WEBHOOK")
+    delivery = webhooks.endpoint_deliveries(webhook).items[0]
     return Objects(draft=draft.id, open=open_.id, disputed=disputed.id, paid=paid.id,
-                   order=order.code, customer=customer.id, payment=paid.payments[0].id)
+                   order=order.code, customer=customer.id, payment=paid.payments[0].id,
+                   webhook=webhook.id, delivery=delivery.id)
 
 
 def _url(world, objects: Objects, route: str) -> str:
@@ -126,7 +150,8 @@ def test_the_matrix_covers_every_api_route(app):
     covered = set()
     for path, method, *_ in MATRIX:
         path = path.format(draft="<id>", open="<id>", disputed="<id>", paid="<id>",
-                           order="<code>", customer="<id>", payment="<payment_id>")
+                           order="<code>", customer="<id>", payment="<payment_id>",
+                           webhook="<id>", delivery="<delivery_id>")
         if path.startswith("org/"):
             rule = "/api/v1/organizers/<organizer>/" + path[4:]
         elif path.startswith("/customer/"):

@@ -27,7 +27,7 @@ def _shop(world, make):
     customer = make.customer(world.organizer, billing_address={
         "company": "Sample company", "first_name": "John", "last_name": "Doe",
         "street1": "Test street 12", "postal_code": "12345", "city": "Testington",
-        "country": "DE", "vat_id": "EU123456789", "email": "john@example.com"})
+        "country": "DE", "vat_id": "DE123456789", "email": "john@example.com"})
     make.order(world.event, customer, code="ABC12")
     first = make.closed(world.event, customer, order="ABC12", lines=[
         line(description="Budget Ticket", unit_price="23.00", tax_rate="0.00")],
@@ -61,7 +61,7 @@ def test_the_seed_requests_get_the_seed_shapes(seed_http, world, make):
     assert item["invoice_no"] == first.number and first.number.startswith(world.event.invoice_prefix)
     assert item["order"] == "ABC12" and item["is_cancellation"] is False and item["refers"] is None
     assert item["invoice_to"] == ("Sample company\nJohn Doe\nTest street 12\n12345 Testington\n"
-                                  "DE\nVAT ID: EU123456789")
+                                  "DE\nVAT ID: DE123456789")
     assert item["invoice_from"] == "Big Events GmbH\nMain St 1\n10115 Berlin\nDE"
     assert item["date"] == first.issue_date.isoformat()
     assert item["introductory_text"] == "thank you for your purchase of the following items:"

@@ -60,6 +60,12 @@ def test_a_pdf_still_being_made_shows_a_page_that_refreshes(client, make):
     assert client.get(f"/my/invoices/{invoice.id}/pdf").mimetype == "application/pdf"
 
 
+def _with_xml(stems) -> list[str]:
+    """Each PDF of record comes with its CII and UBL (SPEC §11)."""
+    return sorted(f"{stem}{suffix}" for stem in stems
+                  for suffix in (".pdf", "-cii.xml", "-ubl.xml"))
+
+
 def test_zip_holds_every_own_stored_pdf_and_nothing_else(client, world):
     sign_in(client, world.a)
     with client.get("/my/invoices.zip") as response:
@@ -69,9 +75,11 @@ def test_zip_holds_every_own_stored_pdf_and_nothing_else(client, world):
             f"attachment; filename=invoices-{world.a.reference}.zip"
         archive = zipfile.ZipFile(io.BytesIO(response.get_data()))
     own = [world.a_first, world.a_second, world.a_cancelled, world.a_credit]
-    assert sorted(archive.namelist()) == sorted(f"{i.number}.pdf" for i in own)
+    assert sorted(archive.namelist()) == _with_xml(i.number for i in own)
     for invoice in own:
         assert archive.read(f"{invoice.number}.pdf") == stored(invoice).content
+        assert archive.read(f"{invoice.number}-cii.xml") == stored(invoice).cii
+        assert archive.read(f"{invoice.number}-ubl.xml") == stored(invoice).ubl
     assert archive.testzip() is None
 
 
@@ -82,7 +90,7 @@ def test_zip_names_pdfs_still_being_made(client, world, make):
     archive = download_zip(client)
     assert f"{pending.number}.pdf" not in archive.namelist()
     assert pending.number in archive.read("still-being-prepared.txt").decode()
-    assert len(archive.namelist()) == 5
+    assert len(archive.namelist()) == 4 * 3 + 1  # 4 PDFs with their 2 XMLs each, the note
 
 
 def test_zip_with_nothing_ready_goes_back_to_the_list(client, make):
@@ -109,4 +117,4 @@ def test_zip_keeps_equal_numbers_of_two_events_apart(client, make):
     assert a.number == b.number == "INV-00001"
     sign_in(client, customer)
     archive = download_zip(client)
-    assert sorted(archive.namelist()) == sorted(["INV-00001.pdf", f"{second.slug}-INV-00001.pdf"])
+    assert sorted(archive.namelist()) == _with_xml(["INV-00001", f"{second.slug}-INV-00001"])

@@ -22,7 +22,8 @@ EXPECTED = {
     "cancelled": {"archive": "archived"},
     "archived": {},
 }
-TYPE_REFUSED = {("proforma", "pay"), ("credit_note", "cancel")}
+# SPEC §3: a proforma is not paid; a credit note is neither cancelled nor disputed.
+TYPE_REFUSED = {("proforma", "pay"), ("credit_note", "cancel"), ("credit_note", "dispute")}
 
 ALL_PAIRS = [(s.value, a.value) for s in InvoiceStatus for a in Action]
 
@@ -46,6 +47,8 @@ def test_refusal_messages_say_why():
         next_status("open", "pay", "proforma")
     with pytest.raises(IllegalTransitionError, match="credit note cannot be cancelled"):
         next_status("open", "cancel", "credit_note")
+    with pytest.raises(IllegalTransitionError, match="credit note cannot be disputed"):
+        next_status("sent", "dispute", "credit_note")
 
 
 def test_unknown_status_or_action_is_refused_not_crashing():

@@ -20,7 +20,8 @@ def evil(make, fast_passwords, client):
     organizers.update_event(event, {"name": f"Event {EVIL}", "footer_text": f"Foot {EVIL}"},
                             actor=ACTOR)
     customer = make.customer(organizer, "C-EVIL", name=f"Name {EVIL}", email="e@example.com",
-                             billing_address={"company": f"Co {EVIL}", "city": f"City {EVIL}"})
+                             billing_address={"company": f"Co {EVIL}", "city": f"City {EVIL}",
+                                              "country": "DE"})
     order = make.order(event, customer, code="EVIL-1", lines=[
         {"name": f"Item {EVIL}", "quantity": "1", "unit_price": "1", "tax_rate": "0"}])
     invoice = make.invoice(event, customer, lines=[line(f"Line {EVIL}", sku="S<1>",

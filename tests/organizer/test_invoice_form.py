@@ -127,7 +127,7 @@ def test_every_field_reaches_the_invoice(as_manager, world):
     assert invoice.shipping_address["first_name"] == "Sam"
     line = invoice.lines[0]
     assert (line.sku, line.unit, line.weight, line.request_note) == \
-        ("T-1", "pcs", Decimal("0.500"), "Aisle seat")
+        ("T-1", "H87", Decimal("0.500"), "Aisle seat")
     assert [(d.type, d.value) for d in invoice.discounts] == [("percent_off", Decimal("10.000"))]
     assert (invoice.shipping_method_name, invoice.shipping_cost) == ("DHL", Decimal("5.000"))
     assert (invoice.payment_method_name, invoice.payment_fee) == ("Card", Decimal("0.000"))

@@ -23,6 +23,7 @@ from bench.pdf import benchmark_render, sample_invoice_dict
 from portal import jobs
 from portal.downloads import pdf_response
 from portal.extensions import db
+from portal.formatting import format_date
 from portal.models import Invoice, InvoiceDocument
 from portal.services import documents
 from portal.services import invoices as svc
@@ -133,7 +134,8 @@ def test_a_credit_note_says_what_it_cancels_with_negated_figures(app, make):
 
     (text,) = pdf_text(documents.stored_document(credit).content)
     assert f"Credit note {credit.number}" in text
-    assert f"Cancels invoice {original.number}" in text
+    assert (f"This credit note cancels invoice {original.number} of "
+            f"{format_date(original.issue_date, 'en')}; the amount will be refunded.") in text
     # 2 x 50.00 = 100.00 net, 19.00 tax, 119.00 gross, all negated.
     assert "1 Ticket 2 -€50.00 19 % -€100.00" in text
     assert "VAT 19 % -€100.00 -€19.00" in text

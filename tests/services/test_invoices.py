@@ -43,7 +43,8 @@ def test_akinon_seed_item_gross_entry(app, make):
     assert body["lines"][0]["net_amount"] == "369.44"
     assert body["lines"][0]["tax_amount"] == "29.56"
     assert body["totals"]["gross"] == "399.00"
-    assert body["taxes"] == [{"code": "VAT", "rate": "8.00", "taxable": "369.44",
+    assert body["taxes"] == [{"category": "S", "exemption_reason": None, "exemption_code": None,
+                              "code": "VAT", "rate": "8.00", "taxable": "369.44",
                               "amount": "29.56"}]
 
 

@@ -14,6 +14,7 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from portal import jobs
+from portal.errors import ConflictError
 from portal.extensions import db
 from portal.models import Invoice, Sending
 from portal.models.types import utcnow
@@ -40,15 +41,19 @@ def free_port() -> int:
 class SmtpServer:
     """An aiosmtpd server on 127.0.0.1 that records what it receives.
 
-    `refuse` makes it refuse every recipient with that reply; `hold` (a threading.Event
-    that is set) makes it keep the client waiting for the reply to DATA after the message
-    arrived, as a server would while a worker is killed mid-send.
+    `refuse` makes it refuse every recipient with that reply; `refuse_data` refuses the
+    message after it arrived whole (a definite answer); `hold` (a threading.Event that is
+    set) makes it keep the client waiting for the reply to DATA after the message arrived,
+    as a server would while a worker is killed mid-send; `drop` makes it close the
+    connection after the message arrived, before answering.
     """
 
     def __init__(self, port: int | None = None):
         self.port = port or free_port()
         self.messages: list[tuple[list[str], bytes]] = []
         self.refuse: str | None = None
+        self.refuse_data: str | None = None
+        self.drop = False
         self.hold = threading.Event()
         self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
 
@@ -60,6 +65,11 @@ class SmtpServer:
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802
         self.messages.append((list(envelope.rcpt_tos), bytes(envelope.content)))
+        if self.refuse_data:
+            return self.refuse_data
+        if self.drop:
+            server.transport.close()  # the message is here; the client never hears so
+            return "250 never heard"
         deadline = time.monotonic() + 60
         while self.hold.is_set() and time.monotonic() < deadline:
             await asyncio.sleep(0.05)
@@ -94,6 +104,17 @@ def closed_invoice(make, locale: str, buyer: dict, **data) -> Invoice:
     svc.close_invoice(invoice, actor=ACTOR)
     jobs.commit()  # the in-process job stores the document of record
     return invoice
+
+
+def send_confirmed(invoice: Invoice) -> Sending:
+    sending = svc.send_invoice(invoice, actor=ACTOR, confirm=True)
+    jobs.commit()
+    return db.session.get(Sending, sending.id)
+
+
+def svc_history(invoice: Invoice):
+    from portal.services import invoice_queries
+    return invoice_queries.invoice_history(invoice)
 
 
 def send(invoice: Invoice, to: str | None = None) -> Sending:
@@ -238,7 +259,58 @@ def test_an_smtp_attempt_cut_off_before_the_reply_is_never_repeated(app, make, s
     jobs.run_now("portal.deliver_sending", sending.id)
     sending = db.session.get(Sending, sending.id)
     assert smtp.messages == []
-    assert sending.outcome == "failed" and sending.error == mail.INTERRUPTED
+    # Not "failed": the dead worker may have delivered it. The invoice stays sent.
+    assert sending.outcome == "unknown" and sending.error == mail.INTERRUPTED
+    assert sending.message_id == "<20260101T000000.cut.0003@localhost>"
+    assert db.session.get(Invoice, invoice.id).status == "sent"
+
+
+def test_a_server_that_drops_the_connection_after_data_leaves_the_outcome_unknown(
+        app, make, smtp):
+    invoice = closed_invoice(make, "en", TURKISH_BUYER)
+    smtp.drop = True
+    sending = send(invoice)
+
+    assert len(smtp.messages) == 1  # the server has it; we never heard its answer
+    assert sending.outcome == "unknown"
+    assert sending.message_id == smtp.parsed()["Message-ID"]
+    assert sending.error.startswith(mail.INTERRUPTED)
+    assert sending.delivered_at is None
+    assert db.session.get(Invoice, invoice.id).status == "sent"  # not moved back to open
+    entry = [e for e in svc_history(invoice) if e.action == "delivery_unknown"]
+    assert entry and entry[0].data["message_id"] == sending.message_id
+
+    # A new send asks for confirmation first; confirmed, it goes out (a new sending).
+    smtp.drop = False
+    with pytest.raises(ConflictError) as refused:
+        svc.send_invoice(invoice, actor=ACTOR)
+    assert refused.value.code == "delivery_unknown"
+    assert sending.message_id in refused.value.message
+    db.session.rollback()
+    again = send_confirmed(invoice)
+    assert again.outcome == "sent" and again.id != sending.id
+    assert len(smtp.messages) == 2
+    # Once a later sending is settled, sending again needs no confirmation.
+    assert send(invoice).outcome == "sent"
+
+
+def test_a_timeout_waiting_for_the_final_reply_leaves_the_outcome_unknown(
+        app, make, smtp, monkeypatch):
+    invoice = closed_invoice(make, "en", TURKISH_BUYER)
+    monkeypatch.setitem(app.config, "MAIL_TIMEOUT", 1)
+    smtp.hold.set()  # the message arrives, the answer does not within MAIL_TIMEOUT
+    sending = send(invoice)
+    smtp.hold.clear()
+    assert len(smtp.messages) == 1
+    assert sending.outcome == "unknown" and "timed out" in sending.error
+
+
+def test_a_refusal_after_data_is_an_answer_and_a_failure(app, make, smtp):
+    invoice = closed_invoice(make, "en", TURKISH_BUYER)
+    smtp.refuse_data = "554 5.7.1 Message rejected"
+    sending = send(invoice)
+    assert len(smtp.messages) == 1
+    assert sending.outcome == "failed" and "554" in sending.error
     assert db.session.get(Invoice, invoice.id).status == "open"
 
 
@@ -269,3 +341,21 @@ def test_subject_and_greeting_follow_the_invoice_locale(app, make, locale, subje
     message = mail.compose_invoice_mail(invoice, "x@example.com", b"%PDF-", "<id@localhost>")
     assert message.subject == subject.format(number=invoice.number)
     assert message.body.startswith(greeting)
+
+
+def test_confirmation_is_asked_until_a_mail_of_the_invoice_is_delivered(app, make):
+    invoice = closed_invoice(make, "en", TURKISH_BUYER)
+    unknown = Sending(invoice=invoice, to="a@example.com", outcome="unknown",
+                      message_id="<maybe@localhost>")
+    failed_after = Sending(invoice=invoice, to="a@example.com", outcome="failed")
+    db.session.add_all([unknown, failed_after])
+    jobs.commit()
+    # A later failure does not settle the question: the buyer may still have the first mail.
+    assert svc.unconfirmed_unknown_sending(invoice) is unknown
+    with pytest.raises(ConflictError):
+        svc.send_invoice(invoice, actor=ACTOR)
+    db.session.rollback()
+    confirmed = send_confirmed(invoice)  # the folder transport delivers it
+    assert confirmed.outcome == "sent"
+    assert svc.unconfirmed_unknown_sending(db.session.get(Invoice, invoice.id)) is None
+    assert send(db.session.get(Invoice, invoice.id)).outcome == "sent"

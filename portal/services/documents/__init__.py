@@ -20,11 +20,17 @@ fetch to `static/` with the network switched off, so no free text in an invoice 
 renderer read a file or a URL. Free text is escaped by Jinja's autoescaping.
 
 The package, step by step: labels.py (the words, per locale), context.py (step 1, the dict),
-render.py (step 1, the bytes; step 2), store.py (step 3, and reading the stored document).
+render.py (step 1, the bytes; step 2 calls pdfa.py: PDF/A-3b + factur-x.xml), store.py (step 3,
+and reading the stored document). E-invoices (SPEC §11): domain/einvoice.py is the EN 16931
+model, xml.py writes CII and UBL, validate.py checks them offline, einvoices.py is the glue
+from the ORM invoice (and the close check).
 Everything a caller needs is importable from here: `documents.store_pdf(…)`.
 """
 
 from .context import build_pdf_context, context_from_dict
+from .einvoices import EInvoiceInvalidError, einvoice_findings, refuse_if_invalid
+from .einvoices import enabled as einvoice_enabled
+from .einvoices import stamp_hashes as stamp_einvoice_hashes
 from .labels import LABELS, document_language, document_title, labels_for
 from .render import (
     FONT_DIR,
@@ -40,6 +46,7 @@ from .render import (
 from .store import (
     PENDING_RETRY_AFTER,
     DocumentPendingError,
+    document_context,
     ensure_document,
     missing_document_ids,
     pdf_filename,
@@ -52,7 +59,8 @@ from .store import (
 
 __all__ = [
     "FONT_DIR", "LABELS", "PENDING_RETRY_AFTER", "STATIC_DIR", "TEMPLATE_DIR",
-    "DocumentPendingError", "build_pdf_context", "context_from_dict", "count_pages",
+    "DocumentPendingError", "EInvoiceInvalidError", "build_pdf_context", "document_context",
+    "einvoice_enabled", "einvoice_findings", "refuse_if_invalid", "stamp_einvoice_hashes", "context_from_dict", "count_pages",
     "document_language", "document_title", "ensure_document", "labels_for", "make_pdf",
     "missing_document_ids", "pdf_filename", "pending_document_context", "postprocess_pdf",
     "preview_pdf", "render_invoice_pdf", "render_pdf", "render_template_file",

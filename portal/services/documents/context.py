@@ -5,6 +5,7 @@ No ORM objects reach the template: every figure is formatted here, in the invoic
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 from decimal import Decimal
 
@@ -14,14 +15,20 @@ from babel.numbers import format_decimal
 from ...domain.lifecycle import InvoiceType
 from ...formatting import babel_locale, format_date, format_money, format_price
 from ...models import Invoice
-from .labels import document_language, labels_for
+from .labels import document_language, labels_for, quantity_with_unit
 
 
 def build_pdf_context(invoice: Invoice) -> dict:
     """The plain dict the PDF template renders, from the invoice object of SPEC §6."""
     from ..representation import invoice_to_dict
 
-    return context_from_dict(invoice_to_dict(invoice), draft=invoice.is_draft)
+    context = context_from_dict(invoice_to_dict(invoice), draft=invoice.is_draft)
+    organizer = invoice.organizer
+    if organizer.logo_type and organizer.logo:
+        # The organizer's current logo (SPEC §9); the PDF of record is made once, at close.
+        encoded = base64.b64encode(organizer.logo).decode("ascii")
+        context["logo"] = f"data:{organizer.logo_type};base64,{encoded}"
+    return context
 
 
 def context_from_dict(data: dict, *, draft: bool = False) -> dict:
@@ -56,11 +63,31 @@ def context_from_dict(data: dict, *, draft: bool = False) -> dict:
         return format_date(parsed, locale)
 
     invoice_type = data["type"]
+    credit = invoice_type == InvoiceType.CREDIT_NOTE
     gross_entry = bool(data.get("prices_include_tax"))
     meta = [(labels["number"], data.get("number") or "—")]
-    for key in ("issue_date", "due_date", "expires_at"):
-        if data.get(key) and not (key == "due_date" and invoice_type == "proforma"):
+    if data.get("issue_date"):
+        date_label = {"invoice": "issue_date", "shipping_invoice": "issue_date",
+                      "credit_note": "credit_note_date"}.get(invoice_type, "document_date")
+        meta.append((labels[date_label], day(data["issue_date"])))
+    preceding = data.get("preceding_invoice")
+    if credit and preceding and preceding.get("number"):
+        meta.append((labels["preceding_invoice"], " ".join(filter(None, [
+            preceding["number"], f"({day(preceding.get('issue_date'))})"
+            if preceding.get("issue_date") else None]))))
+    if data.get("delivery_date"):
+        meta.append((labels["delivery_date"], day(data["delivery_date"])))
+    period = data.get("period") or {}
+    if period.get("start") or period.get("end"):
+        meta.append((labels["service_period"],
+                     f"{day(period.get('start'))} – {day(period.get('end'))}"))
+    # A credit note owes the buyer money: no due date; a proforma is an offer: none either.
+    for key in ("due_date", "expires_at"):
+        if data.get(key) and not (key == "due_date" and invoice_type in ("proforma",
+                                                                         "credit_note")):
             meta.append((labels[key], day(data[key])))
+    if data.get("buyer_reference"):
+        meta.append((labels["buyer_reference"], data["buyer_reference"]))
     for key, value in (("order", data.get("order")), ("customer", data.get("customer")),
                        ("package_number", data.get("package_number"))):
         if value:
@@ -72,9 +99,10 @@ def context_from_dict(data: dict, *, draft: bool = False) -> dict:
                      f"{kind} {reference['number']}" if kind else reference["number"]))
 
     refers_note = None
-    if invoice_type == InvoiceType.CREDIT_NOTE and data.get("refers"):
+    if credit and data.get("refers"):
         key = "cancels" if data.get("is_cancellation") else "corrects"
-        refers_note = labels[key].format(number=data["refers"])
+        refers_note = labels[key].format(
+            number=data["refers"], date=day((preceding or {}).get("issue_date")) or "—")
 
     lines = []
     for line in data["lines"]:
@@ -90,7 +118,8 @@ def context_from_dict(data: dict, *, draft: bool = False) -> dict:
             "description": line["description"],
             "details": " · ".join(details),
             "note": line.get("request_note") or "",
-            "quantity": " ".join(filter(None, [number(line["quantity"], 2), line.get("unit")])),
+            "quantity": quantity_with_unit(number(line["quantity"], 2), line.get("unit"),
+                                           document_language(data.get("locale"))),
             "unit_price": format_price(Decimal(line["unit_price"]), currency, locale),
             "tax_rate": percent(line["tax_rate"]),
             "amount": money(line["gross_amount"] if gross_entry else line["net_amount"]),
@@ -134,11 +163,17 @@ def context_from_dict(data: dict, *, draft: bool = False) -> dict:
 
     seller = data.get("seller") or {}
     title = labels[invoice_type]
-    texts = data.get("texts") or {}
+    texts = dict(data.get("texts") or {})
+    payment = None
+    if credit:
+        texts["payment"] = ""  # a credit is refunded, never paid: no payment instructions
+    elif invoice_type in ("invoice", "shipping_invoice"):
+        payment = _payment_lines(data.get("payment_means"), labels)
     return {
         "locale": document_language(data.get("locale")),
         "labels": labels,
         "draft": draft,
+        "logo": None,
         "type": invoice_type,
         "title": title,
         "number": data.get("number") or "",
@@ -146,8 +181,9 @@ def context_from_dict(data: dict, *, draft: bool = False) -> dict:
         "refers_note": refers_note,
         "proforma_note": labels["proforma_note"] if invoice_type == "proforma" else None,
         "meta": meta,
-        "seller": {"name": seller.get("company") or "", "lines": _seller_lines(seller, labels,
-                                                                               locale)},
+        "seller": {"name": seller.get("legal_name") or seller.get("company") or "",
+                   "lines": _seller_lines(seller, labels, locale)},
+        "payment": payment,
         "buyer": _address_lines(data.get("billing_address") or {}, labels, locale),
         "ship_to": (_address_lines(data["shipping_address"], labels, locale)
                     if data.get("shipping_address") else None),
@@ -156,8 +192,10 @@ def context_from_dict(data: dict, *, draft: bool = False) -> dict:
         "prices_note": labels["prices_gross" if gross_entry else "prices_net"],
         "lines": lines,
         "summary": summary,
-        "taxes": [{"code": t["code"], "rate": percent(t["rate"]), "taxable": money(t["taxable"]),
-                   "amount": money(t["amount"])} for t in data.get("taxes") or []],
+        "taxes": [{"code": t["code"], "category": t.get("category") or "S",
+                   "rate": percent(t["rate"]), "taxable": money(t["taxable"]),
+                   "amount": money(t["amount"]), "exemption": t.get("exemption_reason") or ""}
+                  for t in data.get("taxes") or []],
         "totals": [(labels["total_net"], money(totals["net"])),
                    (labels["total_tax"], money(totals["tax"]))],
         "total_gross": (labels["total_gross"], money(totals["gross"])),
@@ -172,12 +210,33 @@ def _country(code: str | None, locale: str) -> str:
     return Locale.parse(locale).territories.get(code.upper(), code)
 
 
+def _payment_lines(means: dict | None, labels: dict) -> list[str] | None:
+    """The payment means printed from data (SPEC §9): the way to pay, IBAN, BIC, holder."""
+    if not means or not means.get("code"):
+        return None
+    lines = [labels.get(f"means_{means['code']}", means["code"])]
+    for key in ("iban", "bic", "account_name"):
+        if means.get(key):
+            value = means[key]
+            if key == "iban":
+                value = " ".join(value[i:i + 4] for i in range(0, len(value), 4))
+            lines.append(f"{labels[key]} {value}")
+    return lines
+
+
 def _seller_lines(seller: dict, labels: dict, locale: str) -> list[str]:
-    lines = [seller.get("street1"), seller.get("street2"),
+    lines = [seller.get("company") if seller.get("legal_name") and
+             seller.get("company") != seller.get("legal_name") else None,
+             seller.get("street1"), seller.get("street2"),
              " ".join(filter(None, [seller.get("postal_code"), seller.get("city")])),
              _country(seller.get("country"), locale)]
     if seller.get("vat_id"):
         lines.append(f"{labels['vat_id']} {seller['vat_id']}")
+    if seller.get("tax_number"):
+        lines.append(f"{labels['tax_number']} {seller['tax_number']}")
+    if seller.get("registration_id"):
+        scheme = f" ({seller['registration_scheme']})" if seller.get("registration_scheme") else ""
+        lines.append(f"{labels['registration']} {seller['registration_id']}{scheme}")
     for key in ("email", "phone"):
         if seller.get(key):
             lines.append(f"{labels[key]} {seller[key]}")

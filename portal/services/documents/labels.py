@@ -126,6 +126,108 @@ LABELS: dict[str, dict[str, str]] = {
 }
 
 
+# SPEC §9 labels: "Invoice date", delivery date / service period, the credit wording, the
+# payment means printed from data. Merged over the tables above.
+_LEGAL_LABELS: dict[str, dict[str, str]] = {'en': {'issue_date': 'Invoice date',
+            'credit_note_date': 'Credit note date',
+            'document_date': 'Date',
+            'delivery_date': 'Delivery date',
+            'service_period': 'Service period',
+            'preceding_invoice': 'Original invoice',
+            'buyer_reference': 'Buyer reference',
+            'registration': 'Registration',
+            'contact': 'Contact',
+            'cancels': 'This credit note cancels invoice {number} of {date}; the amount will be '
+                       'refunded.',
+            'corrects': 'This credit note corrects invoice {number} of {date}; the amount will be '
+                        'refunded.',
+            'payment_means': 'Payment',
+            'iban': 'IBAN',
+            'bic': 'BIC',
+            'account_name': 'Account holder',
+            'pay_by': 'Please pay {amount} by {date}.',
+            'means_58': 'SEPA credit transfer',
+            'means_30': 'Credit transfer',
+            'means_49': 'Direct debit',
+            'means_48': 'Bank card',
+            'means_10': 'Cash',
+            'reverse_charge_note': 'Tax exemption'},
+     'de': {'issue_date': 'Rechnungsdatum',
+            'credit_note_date': 'Gutschriftsdatum',
+            'document_date': 'Datum',
+            'delivery_date': 'Lieferdatum',
+            'service_period': 'Leistungszeitraum',
+            'preceding_invoice': 'Ursprungsrechnung',
+            'buyer_reference': 'Käuferreferenz',
+            'registration': 'Registereintrag',
+            'contact': 'Kontakt',
+            'cancels': 'Diese Gutschrift storniert die Rechnung {number} vom {date}; der Betrag '
+                       'wird erstattet.',
+            'corrects': 'Diese Gutschrift korrigiert die Rechnung {number} vom {date}; der Betrag '
+                        'wird erstattet.',
+            'payment_means': 'Zahlung',
+            'iban': 'IBAN',
+            'bic': 'BIC',
+            'account_name': 'Kontoinhaber',
+            'pay_by': 'Bitte zahlen Sie {amount} bis zum {date}.',
+            'means_58': 'SEPA-Überweisung',
+            'means_30': 'Überweisung',
+            'means_49': 'Lastschrift',
+            'means_48': 'Bankkarte',
+            'means_10': 'Bar',
+            'reverse_charge_note': 'Steuerbefreiung'},
+     'it': {'issue_date': 'Data fattura',
+            'credit_note_date': 'Data nota di credito',
+            'document_date': 'Data',
+            'delivery_date': 'Data di consegna',
+            'service_period': 'Periodo di servizio',
+            'preceding_invoice': 'Fattura originale',
+            'buyer_reference': 'Riferimento acquirente',
+            'registration': 'Registro imprese',
+            'contact': 'Contatto',
+            'cancels': "Questa nota di credito annulla la fattura {number} del {date}; l'importo "
+                       'sarà rimborsato.',
+            'corrects': 'Questa nota di credito rettifica la fattura {number} del {date}; '
+                        "l'importo sarà rimborsato.",
+            'payment_means': 'Pagamento',
+            'iban': 'IBAN',
+            'bic': 'BIC',
+            'account_name': 'Intestatario',
+            'pay_by': 'Si prega di pagare {amount} entro il {date}.',
+            'means_58': 'Bonifico SEPA',
+            'means_30': 'Bonifico',
+            'means_49': 'Addebito diretto',
+            'means_48': 'Carta',
+            'means_10': 'Contanti',
+            'reverse_charge_note': 'Esenzione IVA'},
+     'tr': {'issue_date': 'Fatura tarihi',
+            'credit_note_date': 'İade faturası tarihi',
+            'document_date': 'Tarih',
+            'delivery_date': 'Teslim tarihi',
+            'service_period': 'Hizmet dönemi',
+            'preceding_invoice': 'Asıl fatura',
+            'buyer_reference': 'Alıcı referansı',
+            'registration': 'Ticaret sicili',
+            'contact': 'İletişim',
+            'cancels': 'Bu iade faturası {date} tarihli {number} numaralı faturayı iptal eder; '
+                       'tutar iade edilecektir.',
+            'corrects': 'Bu iade faturası {date} tarihli {number} numaralı faturayı düzeltir; '
+                        'tutar iade edilecektir.',
+            'payment_means': 'Ödeme',
+            'iban': 'IBAN',
+            'bic': 'BIC',
+            'account_name': 'Hesap sahibi',
+            'pay_by': 'Lütfen {amount} tutarını {date} tarihine kadar ödeyin.',
+            'means_58': 'SEPA havalesi',
+            'means_30': 'Havale',
+            'means_49': 'Otomatik ödeme',
+            'means_48': 'Banka kartı',
+            'means_10': 'Nakit',
+            'reverse_charge_note': 'Vergi muafiyeti'}}
+for _language, _extra in _LEGAL_LABELS.items():
+    LABELS[_language].update(_extra)
+
+
 def document_language(locale: str | None) -> str:
     """The LABELS language for a locale (`de_AT` -> `de`), English when we have none."""
     language = (locale or "en").replace("-", "_").split("_")[0].lower()
@@ -138,3 +240,44 @@ def labels_for(locale: str | None) -> dict[str, str]:
 
 def document_title(invoice_type: str, locale: str | None) -> str:
     return labels_for(locale)[invoice_type]
+
+
+# Rec 20 units without a CLDR unit, as the document prints them after a quantity.
+UNIT_LABELS: dict[str, dict[str, str]] = {'en': {'H87': 'pcs', 'SET': 'sets', 'PR': 'pairs', 'XPK': 'pkgs', 'LS': 'lump sum', 'E48': 'service units'}, 'de': {'H87': 'Stk.', 'SET': 'Satz', 'PR': 'Paar', 'XPK': 'Pkt.', 'LS': 'pauschal', 'E48': 'Leistungseinheiten'}, 'it': {'H87': 'pz.', 'SET': 'set', 'PR': 'paia', 'XPK': 'colli', 'LS': 'forfait', 'E48': 'unità di servizio'}, 'tr': {'H87': 'adet', 'SET': 'takım', 'PR': 'çift', 'XPK': 'paket', 'LS': 'götürü', 'E48': 'hizmet birimi'}}
+
+
+def quantity_with_unit(number: str, unit: str | None, language: str) -> str:
+    """"2 h", "2 Std.", "3 pcs": the quantity with its Rec 20 unit in the document's language.
+
+    C62 ("one") is a plain count and prints no unit; CLDR units come from babel.
+    """
+    from babel.units import format_unit
+
+    from ...domain.codelists import CLDR_UNITS
+
+    if not unit or unit == "C62":
+        return number
+    if unit in CLDR_UNITS:
+        try:
+            return format_unit(number, CLDR_UNITS[unit], "short", locale=language)
+        except (KeyError, ValueError):  # a unit this babel lacks prints its code
+            return f"{number} {unit}"
+    label = UNIT_LABELS.get(language, UNIT_LABELS["en"]).get(unit)
+    return f"{number} {label or unit}"
+
+
+def unit_symbol(unit: str | None, locale: str | None) -> str:
+    """The short label of a Rec 20 unit for pages ("" for C62, "h", "Std.", "pcs")."""
+    from babel.units import get_unit_name
+
+    from ...domain.codelists import CLDR_UNITS
+
+    language = document_language(locale)
+    if not unit or unit == "C62":
+        return ""
+    if unit in CLDR_UNITS:
+        try:
+            return get_unit_name(CLDR_UNITS[unit], length="short", locale=language) or unit
+        except (KeyError, ValueError):
+            return unit
+    return UNIT_LABELS.get(language, UNIT_LABELS["en"]).get(unit) or unit

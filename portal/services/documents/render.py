@@ -82,11 +82,13 @@ def render_invoice_pdf(context: dict) -> bytes:
 
 
 def postprocess_pdf(pdf: bytes, context: dict) -> bytes:
-    """Between rendering and storing: where an e-invoice (PDF/A-3 + EN 16931 XML) will be made.
+    """The rendered PDF made the document of record: a PDF/A-3b, with the CII embedded as
+    factur-x.xml when the context carries the e-invoice (`context["einvoice"]` = (CII, UBL))."""
+    from .pdfa import make_facturx
 
-    Today the rendered PDF is the document of record as it is.
-    """
-    return pdf
+    xmls = context.get("einvoice")
+    return make_facturx(pdf, xmls[0] if xmls else None,
+                        title=context.get("document_title") or "Invoice")
 
 
 def count_pages(pdf: bytes) -> int:

@@ -17,7 +17,10 @@ from ...domain.lifecycle import InvoiceStatus
 from ...errors import ConflictError
 from ...extensions import db
 from ...models import Invoice, InvoiceDocument
+from .. import webhook_events
 from .context import build_pdf_context
+from .einvoices import enabled as einvoice_enabled
+from .einvoices import render as render_einvoice
 from .render import count_pages, make_pdf, render_invoice_pdf
 
 PENDING_RETRY_AFTER = 3  # seconds; a typical invoice renders well under one
@@ -46,8 +49,18 @@ def stored_document(invoice: Invoice) -> InvoiceDocument | None:
     return db.session.get(InvoiceDocument, invoice.id)
 
 
-def store_pdf(invoice_id: int, pdf: bytes) -> InvoiceDocument | None:
-    """Keep `pdf` as the invoice's document of record, unless it has one already.
+def document_context(invoice: Invoice) -> dict:
+    """The PDF context of a closed invoice plus its e-invoice XMLs (`"einvoice"`: (CII, UBL)
+    or None), which post-processing embeds and `store_pdf` keeps beside the PDF."""
+    context = build_pdf_context(invoice)
+    context["einvoice"] = render_einvoice(invoice) if einvoice_enabled(invoice) else None
+    return context
+
+
+def store_pdf(invoice_id: int, pdf: bytes,
+              xmls: tuple[bytes, bytes] | None = None) -> InvoiceDocument | None:
+    """Keep `pdf` (and the e-invoice `xmls`, (CII, UBL)) as the invoice's document of record,
+    unless it has one already.
 
     The invoice row is locked first, so of two jobs racing for one invoice the first to store
     wins and the second gets the stored document back: a document of record never changes.
@@ -62,11 +75,21 @@ def store_pdf(invoice_id: int, pdf: bytes) -> InvoiceDocument | None:
     if existing is not None:
         return existing
     digest = hashlib.sha256(pdf).hexdigest()
+    cii, ubl = xmls or (None, None)
     document = InvoiceDocument(invoice_id=invoice.id, content=pdf, sha256=digest,
-                               size=len(pdf), pages=count_pages(pdf))
+                               size=len(pdf), pages=count_pages(pdf), cii=cii, ubl=ubl)
     db.session.add(document)
     invoice.pdf_sha256 = digest
+    if cii is not None:
+        hashes = hashlib.sha256(cii).hexdigest(), hashlib.sha256(ubl).hexdigest()
+        if invoice.cii_sha256 is not None and (invoice.cii_sha256, invoice.ubl_sha256) != hashes:
+            # close hashed the XMLs; bytes that differ must never become the record
+            raise RuntimeError(f"invoice {invoice.id}: the e-invoice XML differs from the one "
+                               "hashed at close")
+        invoice.cii_sha256, invoice.ubl_sha256 = hashes
     db.session.flush()
+    # Not an audit action (the trail tells of people's steps); the webhook says it is there.
+    webhook_events.emit_for_invoice("invoice.document_ready", invoice)
     return document
 
 
@@ -83,7 +106,8 @@ def store_document_of_record(invoice_id: int) -> InvoiceDocument | None:
     existing = stored_document(invoice)
     if existing is not None:
         return existing
-    return store_pdf(invoice_id, make_pdf(build_pdf_context(invoice)))
+    context = document_context(invoice)
+    return store_pdf(invoice_id, make_pdf(context), context["einvoice"])
 
 
 def missing_document_ids(*, closed_before: dt.datetime, limit: int,
@@ -112,7 +136,7 @@ def pending_document_context(invoice_id: int) -> dict | None:
     invoice = db.session.get(Invoice, invoice_id)
     if invoice is None or invoice.is_draft or stored_document(invoice) is not None:
         return None
-    return build_pdf_context(invoice)
+    return document_context(invoice)
 
 
 def ensure_document(invoice: Invoice) -> InvoiceDocument:
