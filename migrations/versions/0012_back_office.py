@@ -59,8 +59,8 @@ def downgrade():
     op.drop_table('form_stashes')
     op.drop_index('ix_password_resets_user_id', table_name='password_resets')
     op.drop_table('password_resets')
-    with op.batch_alter_table('users', schema=None) as batch_op:
-        batch_op.drop_column('timezone')
-    with op.batch_alter_table('events', schema=None) as batch_op:
-        batch_op.drop_column('default_tax_rate')
-        batch_op.drop_column('archived_at')
+    # ALTER TABLE … DROP COLUMN (SQLite 3.35+), never a rebuild of `users` or `events`: with
+    # foreign keys on, dropping the old table would fail or cascade into their rows.
+    op.drop_column('users', 'timezone')
+    op.drop_column('events', 'default_tax_rate')
+    op.drop_column('events', 'archived_at')
