@@ -52,3 +52,10 @@ def mail_resolution(invoice_id: int) -> None:
 
 
 periodic("portal.purge_jobs", every="JOBS_PURGE_INTERVAL", default=3600)
+
+
+@job("portal.mail_password_reset")
+def mail_password_reset(reset_id: int) -> None:
+    """Mail a password reset link (issue 18); a used, voided or expired reset is not mailed."""
+    from .services.mail import send_password_reset
+    send_password_reset(reset_id)

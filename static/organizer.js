@@ -3,7 +3,10 @@
  * - Row editors: "Add line" / "Remove" work in place instead of posting the form back.
  * - Invoice form: fields that only apply to one invoice type hide for the others.
  * - Copy buttons for keys, links and tokens.
- * - Forms with data-confirm ask before a destructive step.
+ * - Forms with data-confirm ask before a destructive step; a POST form is sent once, a
+ *   second click while it is on its way does nothing (no double close, no double payment).
+ * - Invoice form: live totals from the server's money engine (POST …/invoices/preview);
+ *   without scripts the totals show after saving. No money rule is computed here.
  */
 (function () {
   "use strict";
@@ -99,11 +102,71 @@
     document.addEventListener("submit", function (event) {
       var form = event.target;
       var question = form.getAttribute && form.getAttribute("data-confirm");
-      if (question && !window.confirm(question)) { event.preventDefault(); }
+      if (form.getAttribute && form.getAttribute("data-submitting")) {
+        event.preventDefault();  // a second click while the first is on its way: once only
+        return;
+      }
+      if (question && !window.confirm(question)) { event.preventDefault(); return; }
+      if (form.setAttribute && !event.defaultPrevented
+          && (form.getAttribute("method") || "").toLowerCase() === "post") {
+        form.setAttribute("data-submitting", "true");
+      }
+    });
+    window.addEventListener("pageshow", function () {  // back from the page cache
+      document.querySelectorAll("form[data-submitting]").forEach(function (form) {
+        form.removeAttribute("data-submitting");
+      });
     });
   }
 
+  function setUpLiveTotals() {
+    var box = document.querySelector("[data-live-totals]");
+    var form = box && box.closest("form");
+    if (!box || !form || !window.fetch || !window.FormData) { return; }
+    var url = box.getAttribute("data-preview-url");
+    var timer = null;
+    var serial = 0;
+    function refresh() {
+      var mine = ++serial;
+      var body = new FormData(form);
+      body.delete("command");
+      fetch(url, {method: "POST", body: body, credentials: "same-origin",
+                  headers: {"X-Requested-With": "fetch", "Accept": "application/json"}})
+        .then(function (response) {
+          return response.json().then(function (data) { return [response.status, data]; });
+        })
+        .then(function (result) {
+          if (mine !== serial) { return; }  // a newer request is on its way
+          if (result[0] === 200 && result[1].html) {
+            box.innerHTML = result[1].html;
+          } else {
+            box.setAttribute("data-incomplete", "true");
+          }
+          box.setAttribute("data-state", result[0] === 200 ? "ok" : "incomplete");
+        })
+        .catch(function () { box.setAttribute("data-state", "offline"); });
+    }
+    function later() {
+      window.clearTimeout(timer);
+      timer = window.setTimeout(refresh, 250);
+    }
+    form.addEventListener("input", later);
+    form.addEventListener("change", later);
+    form.addEventListener("click", function (event) {
+      if (event.target.closest("[data-editor-remove], [data-editor-add]")) { later(); }
+    });
+    refresh();
+  }
+
+  function restoreForm() {
+    // A form given back after an expired session that only re-opens (nothing is saved).
+    var form = document.querySelector("form[data-restore-form][data-auto-submit]");
+    if (form) { form.submit(); }
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    restoreForm();
+    setUpLiveTotals();
     setUpEditors();
     setUpTypeSwitch();
     setUpCopyButtons();

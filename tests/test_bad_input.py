@@ -120,8 +120,11 @@ def _path_values(endpoint: str, s: Seeded) -> dict:
         "token_id": s.revocable.id, "key": s.customer.plain_key, "filename": "portal.css",
         "invoice_no": s.open.number,
         # The customer's signed links (SPEC §14): a recovery link, or the mail's invoice link.
-        "token": customer_links.recovery_token(s.customer) if endpoint.startswith(
-            "customer.recovery") else customer_links.invoice_token(s.open),
+        # A password reset link's token (a wrong one: the page must still answer cleanly).
+        "token": (customer_links.recovery_token(s.customer)
+                  if endpoint.startswith("customer.recovery")
+                  else customer_links.invoice_token(s.open) if endpoint.startswith("customer.")
+                  else "not-a-reset-token"),
         "payment_id": "1",
         "webhook_id": s.webhook.id, "delivery_id": s.delivery.id,
     }

@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from flask import g, request
 
 from .. import ratelimits
-from ..errors import AuthError, ForbiddenError, NotFoundError
+from ..errors import AuthError, ConflictError, ForbiddenError, NotFoundError
+from ..i18n import _
 from ..models import ApiToken, Customer, Event, Organizer
 from ..services import customers, permissions, tokens
 from ..services.audit import Actor
@@ -90,6 +91,8 @@ def event_scope(organizer_slug: str, event_slug: str, *, write: bool = False) ->
     event = permissions.event_in_scope(scope.token, scope.organizer.id, event_slug)
     if write and scope.token.read_only:
         raise ForbiddenError("This API token is read-only.", code="read_only_token")
+    if write and event.archived:
+        raise ConflictError(_("This event is archived and read-only."), code="event_archived")
     return Scope(token=scope.token, organizer=scope.organizer, event=event)
 
 

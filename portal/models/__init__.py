@@ -1,6 +1,7 @@
 """All models, imported here so Alembic and the app see the whole schema."""
 
 from .audit import AuditEntry
+from .backoffice import FormStash, PasswordReset
 from .customer import Customer
 from .event import Event, NumberSequence
 from .invoice import Invoice, InvoiceDiscount, InvoiceDocument, InvoiceLine, InvoiceTax, Sending
@@ -12,9 +13,9 @@ from .token import ApiToken, IdempotencyRecord, token_events
 from .webhook import WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent
 
 __all__ = [
-    "ApiToken", "AuditEntry", "Customer", "Event", "IdempotencyRecord", "Invoice",
+    "ApiToken", "AuditEntry", "Customer", "Event", "FormStash", "IdempotencyRecord", "Invoice",
     "InvoiceDiscount", "InvoiceDocument", "InvoiceLine", "InvoiceTax", "Job", "Membership",
-    "NumberSequence", "Order", "OrderLine", "Organizer", "Payment", "PaymentMethod", "Role",
-    "Sending", "User", "WebhookAttempt", "WebhookDelivery", "WebhookEndpoint", "WebhookEvent",
-    "membership_events", "token_events",
+    "NumberSequence", "Order", "OrderLine", "Organizer", "PasswordReset", "Payment",
+    "PaymentMethod", "Role", "Sending", "User", "WebhookAttempt", "WebhookDelivery",
+    "WebhookEndpoint", "WebhookEvent", "membership_events", "token_events",
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 from sqlalchemy import (
     JSON,
@@ -18,7 +19,7 @@ from sqlalchemy import true as sa_true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
-from .types import UTCDateTime, utcnow
+from .types import Money, UTCDateTime, utcnow
 
 TEXT_FIELDS = ("introductory", "additional", "payment", "footer", "terms")
 
@@ -61,8 +62,16 @@ class Event(db.Model):
     # Payment means overriding the organizer's ({"code", "iban", "bic", "account_name"}).
     payment_means: Mapped[dict | None] = mapped_column(JSON(none_as_null=True))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Set: the event is archived, read-only and left out of the default lists.
+    archived_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # Prefills the tax rate of a new line in the line editor (None: no default).
+    default_tax_rate: Mapped[Decimal | None] = mapped_column(Money(6, 3))
 
     organizer = relationship("Organizer", back_populates="events")
+
+    @property
+    def archived(self) -> bool:
+        return self.archived_at is not None
 
     def seller(self) -> dict:
         merged = dict(self.organizer.seller or {})

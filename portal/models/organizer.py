@@ -80,6 +80,8 @@ class User(UserMixin, db.Model):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     # Bumped on password change so other sessions of the user end.
     session_version: Mapped[int] = mapped_column(default=1, server_default="1")
+    # An IANA time zone for the times the back office shows; "" follows the event's / UTC.
+    timezone: Mapped[str] = mapped_column(String(64), default="", server_default="")
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     memberships = relationship("Membership", back_populates="user", cascade="all, delete-orphan")

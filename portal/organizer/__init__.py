@@ -4,6 +4,7 @@ import datetime as dt
 from urllib.parse import urlencode
 
 from flask import Blueprint, g, request
+from flask_login import current_user
 
 bp = Blueprint("organizer", __name__)
 
@@ -34,16 +35,25 @@ def url_with(**changes) -> str:
     return request.path + ("?" + urlencode(args) if args else "")
 
 
-from . import admin, auth, views, webhooks  # noqa: E402,F401 - routes register on import
+from . import admin, auth, expired, views, webhooks  # noqa: E402,F401 - routes register on import
 
 
 @bp.app_template_filter("timestamp")
 def timestamp(value, locale: str | None = "en") -> str:
-    """A moment as date and time in UTC, written for `locale`."""
-    from babel.dates import format_datetime
+    """A moment as date and time in the user's time zone (UTC unless they chose one),
+    written for `locale`: 24-hour where the locale writes it so (babel's formats)."""
+    from babel.dates import format_datetime, get_timezone
 
     from ..formatting import babel_locale
 
     if value is None:
         return ""
-    return format_datetime(value, "medium", tzinfo=dt.UTC, locale=babel_locale(locale)) + " UTC"
+    zone = ""
+    if current_user and current_user.is_authenticated:
+        zone = getattr(current_user, "timezone", "") or ""
+    where = babel_locale(locale)
+    if not zone:
+        return format_datetime(value, "medium", tzinfo=dt.UTC, locale=where) + " UTC"
+    tz = get_timezone(zone)
+    return (format_datetime(value, "medium", tzinfo=tz, locale=where) + " "
+            + format_datetime(value, "z", tzinfo=tz, locale=where))

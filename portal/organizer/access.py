@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import wraps
 
-from flask import g
+from flask import g, request, url_for
 from flask_login import current_user, login_required
 
 from ..errors import ForbiddenError
@@ -48,6 +48,10 @@ class Scope:
         return self.can(Role.OWNER) and self.membership.all_events
 
 
+# What an archived event still accepts (everything else posted to it is refused).
+READ_ONLY_EXEMPT = frozenset({"organizer.event_restore"})
+
+
 def scoped(role: Role = Role.VIEWER, *, administer: bool = False):
     """Decorate a view taking `organizer` (and optionally `event`) slugs from its URL.
 
@@ -67,6 +71,14 @@ def scoped(role: Role = Role.VIEWER, *, administer: bool = False):
             if administer and not scope.can_administer:
                 raise ForbiddenError(_("Only owners who see every event may manage this."))
             g.scope = scope
+            if (found is not None and found.archived and request.method == "POST"
+                    and request.endpoint not in READ_ONLY_EXEMPT):
+                from ..unit_of_work import RefusedError
+
+                raise RefusedError(_("This event is archived and read-only."),
+                                   to=url_for("organizer.event_settings", organizer=organizer,
+                                              event=event)
+                                   if scope.can(Role.OWNER) else url_for("organizer.dashboard"))
             return view(scope, **kwargs)
 
         return wrapper

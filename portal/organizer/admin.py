@@ -11,7 +11,7 @@ from flask import flash, make_response, redirect, render_template, request, url_
 from flask_login import current_user
 
 from ..downloads import statement_pdf_response
-from ..errors import NotFoundError, ValidationError
+from ..errors import ConflictError, NotFoundError, ValidationError
 from ..i18n import _
 from ..jobs import overview
 from ..models import Customer, Membership, Role
@@ -25,6 +25,7 @@ from ..services import (
     tokens,
 )
 from ..services.customers import magic_link
+from ..services.input import delocalize_decimal
 from ..services.invoice_input import ADDRESS_FIELDS
 from ..unit_of_work import RefusedError, rollback
 from . import bp
@@ -32,13 +33,15 @@ from .access import Scope, scoped
 from .forms import (
     SELLER_FORM_FIELDS,
     CustomerForm,
+    EventCreateForm,
     EventSettingsForm,
     MemberForm,
     MembershipForm,
     ProfileForm,
     TokenForm,
+    currency_choices,
 )
-from .helpers import attach_errors, chosen_events, event_choices
+from .helpers import attach_errors, chosen_events, event_choices, plain
 from .views import EVENT, ORG
 
 SETTING_FIELDS = ("name", "currency", "locale", "due_days", "invoice_prefix", "proforma_prefix",
@@ -161,6 +164,15 @@ def customer_rotate_key(scope: Scope, customer_id: int):
 # ---------------------------------------------------------------- event settings
 
 
+def _settings_changes(form) -> dict:
+    changes = {key: form[key].data or "" for key in SETTING_FIELDS}
+    changes["seller_override"] = dict(form.seller_override.data)
+    changes["einvoicing"] = bool(form.einvoicing.data)
+    changes["default_tax_rate"] = delocalize_decimal(
+        (form.default_tax_rate.data or "").strip() or None, current_user.locale)
+    return changes
+
+
 @bp.route(EVENT + "/settings", methods=["GET", "POST"])
 @scoped(Role.OWNER)
 def event_settings(scope: Scope):
@@ -172,14 +184,13 @@ def event_settings(scope: Scope):
         data[key] = data[key].isoformat() if data[key] else ""
     data["seller_override"] = {key: (event.seller_override or {}).get(key) or ""
                                for key in SELLER_FORM_FIELDS}
+    data["default_tax_rate"] = plain(event.default_tax_rate)
     form = EventSettingsForm(data=data)
+    form.currency.choices = currency_choices(current_user.locale)
     status = 200
     if request.method == "POST":
-        changes = {key: form[key].data or "" for key in SETTING_FIELDS}
-        changes["seller_override"] = dict(form.seller_override.data)
-        changes["einvoicing"] = bool(form.einvoicing.data)
         try:
-            organizers.update_event(event, changes, actor=scope.actor)
+            organizers.update_event(event, _settings_changes(form), actor=scope.actor)
         except ValidationError as error:
             rollback()  # show the form again on what is stored
             attach_errors(form, error.fields)
@@ -190,6 +201,56 @@ def event_settings(scope: Scope):
                                     event=event.slug), code=303)
     return render_template("organizer/event_settings.html", form=form,
                            seller=scope.organizer.seller or {}), status
+
+
+@bp.route(ORG + "/events/new", methods=["GET", "POST"])
+@scoped(Role.OWNER, administer=True)
+def event_new(scope: Scope):
+    """A new event from the back office: every field problem shows next to its field."""
+    form = EventCreateForm(data={"currency": "EUR", "locale": current_user.locale or "en",
+                                 "due_days": "14", "einvoicing": True})
+    form.currency.choices = currency_choices(current_user.locale)
+    if request.method == "GET":
+        return render_template("organizer/event_new.html", form=form)
+    changes = _settings_changes(form)
+    for key in ("invoice_prefix", "proforma_prefix", "shipping_prefix"):
+        if not changes[key].strip():  # blank: the service derives it (slug, invoice prefix)
+            del changes[key]
+    name = changes.pop("name")
+    try:
+        event = organizers.create_event(scope.organizer, (form.slug.data or "").strip(), name,
+                                        actor=scope.actor, **changes)
+    except ValidationError as error:
+        rollback()  # show the form again on what is stored
+        attach_errors(form, error.fields)
+        return render_template("organizer/event_new.html", form=form), 400
+    flash(_("The event “%(name)s” is created.", name=event.name), "success")
+    return redirect(url_for("organizer.event_settings", organizer=scope.organizer.slug,
+                            event=event.slug), code=303)
+
+
+@bp.post(EVENT + "/archive")
+@scoped(Role.OWNER)
+def event_archive(scope: Scope):
+    try:
+        organizers.archive_event(scope.event, actor=scope.actor)
+    except ConflictError as error:
+        raise RefusedError(error.message, to=url_for("organizer.dashboard")) from None
+    flash(_("The event “%(name)s” is archived: read-only and no longer listed.",
+            name=scope.event.name), "success")
+    return redirect(url_for("organizer.dashboard"), code=303)
+
+
+@bp.post(EVENT + "/restore")
+@scoped(Role.OWNER)
+def event_restore(scope: Scope):
+    try:
+        organizers.restore_event(scope.event, actor=scope.actor)
+    except ConflictError as error:
+        raise RefusedError(error.message, to=url_for("organizer.dashboard")) from None
+    flash(_("The event “%(name)s” is restored.", name=scope.event.name), "success")
+    return redirect(url_for("organizer.event_settings", organizer=scope.organizer.slug,
+                            event=scope.event.slug), code=303)
 
 
 # ---------------------------------------------------------------- background jobs

@@ -29,11 +29,18 @@ from ..errors import ValidationError
 from ..extensions import db, login_manager
 from ..i18n import N_, _, _l
 from ..models import User
-from ..services import organizers
+from ..services import organizers, password_resets
 from ..sessions import renew_session_id
 from ..unit_of_work import rollback
 from . import bp
-from .forms import LoginForm, PasswordForm
+from .forms import (
+    AccountSettingsForm,
+    ForgotPasswordForm,
+    LoginForm,
+    PasswordForm,
+    ResetPasswordForm,
+    options,
+)
 from .helpers import attach_errors
 
 LOGIN_FAILED = _l("Wrong e-mail address or password.")
@@ -180,6 +187,31 @@ def logout():
     return redirect(url_for("organizer.login"), code=303)
 
 
+def _profile_form(formdata=None) -> AccountSettingsForm:
+    form = AccountSettingsForm(formdata=formdata, data={"timezone": current_user.timezone or ""})
+    form.timezone.choices = options([("", _("UTC (the default)"))]
+                                    + [(zone, zone.replace("_", " "))
+                                       for zone in organizers.time_zones()])
+    return form
+
+
+@bp.post("/org/account/profile")
+@login_required
+def account_profile():
+    """The user's time zone: times in the back office show in it."""
+    form = _profile_form(request.form)
+    try:
+        organizers.update_account_settings(current_user._get_current_object(),
+                                  timezone=form.timezone.data or "")
+    except ValidationError as error:
+        rollback()
+        attach_errors(form, error.fields)
+        return render_template("organizer/account_edit.html", form=PasswordForm(formdata=None),
+                               profile=form), 400
+    flash(_("Your settings are saved."), "success")
+    return redirect(url_for("organizer.account"), code=303)
+
+
 @bp.route("/org/account", methods=["GET", "POST"])
 @login_required
 def account():
@@ -193,9 +225,71 @@ def account():
         except ValidationError as error:
             rollback()  # show the form again on what is stored
             attach_errors(form, error.fields)
-            return render_template("organizer/account_edit.html", form=form), 400
+            return render_template("organizer/account_edit.html", form=form,
+                                   profile=_profile_form()), 400
         login_user(current_user._get_current_object())  # this session moves to the new version
         renew_session_id()  # and to a new id: a copy of its cookie from before is worth nothing
         flash(_("Your password is changed. Other sessions are signed out."), "success")
         return redirect(url_for("organizer.account"), code=303)
-    return render_template("organizer/account_edit.html", form=form)
+    return render_template("organizer/account_edit.html", form=form, profile=_profile_form())
+
+
+# ---------------------------------------------------------------- password reset (issue 18)
+
+RESET_LIMITS = {
+    # requests from one address, whatever the account
+    "RESET_LIMIT_PER_IP": "10 per 15 minutes",
+    # requests for one account from anywhere: a mailbox is not flooded
+    "RESET_LIMIT_PER_ACCOUNT": "3 per hour",
+}
+RESET_SENT = _l("If an account exists for this address, a link to set a new password is on "
+                "its way. It works once, for one hour.")
+
+
+@bp.route("/password/forgot", methods=["GET", "POST"])
+def password_forgot():
+    """Ask for a reset link: the same answer whether or not the address has an account."""
+    form = ForgotPasswordForm()
+    if request.method == "GET":
+        return render_template("organizer/password_forgot.html", form=form)
+    email = (form.email.data or "").strip().lower()
+    budgets = [(ratelimits.limit(name, RESET_LIMITS[name]), key) for name, key in (
+        ("RESET_LIMIT_PER_IP", ("reset-address", request.remote_addr or "unknown")),
+        ("RESET_LIMIT_PER_ACCOUNT", ("reset-account", email)))]
+    ratelimits.refuse(budgets)
+    for budget, key in budgets:  # every request counts, known address or not
+        ratelimits.count_failure(budget, *key)
+    try:
+        password_resets.request_reset(email)
+    except ValidationError as error:
+        rollback()
+        attach_errors(form, error.fields)
+        return render_template("organizer/password_forgot.html", form=form), 400
+    flash(str(RESET_SENT), "success")
+    return redirect(url_for("organizer.login"), code=303)
+
+
+@bp.route("/password/reset/<token>", methods=["GET", "POST"])
+def password_reset(token: str):
+    """Choose a new password through a mailed link; then sign in with it. A link that is
+    unknown, used or expired answers 410 Gone with a way to ask for a new one."""
+    form = ResetPasswordForm()
+    if password_resets.valid_reset(token) is None:
+        return render_template("organizer/password_reset.html", form=None), 410
+    if request.method == "GET":
+        return render_template("organizer/password_reset.html", form=form)
+    try:
+        password_resets.reset_password(token, form.new_password.data or "",
+                                       form.confirm_password.data or "")
+    except ValidationError as error:
+        rollback()
+        if "token" in error.fields:
+            return render_template("organizer/password_reset.html", form=None), 410
+        attach_errors(form, error.fields)
+        return render_template("organizer/password_reset.html", form=form), 400
+    if current_user.is_authenticated:
+        logout_user()
+    session.clear()
+    renew_session_id()
+    flash(_("Your password is set. Sign in with it."), "success")
+    return redirect(url_for("organizer.login"), code=303)

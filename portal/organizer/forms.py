@@ -143,6 +143,23 @@ class PasswordForm(FlaskForm):
                                      render_kw={"autocomplete": "new-password"})
 
 
+class AccountSettingsForm(FlaskForm):
+    """The user's own settings (issue 18): the time zone times are shown in."""
+
+    timezone = SelectField(_l("Time zone"), choices=[])
+
+
+class ForgotPasswordForm(FlaskForm):
+    email = StringField(_l("E-mail"), widget=EmailInput(),
+                        render_kw={"autocomplete": "username", "autofocus": True})
+
+
+class ResetPasswordForm(FlaskForm):
+    new_password = PasswordField(_l("New password"), render_kw={"autocomplete": "new-password"})
+    confirm_password = PasswordField(_l("New password, again"),
+                                     render_kw={"autocomplete": "new-password"})
+
+
 # ---------------------------------------------------------------- invoices
 
 
@@ -180,12 +197,12 @@ class BuyerForm(AddressForm):
 class LineForm(Form):
     sku = StringField(_l("SKU"))
     description = StringField(_l("Description"))
-    quantity = _decimal(_l("Quantity"), placeholder="1")
+    quantity = _decimal(_l("Quantity"))
     unit = SelectField(_l("Unit"), choices=unit_choices, default=codelists.DEFAULT_UNIT,
                        validate_choice=False)
     unit_price = _decimal(_l("Unit price"))
     tax_code = StringField(_l("Tax code"), render_kw={"placeholder": "VAT"})
-    tax_rate = _decimal(_l("Tax %"), placeholder="19")
+    tax_rate = _decimal(_l("Tax %"))
     tax_category = SelectField(_l("VAT category"), choices=lambda: category_choices(_l("Automatic")),
                                default="", validate_choice=False)
     exemption_reason = StringField(_l("Exemption reason"))
@@ -322,9 +339,9 @@ class CustomerForm(FlaskForm):
 class OrderLineForm(Form):
     sku = StringField(_l("SKU"))
     name = StringField(_l("Item"))
-    quantity = _decimal(_l("Quantity"), placeholder="1")
+    quantity = _decimal(_l("Quantity"))
     unit_price = _decimal(_l("Unit price"))
-    tax_rate = _decimal(_l("Tax %"), placeholder="19")
+    tax_rate = _decimal(_l("Tax %"))
     tax_code = StringField(_l("Tax code"), render_kw={"placeholder": "VAT"})
 
 
@@ -365,6 +382,7 @@ class EventSettingsForm(FlaskForm):
     seller_override = FormField(SellerForm)
     start_date = StringField(_l("Event starts"), widget=DateInput())
     end_date = StringField(_l("Event ends"), widget=DateInput())
+    default_tax_rate = _decimal(_l("Default tax rate of a new line (%)"), size=6)
 
 
 class ProfileForm(FlaskForm):
@@ -385,6 +403,24 @@ class ProfileForm(FlaskForm):
     logo = FileField(_l("Logo (PNG or JPEG, at most 512 KB)"),
                      render_kw={"accept": "image/png,image/jpeg"})
     remove_logo = BooleanField(_l("Remove the logo"))
+
+
+class EventCreateForm(EventSettingsForm):
+    """A new event: its address name (slug) and the settings of `EventSettingsForm`."""
+
+    slug = StringField(_l("Short name in addresses (slug)"),
+                       render_kw={"placeholder": "summer-2027", "maxlength": 50})
+
+
+def currency_choices(locale: str) -> list:
+    """Every currency the money engine knows, as "EUR – Euro" in the viewer's language."""
+    from babel.numbers import get_currency_name
+
+    from ..formatting import babel_locale
+
+    where = babel_locale(locale)
+    return options((code, f"{code} – {get_currency_name(code, locale=where)}")
+                   for code in sorted(CURRENCY_MINOR_UNITS))
 
 
 class TokenForm(FlaskForm):

@@ -20,6 +20,7 @@ from wtforms.form import BaseForm
 
 from ..errors import ValidationError
 from ..i18n import _
+from ..services.input import delocalize_decimal
 from ..services.invoice_input import ADDRESS_FIELDS, SHIPPING_FIELDS, TEXT_FIELDS
 from .forms import options
 
@@ -28,6 +29,12 @@ _COMMAND = re.compile(r"^(add|remove):([a-z_]+)(?::(\d+))?$")
 # Line fields that do not make a row count as filled in (they come prefilled).
 _LINE_DEFAULTS = ("tax_code", "tax_rate", "unit", "tax_category", "exemption_code")
 _BUYER_FLAGS = ("is_corporate", "e_bill_taxpayer")
+# Prefilled values that leave a row blank while they are unchanged (a new row says 1).
+_LINE_PREFILLED = {"quantity": "1"}
+# Number fields typed in the user's locale ("12,50" in de), read by babel (issue 18).
+_LINE_NUMBERS = ("quantity", "unit_price", "tax_rate", "discount_rate", "discount_amount",
+                 "weight")
+_CHARGE_NUMBERS = ("cost", "fee", "tax_rate")
 
 
 # ---------------------------------------------------------------- errors
@@ -81,6 +88,8 @@ def attach_errors(form, fields: dict[str, list[str]],
 
 def editor_command(form) -> bool:
     """Run an add/remove row button of `form`; True when one was pressed (re-render only)."""
+    if request.form.get("command") == "restore":
+        return True  # a form given back after an expired session: show it, save nothing
     match = _COMMAND.match(request.form.get("command", ""))
     if not match:
         return False
@@ -95,17 +104,20 @@ def editor_command(form) -> bool:
     return True
 
 
-def _blank(values: dict, ignore: tuple[str, ...] = ()) -> bool:
+def _blank(values: dict, ignore: tuple[str, ...] = (), prefilled: dict | None = None) -> bool:
+    prefilled = prefilled or {}
     return not any((value.strip() if isinstance(value, str) else value)
-                   for key, value in values.items() if key not in ignore)
+                   for key, value in values.items() if key not in ignore
+                   and not (key in prefilled and (value or "").strip() == prefilled[key]))
 
 
-def rows_input(rows: FieldList, ignore: tuple[str, ...] = ()) -> tuple[list[dict], list[int]]:
+def rows_input(rows: FieldList, ignore: tuple[str, ...] = (),
+               prefilled: dict | None = None) -> tuple[list[dict], list[int]]:
     """The filled-in rows of a row editor, and the form row each came from."""
     items, positions = [], []
     for position, entry in enumerate(rows.entries):
         values = dict(entry.data)
-        if _blank(values, ignore):
+        if _blank(values, ignore, prefilled):
             continue
         items.append({key: (value.strip() if isinstance(value, str) else value)
                       for key, value in values.items()})
@@ -120,10 +132,24 @@ def _none_if_blank(values: dict, ignore: tuple[str, ...] = ()) -> dict | None:
     return None if _blank(values, ignore) else values
 
 
-def invoice_input(form, *, creating: bool) -> tuple[dict, dict[str, list[int]]]:
-    """The body for `create_draft` / `update_draft` from the invoice form."""
-    lines, line_rows = rows_input(form.lines, ignore=_LINE_DEFAULTS)
+def _delocalize(values: dict | None, keys: tuple[str, ...], locale: str | None):
+    if values and locale:
+        for key in keys:
+            if key in values:
+                values[key] = delocalize_decimal(values[key], locale)
+    return values
+
+
+def invoice_input(form, *, creating: bool,
+                  locale: str | None = None) -> tuple[dict, dict[str, list[int]]]:
+    """The body for `create_draft` / `update_draft` from the invoice form; numbers typed in
+    `locale` (the user's) are read as such."""
+    lines, line_rows = rows_input(form.lines, ignore=_LINE_DEFAULTS, prefilled=_LINE_PREFILLED)
     discounts, discount_rows = rows_input(form.discounts, ignore=("type",))
+    for item in lines:
+        _delocalize(item, _LINE_NUMBERS, locale)
+    for item in discounts:
+        _delocalize(item, ("value",), locale)
     billing = dict(form.billing_address.data)
     endpoint = ((billing.pop("electronic_address_id", "") or "").strip(),
                 (billing.pop("electronic_address_scheme", "") or "").strip())
@@ -145,8 +171,10 @@ def invoice_input(form, *, creating: bool) -> tuple[dict, dict[str, list[int]]]:
         "shipping_address": _none_if_blank(shipping_address, ("is_corporate",)),
         "lines": lines,
         "discounts": discounts,
-        "shipping_method": _none_if_blank(dict(form.shipping_method.data)),
-        "payment_method": _none_if_blank(dict(form.payment_method.data)),
+        "shipping_method": _delocalize(_none_if_blank(dict(form.shipping_method.data)),
+                                       _CHARGE_NUMBERS, locale),
+        "payment_method": _delocalize(_none_if_blank(dict(form.payment_method.data)),
+                                      _CHARGE_NUMBERS, locale),
         "shipping": _none_if_blank(dict(form.shipping.data)),
         "texts": {key: form.texts.form[key].data or "" for key in TEXT_FIELDS},
         "reference": {key: (value or "").strip() or None

@@ -32,8 +32,10 @@ from ..services import (
     organizers,
     payments,
     permissions,
+    preview,
 )
 from ..services.documents import DocumentPendingError
+from ..services.input import delocalize_decimal
 from ..services.invoice_queries import INVOICE_LOAD, PastEnd
 from ..services.payments import PAYMENT_FIELDS
 from ..services.representation import invoice_to_dict
@@ -60,6 +62,8 @@ from .helpers import (
     rows_input,
 )
 
+# The document types whose amounts add up to what was invoiced (page totals).
+TOTAL_TYPES = (*invoice_queries.CLAIM_TYPES, "credit_note")
 ORG = "/org/<organizer>"
 EVENT = ORG + "/events/<event>"
 PAGE_SIZES = (10, 25, 50, 100, 200)
@@ -92,10 +96,13 @@ def refusal_message(error: ConflictError | ValidationError) -> str:
 @login_required
 def dashboard():
     memberships = organizers.memberships_of(current_user)
+    archived = request.args.get("archived") == "1"  # archived events only on request
     visible = [event.id for m in memberships
-               for event in (m.organizer.events if m.all_events else m.events)]
+               for event in (m.organizer.events if m.all_events else m.events)
+               if event.archived == archived]
     return render_template("organizer/dashboard_index.html", memberships=memberships,
-                           amounts=invoice_queries.open_amounts(visible))
+                           figures=invoice_queries.dashboard_figures(visible),
+                           show_archived=archived)
 
 
 # ---------------------------------------------------------------- invoices
@@ -117,7 +124,8 @@ def event_ledger(scope: Scope):
 @bp.get(EVENT + "/invoices")
 @scoped()
 def invoice_list(scope: Scope):
-    query = invoice_queries.clean_invoice_query(request.args)
+    query = invoice_queries.clean_invoice_query(
+        request.args, ordering_default=invoice_queries.BACK_OFFICE_DEFAULT_ORDERING)
     page = invoice_queries.invoice_page(
         invoice_queries.event_invoices(scope.event), query.filters, ordering=query.ordering,
         page=query.page, page_size=query.page_size, past_end=PastEnd.LAST,
@@ -125,7 +133,11 @@ def invoice_list(scope: Scope):
     totals: dict[str, Decimal] = {}
     balances: dict[str, Decimal] = {}  # what is open on this page: claims still to be paid
     for invoice in page.items:
-        totals[invoice.currency] = totals.get(invoice.currency, Decimal(0)) + invoice.gross_total
+        # Only what adds up: closed invoices, shipping invoices and credit notes (negative),
+        # so a cancelled invoice and its credit note make 0; never drafts or proformas.
+        if invoice.status != InvoiceStatus.DRAFT and invoice.type in TOTAL_TYPES:
+            totals[invoice.currency] = (totals.get(invoice.currency, Decimal(0))
+                                        + invoice.gross_total)
         owed = (invoice.balance if invoice.status in OVERDUE_STATUSES
                 and invoice.type in invoice_queries.CLAIM_TYPES else Decimal(0))
         balances[invoice.currency] = balances.get(invoice.currency, Decimal(0)) + owed
@@ -146,6 +158,12 @@ def _order_choices(scope: Scope) -> list:
     return options((code, f"{code} · {name}") for code, name in rows)
 
 
+def _line_defaults(event) -> dict:
+    """What a new line starts with: real values, not placeholders (quantity 1, the event's
+    default tax rate)."""
+    return {"tax_code": "VAT", "quantity": "1", "tax_rate": plain(event.default_tax_rate)}
+
+
 def _render_invoice_form(scope: Scope, form: InvoiceForm, invoice: Invoice | None = None,
                          status: int = 200):
     from_order = None
@@ -154,15 +172,16 @@ def _render_invoice_form(scope: Scope, form: InvoiceForm, invoice: Invoice | Non
         from_order.order.choices = _order_choices(scope)
     return render_template(
         "organizer/invoice_form.html", form=form, invoice=invoice, from_order=from_order,
-        line_template=LineForm(prefix="lines-__index__-", data={"tax_code": "VAT"}),
-        discount_template=DiscountForm(prefix="discounts-__index__-")), status
+        line_template=LineForm(prefix="lines-__index__-", data=_line_defaults(scope.event)),
+        discount_template=DiscountForm(prefix="discounts-__index__-"),
+        preview_url=_event_url("organizer.invoice_preview", scope)), status
 
 
 def _new_invoice_form(scope: Scope, formdata=None) -> InvoiceForm:
     event = scope.event
     defaults = {"type": "invoice", "currency": event.currency, "locale": "",
                 "rounding": {"mode": "half_up", "rule": "per_line"},
-                "texts": event.texts(), "lines": [{"tax_code": "VAT"}]}
+                "texts": event.texts(), "lines": [_line_defaults(event)]}
     form = InvoiceForm(formdata=formdata, data=defaults)
     form.customer.choices = _customer_choices(scope)
     return form
@@ -176,7 +195,7 @@ def invoice_new(scope: Scope):
     form = _new_invoice_form(scope, request.form)
     if editor_command(form):
         return _render_invoice_form(scope, form)
-    data, positions = invoice_input(form, creating=True)
+    data, positions = invoice_input(form, creating=True, locale=current_user.locale)
     try:
         invoice = invoices.create_draft(scope.event, data, actor=scope.actor)
     except ValidationError as error:
@@ -185,6 +204,39 @@ def invoice_new(scope: Scope):
         return _render_invoice_form(scope, form, status=400)
     flash(_("The draft is saved. Check it, then close it to give it a number."), "success")
     return redirect(_invoice_url(scope, invoice), code=303)
+
+
+@bp.post(EVENT + "/invoices/preview")
+@scoped(Role.MANAGER)
+def invoice_preview(scope: Scope):
+    """The totals of the invoice form as posted, computed by the money engine and shown as
+    the invoice page shows them; nothing is stored. 400 with the field problems otherwise."""
+    form = _new_invoice_form(scope, request.form)
+    data, positions = invoice_input(form, creating=True, locale=current_user.locale)
+    try:
+        invoice = preview.preview_invoice(scope.event, data)
+    except ValidationError as error:
+        rollback()
+        attach_errors(form, error.fields, positions)
+        problems = {field.id: list(field.errors) for field in _walk(form) if field.errors}
+        return {"errors": problems, "count": len(error.fields)}, 400
+    html = render_template("organizer/_preview_totals.html", invoice=invoice,
+                           locale=current_user.locale or "en")
+    return {"html": html, "gross_total": str(invoice.gross_total),
+            "net_total": str(invoice.net_total), "tax_total": str(invoice.tax_total),
+            "currency": invoice.currency}
+
+
+def _walk(form):
+    """Every leaf field of a (nested) form."""
+    for field in form:
+        if hasattr(field, "entries"):
+            for entry in field.entries:
+                yield from _walk(entry.form) if hasattr(entry, "form") else [entry]
+        elif hasattr(field, "form"):
+            yield from _walk(field.form)
+        else:
+            yield field
 
 
 @bp.post(EVENT + "/invoices/from-order")
@@ -213,7 +265,7 @@ def invoice_edit(scope: Scope, invoice_id: int):
     form.customer.choices = _customer_choices(scope)
     if request.method == "GET" or editor_command(form):
         return _render_invoice_form(scope, form, invoice)
-    data, positions = invoice_input(form, creating=False)
+    data, positions = invoice_input(form, creating=False, locale=current_user.locale)
     try:
         invoices.update_draft(invoice, data, actor=scope.actor)
     except ConflictError as error:
@@ -265,6 +317,7 @@ def invoice_payment_new(scope: Scope, invoice_id: int):
     invoice = permissions.invoice_in_event(scope.event, invoice_id)
     form = PaymentForm()
     data = {name: (form[name].data or "").strip() for name in PAYMENT_FIELDS}
+    data["amount"] = delocalize_decimal(data.get("amount"), current_user.locale)
     try:
         payment = payments.record_payment(invoice, data, actor=scope.actor)
     except ConflictError as error:
@@ -430,15 +483,16 @@ def order_list(scope: Scope):
 
 
 def _order_form(scope: Scope, formdata=None) -> OrderForm:
-    form = OrderForm(formdata=formdata, data={"lines": [{"tax_code": "VAT"}]})
+    form = OrderForm(formdata=formdata, data={"lines": [_line_defaults(scope.event)]})
     form.customer.choices = _customer_choices(scope, blank="— choose —")
     return form
 
 
-def _render_order_form(form: OrderForm, status: int = 200):
+def _render_order_form(scope: Scope, form: OrderForm, status: int = 200):
     return render_template(
         "organizer/order_form.html", form=form,
-        line_template=OrderLineForm(prefix="lines-__index__-", data={"tax_code": "VAT"})), status
+        line_template=OrderLineForm(prefix="lines-__index__-",
+                                    data=_line_defaults(scope.event))), status
 
 
 @bp.route(EVENT + "/orders/new", methods=["GET", "POST"])
@@ -446,8 +500,12 @@ def _render_order_form(form: OrderForm, status: int = 200):
 def order_new(scope: Scope):
     form = _order_form(scope, request.form if request.method == "POST" else None)
     if request.method == "GET" or editor_command(form):
-        return _render_order_form(form)
-    lines, rows = rows_input(form.lines, ignore=("tax_code", "tax_rate"))
+        return _render_order_form(scope, form)
+    lines, rows = rows_input(form.lines, ignore=("tax_code", "tax_rate"),
+                             prefilled={"quantity": "1"})
+    for item in lines:
+        for key in ("quantity", "unit_price", "tax_rate"):
+            item[key] = delocalize_decimal(item.get(key), current_user.locale)
     data = {"code": (form.code.data or "").strip(), "customer": form.customer.data,
             "placed_at": form.placed_at.data or None, "lines": lines}
     try:
@@ -455,7 +513,7 @@ def order_new(scope: Scope):
     except ValidationError as error:
         rollback()  # show the form again on what is stored, not on the failed attempt
         attach_errors(form, error.fields, {"lines": rows})
-        return _render_order_form(form, 400)
+        return _render_order_form(scope, form, 400)
     flash(_("Order %(code)s is saved.", code=order.code), "success")
     return redirect(_event_url("organizer.order_detail", scope, order_id=order.id), code=303)
 

@@ -56,8 +56,37 @@ class FieldErrors(dict):
             raise ValidationError(dict(self))
 
 
+_PLAIN_DECIMAL = re.compile(r"^[+-]?\d+(\.\d+)?$")
+
+
+def delocalize_decimal(value, locale: str | None):
+    """A number as a person types it in `locale` ("12,50" or "1.234,5" in de) as the plain
+    text the cleaners take ("12.50", "1234.5"), parsed by babel; HTML forms only, the JSON
+    API stays strict. A plain "12.50" is taken as it is in every locale (typed from habit);
+    anything else comes back unchanged, for `clean_decimal` to refuse with its message."""
+    if not locale or not isinstance(value, str) or not value.strip():
+        return value
+    from babel.numbers import NumberFormatError, parse_decimal
+
+    text = value.strip()
+    if _PLAIN_DECIMAL.match(text) and "," not in text:
+        try:
+            return str(parse_decimal(text, locale=locale.replace("-", "_"), strict=True))
+        except (NumberFormatError, ValueError):
+            return text  # "12.50" in de: a plain decimal, not a thousands group
+        except Exception:  # noqa: BLE001 - an unknown locale: the text as typed
+            return text
+    try:
+        return str(parse_decimal(text, locale=locale.replace("-", "_"), strict=True))
+    except Exception:  # noqa: BLE001 - NumberFormatError, an unknown locale: as typed
+        return value
+
+
 def clean_decimal(errors, field, value, *, places, minimum=None, maximum=None, exclusive_min=False,
-             allow_none=False):
+             allow_none=False, locale: str | None = None):
+    """`locale` (HTML forms): read the number as typed in that locale first."""
+    if locale is not None:
+        value = delocalize_decimal(value, locale)
     if value is None or value == "":
         if allow_none:
             return None

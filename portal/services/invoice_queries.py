@@ -238,6 +238,10 @@ _total = cast(Invoice.gross_total, Numeric(16, 3))
 ORDERINGS = {
     "number": (Invoice.number.is_(None), Invoice.number.asc(), Invoice.id.asc()),
     "-number": (Invoice.number.is_(None), Invoice.number.desc(), Invoice.id.desc()),
+    # Newest first: drafts (by when they were made) above closed documents, then by issue
+    # date, then by counter within a date (closing order), so numbers read downwards.
+    "newest": (Invoice.number.is_not(None), Invoice.issue_date.desc(),
+               Invoice.sequence_value.desc(), Invoice.id.desc()),
     "date": (Invoice.issue_date.is_(None), Invoice.issue_date.asc(), Invoice.id.asc()),
     "-date": (Invoice.issue_date.is_(None), Invoice.issue_date.desc(), Invoice.id.desc()),
     "due": (Invoice.due_date.is_(None), Invoice.due_date.asc(), Invoice.id.asc()),
@@ -248,8 +252,9 @@ ORDERINGS = {
     "-created": (Invoice.id.desc(),),
     "id": (Invoice.id.asc(),),
 }
-BACK_OFFICE_ORDERINGS = ("number", "-number", "date", "-date", "due", "-due", "total",
-                         "-total", "created", "-created")
+BACK_OFFICE_ORDERINGS = ("newest", "number", "-number", "date", "-date", "due", "-due",
+                         "total", "-total", "created", "-created")
+BACK_OFFICE_DEFAULT_ORDERING = "newest"
 API_ORDERINGS = ("number", "-number", "date", "-date")
 
 # The customer's list: newest first, a credit note right after the invoice it refers to (it
@@ -570,3 +575,86 @@ def statement_payments(customer: Customer, *, until: dt.date,
         .join(Invoice, Invoice.id == Payment.invoice_id)
         .where(*_statement_documents(customer, event_ids), Payment.date <= until)
         .order_by(Payment.date, Payment.id)).all())
+
+
+# ---------------------------------------------------------------- dashboard figures (issue 18)
+
+_MILLI = Decimal("0.001")
+
+
+def _exact_sum(expression):
+    """SUM of a Money expression, exact on both databases: PostgreSQL adds NUMERICs; SQLite
+    (amounts kept as text) adds whole thousandths as INTEGERs, never floats."""
+    if db.engine.dialect.name == "sqlite":
+        return func.sum(cast(func.round(cast(expression, Numeric) * 1000), db.Integer))
+    return func.sum(cast(expression, Numeric(16, 3)))
+
+
+def _summed(value) -> Decimal:
+    if value is None:
+        return Decimal(0)
+    if db.engine.dialect.name == "sqlite":
+        return (Decimal(int(value)) * _MILLI).quantize(_MILLI)
+    return Decimal(value).quantize(_MILLI)
+
+
+@dataclass
+class EventFigures:
+    """What the dashboard shows for one event in one currency."""
+
+    currency: str
+    open: Decimal = Decimal(0)
+    open_count: int = 0
+    overdue: Decimal = Decimal(0)
+    overdue_count: int = 0
+    paid_this_month: Decimal = Decimal(0)
+    drafts: int = 0
+
+
+def dashboard_figures(event_ids: list[int], *, today: dt.date | None = None,
+                      ) -> dict[int, list[EventFigures]]:
+    """Per event and currency: open and overdue balances (amount, count), payments received
+    this month, drafts waiting. Three queries whatever the number of invoices, one per
+    figure family, each grouped by (event, currency) in the database."""
+    today = today or dt.date.today()
+    if not event_ids:
+        return {}
+    result: dict[int, dict[str, EventFigures]] = {}
+
+    def figures(event_id: int, currency: str) -> EventFigures:
+        return result.setdefault(event_id, {}).setdefault(currency, EventFigures(currency))
+
+    gross = cast(Invoice.gross_total, Numeric(16, 3))
+    paid = cast(Invoice.amount_paid, Numeric(16, 3))
+    balance = func.abs(gross) - paid
+    late = Invoice.due_date.is_not(None) & (Invoice.due_date < today)
+    rows = db.session.execute(
+        select(Invoice.event_id, Invoice.currency, func.count(Invoice.id),
+               _exact_sum(balance), func.sum(case((late, 1), else_=0)),
+               _exact_sum(case((late, balance), else_=0)))
+        .where(Invoice.event_id.in_(event_ids), Invoice.status.in_(OVERDUE_STATUSES),
+               Invoice.type.in_(CLAIM_TYPES), paid < func.abs(gross))
+        .group_by(Invoice.event_id, Invoice.currency)).all()
+    for event_id, currency, count, open_sum, late_count, late_sum in rows:
+        item = figures(event_id, currency)
+        item.open_count, item.open = count, _summed(open_sum)
+        item.overdue_count, item.overdue = int(late_count or 0), _summed(late_sum)
+
+    month_start = today.replace(day=1)
+    rows = db.session.execute(
+        select(Invoice.event_id, Invoice.currency, _exact_sum(Payment.amount))
+        .join(Invoice, Payment.invoice_id == Invoice.id)
+        .where(Invoice.event_id.in_(event_ids), Invoice.type.in_(CLAIM_TYPES),
+               Payment.date >= month_start, Payment.date <= today)
+        .group_by(Invoice.event_id, Invoice.currency)).all()
+    for event_id, currency, total in rows:
+        figures(event_id, currency).paid_this_month = _summed(total)
+
+    rows = db.session.execute(
+        select(Invoice.event_id, Invoice.currency, func.count(Invoice.id))
+        .where(Invoice.event_id.in_(event_ids), Invoice.status == InvoiceStatus.DRAFT.value)
+        .group_by(Invoice.event_id, Invoice.currency)).all()
+    for event_id, currency, count in rows:
+        figures(event_id, currency).drafts = count
+    return {event_id: sorted(by_currency.values(), key=lambda f: f.currency)
+            for event_id, by_currency in result.items()}

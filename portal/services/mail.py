@@ -210,3 +210,39 @@ def _settle_interrupted(sending: Sending, via) -> None:
         _transmit(sending.id, _compose(sending, sending.message_id), sending.message_id, via)
     else:
         unknown_sending(sending, error=INTERRUPTED)
+
+
+# ---------------------------------------------------------------- password reset (issue 18)
+
+
+def send_password_reset(reset_id: int) -> None:
+    """Mail the reset link of one `PasswordReset` (the job), in the user's language. The
+    token is made here, its hash kept by the job's commit; a mail that fails leaves none."""
+    from flask_babel import force_locale
+
+    from ..i18n import _
+    from ..models import PasswordReset
+    from .password_resets import issue_token
+
+    reset = db.session.get(PasswordReset, reset_id)
+    if reset is None or reset.used_at is not None or reset.expires_at <= utcnow():
+        return
+    token = issue_token(reset)
+    user = reset.user
+    link = (current_app.config["PUBLIC_BASE_URL"].rstrip("/")
+            + f"/password/reset/{token}")
+    with force_locale(user.locale or "en"):
+        subject = _("Reset your password for the Invoice Portal")
+        body = "\n\n".join([
+            _("Hello,"),
+            _("someone (we hope you) asked to set a new password for your account %(email)s. "
+              "Open this link within 60 minutes to choose one; it works once:",
+              email=user.email),
+            link,
+            _("If you did not ask for this, ignore this mail: your password stays as it is."),
+        ]) + "\n"
+    message_id = new_message_id()
+    message = EmailMultiAlternatives(subject=subject, body=body,
+                                     from_email=current_app.config["MAIL_DEFAULT_SENDER"],
+                                     to=[user.email], headers={"Message-ID": message_id})
+    transport().send(message, message_id)

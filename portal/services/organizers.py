@@ -11,11 +11,12 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..domain import einvoice
 from ..domain.money import CURRENCY_MINOR_UNITS
-from ..errors import NotFoundError, ValidationError
+from ..errors import ConflictError, NotFoundError, ValidationError
 from ..extensions import db
 from ..i18n import _
 from ..models import Event, Membership, Organizer, Role, User
 from ..models.organizer import SELLER_FIELDS
+from ..models.types import utcnow
 from . import audit, numbering
 from .audit import Actor
 from .input import (
@@ -23,6 +24,7 @@ from .input import (
     clean_bool,
     clean_country,
     clean_date,
+    clean_decimal,
     clean_electronic_address,
     clean_email,
     clean_locale,
@@ -119,7 +121,8 @@ def add_membership(user: User, organizer: Organizer, role: str, *,
 EVENT_SETTINGS = ("name", "currency", "locale", "invoice_prefix", "proforma_prefix",
                   "shipping_prefix", "due_days", "introductory_text", "additional_text",
                   "payment_text", "footer_text", "terms_text", "seller_override", "start_date",
-                  "end_date", "payment_means", "einvoicing", "texts_by_locale")
+                  "end_date", "payment_means", "einvoicing", "texts_by_locale",
+                  "default_tax_rate")
 
 
 def _clean_texts_by_locale(errors: FieldErrors, value) -> dict:
@@ -197,6 +200,10 @@ def clean_event_settings(data: dict, *, current: Event | None = None) -> dict:
             out[key] = data[key] or ""
     if "texts_by_locale" in data:
         out["texts_by_locale"] = _clean_texts_by_locale(errors, data["texts_by_locale"])
+    if "default_tax_rate" in data:
+        out["default_tax_rate"] = clean_decimal(errors, "default_tax_rate",
+                                                data["default_tax_rate"], places=3,
+                                                minimum=0, maximum=100, allow_none=True)
     if "seller_override" in data:
         out["seller_override"] = {k: v for k, v in clean_seller(
             errors, data["seller_override"] or {}, "seller_override").items() if v}
@@ -296,13 +303,18 @@ def create_event(organizer: Organizer, slug: str, name: str, *, actor: Actor,
     elif db.session.scalar(select(Event.id).where(Event.organizer_id == organizer.id,
                                                   Event.slug == slug)):
         errors.add("slug", _("This organizer has an event with this slug already."))
-    if errors:
-        raise ValidationError(dict(errors))
-    base = settings.get("invoice_prefix") or f"{slug.upper()[:10]}-"
+    base = settings.get("invoice_prefix") or f"{(slug or '').upper()[:10]}-"
     defaults = {"invoice_prefix": base, "proforma_prefix": f"{base}PF-",
                 "shipping_prefix": f"{base}DN-", "currency": "EUR", "locale": "en",
                 "due_days": 14}
-    clean = clean_event_settings({**defaults, **settings, "name": name})
+    try:  # every problem at once: the slug's and the settings'
+        clean = clean_event_settings({**defaults, **settings, "name": name})
+    except ValidationError as error:
+        for key, messages in error.fields.items():
+            for message in messages:
+                errors.add(key, message)
+    if errors:
+        raise ValidationError(dict(errors))
     event = Event(organizer=organizer, organizer_id=organizer.id, slug=slug, **clean)
     db.session.add(event)
     db.session.flush()
@@ -313,12 +325,37 @@ def create_event(organizer: Organizer, slug: str, name: str, *, actor: Actor,
 
 
 def update_event(event: Event, data: dict, *, actor: Actor) -> Event:
+    if event.archived:
+        raise ConflictError(_("This event is archived; restore it to change it."))
     clean = clean_event_settings(data, current=event)
     for key, value in clean.items():
         setattr(event, key, value)
     db.session.flush()
     audit.record(actor, "edit", organizer_id=event.organizer_id, event_id=event.id,
                  object_type="event", object_id=event.id, data={"fields": sorted(clean)})
+    return event
+
+
+def archive_event(event: Event, *, actor: Actor) -> Event:
+    """Archive: the event becomes read-only and leaves the default lists (nothing is
+    deleted; its invoices stay readable and their numbers stay taken)."""
+    if event.archived:
+        raise ConflictError(_("This event is archived already."))
+    event.archived_at = utcnow()
+    db.session.flush()
+    audit.record(actor, "archive", organizer_id=event.organizer_id, event_id=event.id,
+                 object_type="event", object_id=event.id)
+    return event
+
+
+def restore_event(event: Event, *, actor: Actor) -> Event:
+    """Undo `archive_event`: the event can be changed and is listed again."""
+    if not event.archived:
+        raise ConflictError(_("This event is not archived."))
+    event.archived_at = None
+    db.session.flush()
+    audit.record(actor, "restore", organizer_id=event.organizer_id, event_id=event.id,
+                 object_type="event", object_id=event.id)
     return event
 
 
@@ -405,6 +442,28 @@ def change_password(user: User, current: str, new: str) -> User:
         raise ValidationError(dict(errors))
     user.password_hash = hash_password(new)
     user.session_version += 1
+    db.session.flush()
+    return user
+
+
+def time_zones() -> list[str]:
+    """The IANA zones a user may choose (babel reads them through zoneinfo)."""
+    import zoneinfo
+
+    return sorted(zone for zone in zoneinfo.available_timezones()
+                  if "/" in zone and not zone.startswith(("Etc/", "posix/", "right/",
+                                                          "SystemV/")))
+
+
+def update_account_settings(user: User, *, timezone: str) -> User:
+    """The user's own settings: the time zone the back office shows times in ("" = UTC)."""
+    errors = FieldErrors()
+    timezone = (timezone or "").strip()
+    if timezone and timezone not in time_zones():
+        errors.add("timezone", _("Choose a time zone from the list."))
+    if errors:
+        raise ValidationError(dict(errors))
+    user.timezone = timezone
     db.session.flush()
     return user
 

@@ -133,7 +133,10 @@ def test_totals_badges_and_status_counts(shop):
     # gross totals in the event's currency, written for the viewer's locale (en)
     for amount in ("€119.00", "€9.00", "€238.00", "€1,190.00", "€59.50"):
         assert amount in page
-    assert re.search(r"Total on this page</th><td class=\"num strong\">€1,615.50</td>", page)
+    # Only what adds up: the three invoices 119.00 + 9.00 + 238.00 = 366.00; the proforma
+    # (1,190.00) and the draft (59.50) are left out, and the label says so.
+    assert 'data-page-total="EUR">€366.00</td>' in page
+    assert "without drafts and proformas" in page
     # The first invoice was issued 40 days ago with 14 days to pay: overdue. Paid ones never are.
     first_row = page.split(">INV-00001<", 1)[1].split("</tr>", 1)[0]
     assert "Overdue" in first_row
@@ -176,3 +179,50 @@ def test_query_count_does_not_grow_with_the_page_size(make, fast_passwords, clie
         counts[size] = queries.count
     assert len(set(counts.values())) == 1, counts
     assert counts[5] <= 8, counts
+
+
+# ---------------------------------------------------------------- issue 18
+
+
+def test_newest_first_reads_numbers_downwards_whatever_the_creation_order(
+        make, fast_passwords, client):
+    organizer = make.organizer(slug="sc")
+    event = make.event(organizer, slug="conf", invoice_prefix="SC2026-")
+    viewer = make.member(organizer, "viewer", email="v@sc.example")
+    customer = make.customer(organizer, "C-1")
+    # Ten drafts made first, closed in reverse: the last made gets number 1.
+    drafts = [make.invoice(event, customer) for _ in range(10)]
+    for draft in reversed(drafts):
+        invoices.close_invoice(draft, actor=ACTOR, today=TODAY)
+    waiting = make.invoice(event, customer)
+    commit_fixtures()
+    base = f"/org/{organizer.slug}/events/{event.slug}/invoices"
+    browser = Browser(client, viewer)
+    shown = numbers(browser.get(base))
+    assert shown == [f"Draft #{waiting.id}"] + [f"SC2026-{n:05d}" for n in range(10, 0, -1)]
+    # "Created, newest" is what the list used to show first: creation order, numbers reversed.
+    shown = numbers(browser.get(base + "?ordering=-created"))
+    assert shown[1:4] == ["SC2026-00001", "SC2026-00002", "SC2026-00003"]
+
+
+def test_a_cancelled_invoice_and_its_credit_note_add_up_to_nothing(
+        make, fast_passwords, client):
+    organizer = make.organizer(slug="cx")
+    event = make.event(organizer, slug="conf")
+    viewer = make.member(organizer, "viewer", email="v@cx.example")
+    customer = make.customer(organizer, "C-1")
+    cancelled = make.invoice(event, customer, lines=[line("Ticket", "1", "100.00", "19")])
+    invoices.close_invoice(cancelled, actor=ACTOR)
+    invoices.cancel_invoice(cancelled, actor=ACTOR)
+    kept = make.invoice(event, customer, lines=[line("Pin", "2", "5.00", "19")])
+    invoices.close_invoice(kept, actor=ACTOR)
+    make.invoice(event, customer, type="proforma", lines=[line("Booth", "1", "500.00", "19")])
+    make.invoice(event, customer, currency="USD", lines=[line("Dollar", "1", "7.00", "0")])
+    dollar = make.invoice(event, customer, currency="USD", lines=[line("D", "1", "3.00", "0")])
+    invoices.close_invoice(dollar, actor=ACTOR)
+    commit_fixtures()
+    page = text(Browser(client, viewer).get(f"/org/{organizer.slug}/events/{event.slug}/invoices"))
+    # EUR: 119.00 − 119.00 (the credit note) + 2 × 5.00 × 1.19 = 11.90; the proforma and
+    # drafts are left out. USD on its own line: only the closed 3.00.
+    assert 'data-page-total="EUR">€11.90</td>' in page
+    assert 'data-page-total="USD">$3.00</td>' in page
