@@ -72,6 +72,16 @@ class _Cii:
         self.el(parent, tag, self.m.amount(value),
                 **({"currencyID": self.m.currency} if currency else {}))
 
+    def address(self, parent, a) -> None:
+        """BG-5 / BG-8 / BG-15: a postal address, in the order the CII schema wants."""
+        address = self.el(parent, "ram:PostalTradeAddress")
+        self.opt(address, "ram:PostcodeCode", a.postal_code)
+        self.opt(address, "ram:LineOne", a.line1)
+        self.opt(address, "ram:LineTwo", a.line2)
+        self.opt(address, "ram:CityName", a.city)
+        self.el(address, "ram:CountryID", a.country)
+        self.opt(address, "ram:CountrySubDivisionName", a.subdivision)
+
     def party(self, parent, tag: str, party: Party, seller: bool):
         node = self.el(parent, tag)
         self.el(node, "ram:Name", party.name)
@@ -88,14 +98,7 @@ class _Cii:
             if party.email:
                 mail = self.el(contact, "ram:EmailURIUniversalCommunication")
                 self.el(mail, "ram:URIID", party.email)
-        address = self.el(node, "ram:PostalTradeAddress")
-        a = party.address
-        self.opt(address, "ram:PostcodeCode", a.postal_code)
-        self.opt(address, "ram:LineOne", a.line1)
-        self.opt(address, "ram:LineTwo", a.line2)
-        self.opt(address, "ram:CityName", a.city)
-        self.el(address, "ram:CountryID", a.country)
-        self.opt(address, "ram:CountrySubDivisionName", a.subdivision)
+        self.address(node, party.address)
         if party.endpoint_id:
             uri = self.el(node, "ram:URIUniversalCommunication")
             self.el(uri, "ram:URIID", party.endpoint_id, schemeID=party.endpoint_scheme)
@@ -172,14 +175,7 @@ class _Cii:
         if m.deliver_to is not None:
             ship_to = self.el(delivery, "ram:ShipToTradeParty")
             self.opt(ship_to, "ram:Name", m.deliver_to_name)
-            address = self.el(ship_to, "ram:PostalTradeAddress")
-            a = m.deliver_to
-            self.opt(address, "ram:PostcodeCode", a.postal_code)
-            self.opt(address, "ram:LineOne", a.line1)
-            self.opt(address, "ram:LineTwo", a.line2)
-            self.opt(address, "ram:CityName", a.city)
-            self.el(address, "ram:CountryID", a.country)
-            self.opt(address, "ram:CountrySubDivisionName", a.subdivision)
+            self.address(ship_to, m.deliver_to)
         if m.delivery_date:
             event = self.el(delivery, "ram:ActualDeliverySupplyChainEvent")
             self.date(event, "ram:OccurrenceDateTime", m.delivery_date)
