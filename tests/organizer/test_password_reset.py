@@ -56,7 +56,8 @@ def test_the_link_is_mailed_hashed_and_works_once(client, olivia, smtp):
     assert "If an account exists for this address" in text(client.get(response.headers["Location"]))
     assert len(smtp.messages) == 1 and smtp.messages[0][0] == ["olivia@acme.example"]
     message = smtp.parsed()
-    assert message["Subject"] == "Reset your password for the Invoice Portal"
+    # In Olivia's language (de); a long encoded subject is folded, hence strip().
+    assert message["Subject"].strip() == "Ihr Passwort für das Rechnungsportal zurücksetzen"
     link = mailed_link(smtp)
     token = link.rsplit("/", 1)[1]
     stored = db.session.scalars(select(PasswordReset)).all()
