@@ -11,6 +11,7 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from portal.extensions import db
+from portal.i18n import translate
 from portal.jobs import commit
 from portal.models import Event, Invoice, User
 from portal.services import organizers
@@ -19,6 +20,11 @@ from tests.factories import ACTOR
 pytestmark = pytest.mark.browser
 
 PASSWORD = "a long enough password"
+
+
+def de(message: str, **values) -> str:
+    """The back office speaks the user's language (German here, SPEC §14)."""
+    return translate("de", message, **values)
 
 
 @pytest.fixture
@@ -53,7 +59,7 @@ def test_an_owner_creates_an_event(back_office, page, screenshot):
     app, base = back_office
     sign_in(page, base)
     page.goto(f"{base}/org/")
-    page.get_by_role("link", name="New event").first.click()
+    page.get_by_role("link", name=de("New event")).first.click()
     page.locator("input[name=name]").fill("Summer Fair 2027")
     page.locator("input[name=slug]").fill("summer-27")
     page.locator("select[name=currency]").select_option("CHF")
@@ -61,8 +67,9 @@ def test_an_owner_creates_an_event(back_office, page, screenshot):
     page.locator("input[name=due_days]").fill("21")
     page.locator("input[name=default_tax_rate]").fill("8,1")
     page.locator("input[name=invoice_prefix]").fill("SF27-")
-    page.get_by_role("button", name="Create event").click()
-    expect(page.get_by_text("is created")).to_be_visible()
+    page.get_by_role("button", name=de("Create event")).click()
+    expect(page.get_by_text(de("The event “%(name)s” is created.", name="Summer Fair 2027")))\
+        .to_be_visible()
     screenshot(page, "issue18-event-created")
     with app.app_context():
         event = db.session.scalar(select(Event).where(Event.slug == "summer-27"))
@@ -86,8 +93,8 @@ def test_live_totals_for_a_german_number(back_office, page, screenshot):
     expect(totals.locator("[data-total-gross]")).to_have_text(re.compile(r"29,75\s€"))
     expect(totals.locator("[data-total-net]")).to_have_text(re.compile(r"25,00\s€"))
     screenshot(page, "issue18-live-totals")
-    page.get_by_role("button", name="Save draft").click()
-    expect(page.get_by_text("The draft is saved.")).to_be_visible()
+    page.get_by_role("button", name=de("Save draft")).click()
+    expect(page.get_by_text(de("The draft is saved."))).to_be_visible()
     with app.app_context():
         invoice = db.session.scalars(select(Invoice)).one()
         assert str(invoice.gross_total) == "29.750"
@@ -108,7 +115,7 @@ def test_an_expired_session_returns_to_the_same_form(back_office, page, screensh
         organizers.end_sessions(user)
         db.session.commit()
         db.session.remove()
-    page.get_by_role("button", name="Save draft").click()
+    page.get_by_role("button", name=de("Save draft")).click()
     expect(page.locator("input[name=password]")).to_be_visible()
     page.locator("input[name=email]").fill("olivia@bigevents.example")
     page.locator("input[name=password]").fill(PASSWORD)
@@ -121,8 +128,8 @@ def test_an_expired_session_returns_to_the_same_form(back_office, page, screensh
     with app.app_context():
         assert db.session.scalars(select(Invoice)).all() == []
         db.session.remove()
-    page.get_by_role("button", name="Save draft").click()
-    expect(page.get_by_text("The draft is saved.")).to_be_visible()
+    page.get_by_role("button", name=de("Save draft")).click()
+    expect(page.get_by_text(de("The draft is saved."))).to_be_visible()
     with app.app_context():
         invoice = db.session.scalars(select(Invoice)).one()
         assert str(invoice.lines[0].unit_price) == "1234.500"
