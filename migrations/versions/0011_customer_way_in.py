@@ -18,12 +18,12 @@ branch_labels = None
 depends_on = None
 
 
+# Plain ALTER TABLE … ADD/DROP COLUMN, never a batch rebuild of `events`: on SQLite, with
+# foreign keys on, dropping the old table fails on a populated database (or cascades).
 def upgrade():
-    with op.batch_alter_table('events', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('texts_by_locale', sa.JSON(), server_default='{}',
+    op.add_column('events', sa.Column('texts_by_locale', sa.JSON(), server_default='{}',
                                       nullable=False))
 
 
 def downgrade():
-    with op.batch_alter_table('events', schema=None) as batch_op:
-        batch_op.drop_column('texts_by_locale')
+    op.drop_column('events', 'texts_by_locale')
