@@ -650,9 +650,9 @@ def cancel_invoice(invoice: Invoice, *, actor: Actor,
     credit = _credit_note_for(invoice, today or dt.date.today())
     credit.sequence_value, credit.number = value, number
     db.session.add(credit)
-    ledger.link(credit)
     db.session.flush()
     documents.stamp_einvoice_hashes(credit)
+    ledger.link(credit)  # after the XML hashes: the link covers them
     audit.record(actor, "close", organizer_id=credit.organizer_id, event_id=credit.event_id,
                  invoice=credit, from_status=None, to_status=credit.status,
                  data={"number": credit.number, "cancels": invoice.number})

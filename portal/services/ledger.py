@@ -3,19 +3,21 @@
 Each closed document of a number sequence (invoices and credit notes share one; proformas and
 shipping invoices have their own) gets `chain_hash` = SHA-256 over, canonically encoded: the
 previous document's chain hash (64 zeros for the first), its number, type, issue date,
-currency, gross total and the SHA-256 of its frozen content. It is set inside the closing
+currency, gross total, the SHA-256 of its frozen content and the SHA-256s of its e-invoice
+XMLs (CII, UBL; null without e-invoicing). It is set inside the closing
 transaction (`link`, called by `close_invoice` and by `cancel_invoice` for the credit note it
 issues), right after the number is taken, so the sequence's row lock that serializes numbering
 also serializes the chain.
 
 What the chain covers, and why not the PDF's hash: the document of record is rendered after
 commit by a job (`portal.render_document`), so when the chain link is made the PDF does not
-exist yet, and the e-invoice XML (issue 13) is made later still. The link therefore covers
-the *frozen content* the PDF is made from: every figure, party, line, tax row, date and text
-that close froze (`content_digest`, read from the stored columns, never from the API
-representation, which may gain fields). The PDF is checked on its own: the stored bytes must
-hash to `invoice_documents.sha256` and to `invoices.pdf_sha256`, and the XML hashes, once
-issue 13 stores them, likewise. An altered figure breaks the chain; altered PDF bytes are an
+exist yet. The link therefore covers the *frozen content* the PDF is made from: every
+figure, party, line, tax row, date and text that close froze (`content_digest`, read from the
+stored columns, never from the API representation, which may gain fields). The e-invoice XMLs
+are built deterministically at close and their SHA-256s kept before the link is made, so the
+link covers those hashes. The stored bytes are checked on their own: the PDF must hash to
+`invoice_documents.sha256` and to `invoices.pdf_sha256`, each XML to `cii_sha256` /
+`ubl_sha256`. An altered figure breaks the chain; altered PDF bytes are an
 "altered document"; a changed number, a changed hash, a removed or an extra document show as
 broken links, gaps or duplicates.
 
@@ -98,7 +100,8 @@ def link_hash(previous: str | None, invoice: Invoice) -> str:
     return _sha({"previous": previous or GENESIS, "number": invoice.number,
                  "type": invoice.type, "issue_date": invoice.issue_date,
                  "currency": invoice.currency, "gross": invoice.gross_total,
-                 "content": content_digest(invoice)})
+                 "content": content_digest(invoice),
+                 "xml": [invoice.cii_sha256, invoice.ubl_sha256]})
 
 
 def _previous(invoice: Invoice) -> Invoice | None:
@@ -191,13 +194,20 @@ def _check_documents(sequence: str, docs: list[Invoice]) -> list[dict]:
                 findings.append(_finding("missing_document", sequence,
                                          f"The PDF of {doc.number} is gone.", doc))
             continue
-        content = db.session.scalar(select(InvoiceDocument.content)
-                                    .where(InvoiceDocument.invoice_id == invoice_id))
+        content, cii, ubl = db.session.execute(
+            select(InvoiceDocument.content, InvoiceDocument.cii, InvoiceDocument.ubl)
+            .where(InvoiceDocument.invoice_id == invoice_id)).one()
         actual = hashlib.sha256(content or b"").hexdigest()
         if actual != stored[invoice_id] or actual != doc.pdf_sha256:
             findings.append(_finding("altered_document", sequence,
                                      f"The stored PDF of {doc.number} does not match its "
                                      "recorded SHA-256.", doc))
+        for name, data, recorded in (("CII", cii, doc.cii_sha256), ("UBL", ubl, doc.ubl_sha256)):
+            if recorded is not None and (data is None
+                                         or hashlib.sha256(data).hexdigest() != recorded):
+                findings.append(_finding("altered_document", sequence,
+                                         f"The stored {name} of {doc.number} does not match "
+                                         "its recorded SHA-256.", doc))
     return findings
 
 

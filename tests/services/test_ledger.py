@@ -55,6 +55,8 @@ def test_a_tampered_pdf_number_and_hash_are_each_reported(app, make, runner):
     event, (first, second, third, credit), _ = _ledger(make)
     db.session.execute(text("UPDATE invoice_documents SET content = :c WHERE invoice_id = :i"),
                        {"c": b"%PDF-1.4 forged", "i": first.id})
+    db.session.execute(text("UPDATE invoice_documents SET ubl = :x WHERE invoice_id = :i"),
+                       {"x": b"<Invoice/>", "i": credit.id})
     forged_number = second.number[:-5] + "00099"
     db.session.execute(text("UPDATE invoices SET number = :n WHERE id = :i"),
                        {"n": forged_number, "i": second.id})
@@ -72,11 +74,29 @@ def test_a_tampered_pdf_number_and_hash_are_each_reported(app, make, runner):
     assert ("broken_link", third.id) in found  # its hash no longer matches
     assert ("broken_link", credit.id) in found  # and the next link points at a forged hash
     assert ("broken_link", first.id) not in found  # the first document's link is intact
+    ubl = [f for f in report["findings"]
+           if f["invoice"] == credit.id and f["kind"] == "altered_document"]
+    assert [f["message"] for f in ubl] == [
+        f"The stored UBL of {credit.number} does not match its recorded SHA-256."]
 
     result = runner.invoke(args=["verify-ledger", "--event", event.slug])
     assert result.exit_code == 1, result.output
     assert "[altered_document]" in result.output and "[broken_link]" in result.output
     assert f"[number_mismatch] invoice {forged_number}" in result.output
+
+
+def test_the_chain_covers_the_e_invoice_hashes(app, make):
+    event, (first, second, third, credit), _ = _ledger(make)
+    assert all(d.cii_sha256 and d.ubl_sha256 for d in (first, second, third, credit))
+    # A recorded XML hash changed behind the portal's back breaks that document's link.
+    db.session.execute(text("UPDATE invoices SET cii_sha256 = :h WHERE id = :i"),
+                       {"h": "0" * 64, "i": first.id})
+    db.session.flush()
+    db.session.expire_all()
+    found = {(f["kind"], f["invoice"]) for f in ledger.verify_event(event)["findings"]}
+    assert ("broken_link", first.id) in found
+    assert ("altered_document", first.id) in found  # the stored CII no longer matches it
+    assert ("broken_link", second.id) not in found  # the next link holds its own hash
 
 
 def test_gaps_and_duplicates_are_reported_and_an_intact_ledger_exits_0(app, make, runner):
