@@ -108,7 +108,7 @@ def create_draft(event: Event, data: dict, *, actor: Actor) -> Invoice:
         if clean.get("order"):
             order = _find_order(event, clean["order"])
             if order is None:
-                errors["order"] = ["No order with this code in this event."]
+                errors["order"] = [_("No order with this code in this event.")]
             else:
                 _copy_order(invoice, order)
         _apply(invoice, clean, errors, event=event)
@@ -186,7 +186,7 @@ def _apply(invoice: Invoice, clean: dict, errors: dict, *, event: Event) -> None
         if clean["customer"]:
             customer = _find_customer(event, clean["customer"])
             if customer is None:
-                errors["customer"] = ["No customer with this reference."]
+                errors["customer"] = [_("No customer with this reference.")]
             else:
                 invoice.customer = customer
                 if "billing_address" not in clean and not _has_buyer(invoice.billing_address):
@@ -199,9 +199,9 @@ def _apply(invoice: Invoice, clean: dict, errors: dict, *, event: Event) -> None
         if clean["refers"]:
             target = _find_refers(event, clean["refers"])
             if target is None:
-                errors["refers"] = ["No invoice with this number in this event."]
+                errors["refers"] = [_("No invoice with this number in this event.")]
             elif target.id == invoice.id:
-                errors["refers"] = ["An invoice cannot refer to itself."]
+                errors["refers"] = [_("An invoice cannot refer to itself.")]
             else:
                 invoice.refers = target
         else:
@@ -382,12 +382,12 @@ def close_invoice(invoice: Invoice, *, actor: Actor, today: dt.date | None = Non
         raise ConflictError(_("This offer expired; it can no longer be closed."), code="expired")
     problems: dict[str, list[str]] = {}
     if not invoice.lines:
-        problems["lines"] = ["An invoice needs at least one line before it can be closed."]
+        problems["lines"] = [_("An invoice needs at least one line before it can be closed.")]
     if not _has_buyer(invoice.billing_address):
-        problems["billing_address"] = ["Give the buyer's name or company before closing."]
+        problems["billing_address"] = [_("Give the buyer's name or company before closing.")]
     if invoice.type == InvoiceType.CREDIT_NOTE and (
             invoice.refers is None or invoice.refers.status == InvoiceStatus.DRAFT):
-        problems["refers"] = ["A credit note must refer to a closed invoice."]
+        problems["refers"] = [_("A credit note must refer to a closed invoice.")]
     for field, messages in legal_problems(invoice).items():
         problems.setdefault(field, []).extend(messages)
     if problems:
