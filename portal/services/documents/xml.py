@@ -44,18 +44,18 @@ def _tostring(root) -> bytes:
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
 
 
-# ------------------------------------------------------------------------------------ CII
+class _Writer:
+    """Element helpers shared by both syntaxes; `NAMESPACES` maps a tag's prefix to its URI."""
 
+    NAMESPACES: dict[str, str] = {}
 
-class _Cii:
     def __init__(self, model: EInvoice):
         self.m = model
 
-    @staticmethod
-    def el(parent, tag: str, text: str | None = None, **attrs):
+    def el(self, parent, tag: str, text: str | None = None, **attrs):
         prefix, name = tag.split(":")
-        ns = {"ram": RAM, "rsm": RSM, "udt": UDT, "qdt": QDT}[prefix]
-        node = etree.SubElement(parent, f"{{{ns}}}{name}", {k: v for k, v in attrs.items() if v})
+        node = etree.SubElement(parent, f"{{{self.NAMESPACES[prefix]}}}{name}",
+                                {k: v for k, v in attrs.items() if v})
         if text is not None:
             node.text = text
         return node
@@ -63,6 +63,13 @@ class _Cii:
     def opt(self, parent, tag: str, text: str, **attrs):
         if text:
             self.el(parent, tag, text, **attrs)
+
+
+# ------------------------------------------------------------------------------------ CII
+
+
+class _Cii(_Writer):
+    NAMESPACES = {"ram": RAM, "rsm": RSM, "udt": UDT, "qdt": QDT}
 
     def date(self, parent, tag: str, day: dt.date, kind: str = "udt"):
         holder = self.el(parent, tag)
@@ -239,22 +246,8 @@ def to_cii(model: EInvoice) -> bytes:
 # ------------------------------------------------------------------------------------ UBL
 
 
-class _Ubl:
-    def __init__(self, model: EInvoice):
-        self.m = model
-
-    @staticmethod
-    def el(parent, tag: str, text: str | None = None, **attrs):
-        prefix, name = tag.split(":")
-        node = etree.SubElement(parent, f"{{{ {'cac': CAC, 'cbc': CBC}[prefix] }}}{name}",
-                                {k: v for k, v in attrs.items() if v})
-        if text is not None:
-            node.text = text
-        return node
-
-    def opt(self, parent, tag: str, text: str, **attrs):
-        if text:
-            self.el(parent, tag, text, **attrs)
+class _Ubl(_Writer):
+    NAMESPACES = {"cac": CAC, "cbc": CBC}
 
     def amount(self, parent, tag: str, value: Decimal):
         self.el(parent, tag, self.m.amount(value), currencyID=self.m.currency)
