@@ -198,6 +198,23 @@ def register_cli(app: Flask) -> None:
             click.echo(line)
         click.echo(f"{made} PDF(s) made; existing documents were left as they are.")
 
+    @app.cli.command("rebuild-representations")
+    @click.option("--all", "everything", is_flag=True,
+                  help="Rebuild every closed invoice's, not only missing or older ones.")
+    @click.option("--batch", default=200, show_default=True, help="Invoices per commit.")
+    def rebuild_representations_cmd(everything, batch):
+        """Store the frozen representation of closed invoices that have none or an older
+        version (services.frozen); until then they are read the slow way."""
+        from .services import frozen
+
+        total, after = 0, 0
+        while after is not None:
+            written, after = frozen.rebuild_batch(after, batch=batch, everything=everything)
+            unit_of_work.commit()
+            db.session.expunge_all()
+            total += written
+        click.echo(f"{total} representation(s) stored (version {frozen.FROZEN_VERSION}).")
+
     @app.cli.command("validate-einvoice")
     @click.argument("path", type=click.Path(exists=True, dir_okay=False))
     def validate_einvoice_cmd(path):

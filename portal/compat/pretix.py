@@ -8,12 +8,14 @@ Django REST framework's shape: `{"detail": "…"}`, or `{"<field>": ["…"]}` fo
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from flask import Blueprint, Response, request
 
 from ..api import auth
 from ..downloads import pdf_response
 from ..errors import ForbiddenError, NotFoundError, ValidationError
-from ..services import invoice_queries
+from ..services import frozen, invoice_queries
 from ..services.invoice_queries import CLOSED_STATUSES, InvoiceFilter, PastEnd
 from ..services.representation import fixed
 from . import answer, challenge, page_body, page_number
@@ -92,24 +94,27 @@ def invoice_to(buyer: dict) -> str:
                   buyer.get("state"), buyer.get("country"), vat)
 
 
-def to_pretix(invoice) -> dict:
+def to_pretix(invoice: dict) -> dict:
+    """pretix's invoice object from ours (`representation.invoice_to_dict`'s shape)."""
+    texts = invoice["texts"]
     return {
-        "invoice_no": invoice.number,
-        "order": invoice.order_code,
-        "is_cancellation": bool(invoice.is_cancellation),
-        "invoice_from": invoice_from(invoice.seller or {}),
-        "invoice_to": invoice_to(invoice.billing_address or {}),
-        "date": invoice.issue_date.isoformat() if invoice.issue_date else None,
-        "refers": invoice.refers.number if invoice.refers else None,
-        "locale": invoice.locale,
-        "introductory_text": invoice.introductory_text or "",
-        "additional_text": invoice.additional_text or "",
-        "payment_provider_text": invoice.payment_text or "",
-        "footer_text": invoice.footer_text or "",
-        "lines": [{"description": line.description,
-                   "gross_value": fixed(line.gross_amount, 2),
-                   "tax_value": fixed(line.tax_amount, 2),
-                   "tax_rate": fixed(line.tax_rate, 2)} for line in invoice.lines],
+        "invoice_no": invoice["number"],
+        "order": invoice["order"],
+        "is_cancellation": bool(invoice["is_cancellation"]),
+        "invoice_from": invoice_from(invoice["seller"]),
+        "invoice_to": invoice_to(invoice["billing_address"]),
+        "date": invoice["issue_date"],
+        "refers": invoice["refers"],
+        "locale": invoice["locale"],
+        "introductory_text": texts["introductory"],
+        "additional_text": texts["additional"],
+        "payment_provider_text": texts["payment"],
+        "footer_text": texts["footer"],
+        # pretix always writes two decimals, whatever the currency's own.
+        "lines": [{"description": line["description"],
+                   "gross_value": fixed(Decimal(line["gross_amount"]), 2),
+                   "tax_value": fixed(Decimal(line["tax_amount"]), 2),
+                   "tax_rate": line["tax_rate"]} for line in invoice["lines"]],
     }
 
 
@@ -143,9 +148,9 @@ def _list_query(args) -> tuple[InvoiceFilter, str, int]:
 def invoice_list(organizer, event):
     scope = _event(organizer, event)
     filters, ordering, number = _list_query(request.args)
-    page = invoice_queries.invoice_page(invoice_queries.event_invoices(scope), filters,
-                                        ordering=ordering, page=number, page_size=PAGE_SIZE,
-                                        past_end=PastEnd.NOT_FOUND)
+    page = frozen.invoice_page(invoice_queries.event_invoices(scope), filters,
+                               ordering=ordering, page=number, page_size=PAGE_SIZE,
+                               past_end=PastEnd.NOT_FOUND)
     return answer(page_body(page, number, PAGE_SIZE, [to_pretix(i) for i in page.items]))
 
 
@@ -158,7 +163,10 @@ def _invoice(organizer, event, invoice_no, options=invoice_queries.INVOICE_LOAD)
 
 @bp.get(EVENT + "<path:invoice_no>/")
 def invoice_detail(organizer, event, invoice_no):
-    return answer(to_pretix(_invoice(organizer, event, invoice_no)))
+    scope = _event(organizer, event)
+    return answer(to_pretix(frozen.one_invoice(
+        invoice_queries.event_invoices(scope),
+        InvoiceFilter(number=invoice_no, status=CLOSED_STATUSES))))
 
 
 @bp.get(EVENT + "<path:invoice_no>/download/")

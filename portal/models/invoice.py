@@ -18,6 +18,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     LargeBinary,
+    SmallInteger,
     String,
     Text,
     UniqueConstraint,
@@ -187,6 +188,13 @@ class Invoice(db.Model):
     # a paid invoice moves it back to.
     amount_paid = mapped_column(Money(), nullable=False, default=0, server_default="0")
     status_before_paid: Mapped[str | None] = mapped_column(String(20))
+    # The frozen read model (issue 16): a closed invoice's API representation, built once at
+    # close in the same transaction (services.frozen) as JSON text, without what may still
+    # change (status, payments, hashes, …: read from the columns above). `frozen_version`
+    # is the representation's version it was built with; an older one is read the slow way
+    # until `flask --app portal rebuild-representations` renews it.
+    frozen: Mapped[str | None] = mapped_column(Text, deferred=True)
+    frozen_version: Mapped[int | None] = mapped_column(SmallInteger)
 
     organizer = relationship("Organizer")
     event = relationship("Event")

@@ -25,7 +25,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -105,8 +105,9 @@ class Page:
 
 
 def paginate(statement: Select, page: int, page_size: int, *, past_end: PastEnd,
-             count: Select | None = None) -> Page:
-    """Any ordered SELECT as a page: a count query and a page query."""
+             count: Select | None = None, rows: bool = False) -> Page:
+    """Any ordered SELECT as a page: a count query and a page query. Its items are objects,
+    or with `rows` the statement's rows (the frozen read path's columns)."""
     if count is None:
         count = select(func.count()).select_from(statement.order_by(None).subquery())
     count = db.session.scalar(count) or 0
@@ -115,8 +116,11 @@ def paginate(statement: Select, page: int, page_size: int, *, past_end: PastEnd,
         if past_end is PastEnd.NOT_FOUND:
             raise NotFoundError(_("This page does not exist."), code="invalid_page")
         page = max(1, math.ceil(count / page_size))
-    items = list(db.session.scalars(
-        statement.limit(page_size).offset((page - 1) * page_size)).unique()) if count else []
+    items = []
+    if count:
+        statement = statement.limit(page_size).offset((page - 1) * page_size)
+        items = (db.session.execute(statement).all() if rows
+                 else list(db.session.scalars(statement).unique()))
     return Page(items=items, count=count, page=page, page_size=page_size)
 
 
@@ -429,18 +433,24 @@ def customer_invoices_with_documents(customer: Customer, *, batch: int = 50):
 
 
 def customer_invoice_slice(customer: Customer, *, ids: list[int] | None, type: str | None,
-                           after: int | None, first: int, limit: int) -> Page:
+                           after: int | None, first: int, limit: int,
+                           rows: Callable[[Select], Select] | None = None) -> Page:
     """The Open2b conditions of the customer API: the customer's closed invoices in id
-    order, `first` rows skipped (an offset, not a page: past the end is simply empty)."""
+    order, `first` rows skipped (an offset, not a page: past the end is simply empty). Its
+    items are objects, or the rows of `rows(statement)` (the frozen read path)."""
     query = select(Invoice).where(*visible_to(customer),
                                   *InvoiceFilter(type=(type,) if type else ()).conditions())
     if ids is not None:
         query = query.where(Invoice.id.in_(ids))
     if after is not None:
         query = query.where(Invoice.id > after)
-    count = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    items = list(db.session.scalars(
-        query.options(*INVOICE_LOAD).order_by(*ORDERINGS["id"]).offset(first).limit(limit)))
+    count = db.session.scalar(query.with_only_columns(func.count(Invoice.id))) or 0
+    if rows is not None:
+        items = db.session.execute(rows(query).order_by(*ORDERINGS["id"])
+                                   .offset(first).limit(limit)).all() if count else []
+    else:
+        items = list(db.session.scalars(
+            query.options(*INVOICE_LOAD).order_by(*ORDERINGS["id"]).offset(first).limit(limit)))
     return Page(items=items, count=count, page_size=limit)
 
 

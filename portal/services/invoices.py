@@ -37,7 +37,7 @@ from ..models import (
     Sending,
 )
 from ..models.types import utcnow
-from . import audit, documents, ledger, numbering, payments
+from . import audit, documents, frozen, ledger, numbering, payments
 from .audit import Actor
 from .input import COUNTRY_CODES, FieldErrors, clean_email
 from .invoice_input import SHIPPING_FIELDS, TEXT_FIELDS, clean_invoice_input
@@ -420,6 +420,7 @@ def close_invoice(invoice: Invoice, *, actor: Actor, today: dt.date | None = Non
     invoice.closed_at = invoice.updated_at = utcnow()
     documents.stamp_einvoice_hashes(invoice)
     ledger.link(invoice)  # in this transaction, under the sequence's lock (services.ledger)
+    frozen.freeze(invoice)  # last: the stored representation holds the number and hashes
     db.session.flush()
     audit.record(actor, "close", organizer_id=invoice.organizer_id, event_id=invoice.event_id,
                  invoice=invoice, from_status=InvoiceStatus.DRAFT.value,
@@ -653,6 +654,7 @@ def cancel_invoice(invoice: Invoice, *, actor: Actor,
     db.session.flush()
     documents.stamp_einvoice_hashes(credit)
     ledger.link(credit)  # after the XML hashes: the link covers them
+    frozen.freeze(credit)
     audit.record(actor, "close", organizer_id=credit.organizer_id, event_id=credit.event_id,
                  invoice=credit, from_status=None, to_status=credit.status,
                  data={"number": credit.number, "cancels": invoice.number})

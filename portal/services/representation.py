@@ -68,7 +68,48 @@ def preceding_invoice(invoice: Invoice) -> dict | None:
     return {"number": invoice.refers.number, "issue_date": _date(invoice.refers.issue_date)}
 
 
+# The keys of the invoice object whose values may change after close, or come from other
+# rows: read from columns every time, in the slow path (`invoice_to_dict`) and in the frozen
+# one (services.frozen) alike, by `live_values`. Everything else is frozen at close.
+LIVE_KEYS = ("id", "status", "organizer", "event", "customer", "payments", "amount_paid",
+             "balance", "chain_hash", "xml", "pdf_sha256", "updated_at")
+
+
+def live_values(row, payments, *, organizer: str, event: str, customer: str | None) -> dict:
+    """The LIVE_KEYS of one invoice from `row` (an Invoice, or a row of the frozen read
+    path's columns) and its payments (in id order)."""
+    places = minor_units(row.currency)
+    paid = row.amount_paid or Decimal(0)
+    return {
+        "id": row.id,
+        "status": row.status,
+        "organizer": organizer,
+        "event": event,
+        "customer": customer,
+        "payments": [payment_to_dict(p, places) for p in payments],
+        "amount_paid": fixed(paid, places),
+        "balance": fixed(abs(row.gross_total or Decimal(0)) - paid, places),
+        "chain_hash": row.chain_hash,
+        "xml": ({"cii_sha256": row.cii_sha256, "ubl_sha256": row.ubl_sha256}
+                if row.cii_sha256 or row.ubl_sha256 else None),
+        "pdf_sha256": row.pdf_sha256,
+        "updated_at": _iso(row.updated_at),
+    }
+
+
 def invoice_to_dict(invoice: Invoice) -> dict:
+    """The invoice object, every value read from the invoice and its rows (the slow path;
+    services.frozen reads a closed invoice's frozen part from where close stored it)."""
+    body = frozen_part(invoice)
+    body.update(live_values(
+        invoice, invoice.payments, organizer=invoice.organizer.slug, event=invoice.event.slug,
+        customer=invoice.customer.reference if invoice.customer else None))
+    return body
+
+
+def frozen_part(invoice: Invoice) -> dict:
+    """The invoice object with the LIVE_KEYS left empty (None), in the object's key order:
+    what close stores, and what never changes after it."""
     places = minor_units(invoice.currency)
 
     def amount(value):
@@ -93,14 +134,14 @@ def invoice_to_dict(invoice: Invoice) -> dict:
             "transport_reason": invoice.transport_reason,
         }
     return {
-        "id": invoice.id,
+        "id": None,
         "number": invoice.number,
         "type": invoice.type,
-        "status": invoice.status,
-        "organizer": invoice.organizer.slug,
-        "event": invoice.event.slug,
+        "status": None,
+        "organizer": None,
+        "event": None,
         "order": invoice.order_code,
-        "customer": invoice.customer.reference if invoice.customer else None,
+        "customer": None,
         "refers": invoice.refers.number if invoice.refers else None,
         "is_cancellation": invoice.is_cancellation,
         "issue_date": invoice.issue_date.isoformat() if invoice.issue_date else None,
@@ -156,9 +197,9 @@ def invoice_to_dict(invoice: Invoice) -> dict:
                    "taxable": amount(t.taxable), "amount": amount(t.amount),
                    "exemption_reason": t.exemption_reason, "exemption_code": t.exemption_code}
                   for t in invoice.taxes],
-        "payments": [payment_to_dict(p, places) for p in invoice.payments],
-        "amount_paid": amount(invoice.amount_paid or 0),
-        "balance": amount(invoice.balance),
+        "payments": None,
+        "amount_paid": None,
+        "balance": None,
         "shipping": shipping,
         "texts": {
             "introductory": invoice.introductory_text or "",
@@ -176,13 +217,12 @@ def invoice_to_dict(invoice: Invoice) -> dict:
         "buyer_reference": invoice.buyer_reference,
         "payment_means": payment_means_dict(invoice.payment_means),
         "preceding_invoice": preceding_invoice(invoice),
-        "chain_hash": invoice.chain_hash,
-        "xml": ({"cii_sha256": invoice.cii_sha256, "ubl_sha256": invoice.ubl_sha256}
-                if invoice.cii_sha256 or invoice.ubl_sha256 else None),
-        "pdf_sha256": invoice.pdf_sha256,
+        "chain_hash": None,
+        "xml": None,
+        "pdf_sha256": None,
         "created_at": _iso(invoice.created_at),
         "closed_at": _iso(invoice.closed_at),
-        "updated_at": _iso(invoice.updated_at),
+        "updated_at": None,
     }
 
 

@@ -195,6 +195,10 @@ def test_list_queries_do_not_grow_with_page_size(api, world, make, count_queries
         assert len(response.get_json()["results"]) == min(size, 13)
         return counter.count
 
-    small, large = queries(1), queries(13)
+    # Closed invoices come from their frozen representation: the rows and nothing else.
+    small, large = queries(1), queries(12)
     assert small == large
-    assert large <= 9, "auth (2-3) + count + page + lines + discounts + taxes"
+    assert large <= 4, "auth (2) + count + page"
+    # A page with a draft on it (drafts sort last by number) reads the draft the slow way,
+    # in one batch: its objects, then lines, discounts, taxes and payments.
+    assert queries(13) == large + 5

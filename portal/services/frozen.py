@@ -1,0 +1,183 @@
+"""The frozen read model (issue 16): a closed invoice is read from what close stored.
+
+A closed invoice never changes its content again (SPEC §4: frozen documents), so its API
+representation is built once, in the close's own transaction (`freeze`), and kept as JSON
+text in `invoices.frozen`. What may still change after close — status, payments and balance,
+the document hashes, `updated_at`, and the slugs and customer reference that live on other
+rows — is `representation.LIVE_KEYS`, read from columns on every read by the same
+`representation.live_values` the slow path uses. So a list page is one query for its rows
+(plus one for its payments, only when a row on it has any) and no ORM objects: the rows'
+stored text is parsed with orjson and the live values laid over it.
+
+Drafts, invoices closed before the read model existed, and invoices frozen by an older
+`FROZEN_VERSION` are read the slow way (`representation.invoice_to_dict` over the loaded
+objects), in one batch per page; `flask --app portal rebuild-representations` renews the
+stored ones (`rebuild_batch`). Bump FROZEN_VERSION whenever `representation.frozen_part` changes
+what it answers, so that stored representations never answer an older shape.
+
+`FROZEN_READS = False` in the config reads everything the slow way: the property test
+(tests/api/test_frozen_reads.py) compares both answers field by field.
+"""
+
+from __future__ import annotations
+
+import orjson
+from flask import current_app
+from sqlalchemy import Select, func, select, update
+from sqlalchemy.orm import aliased
+
+from ..errors import NotFoundError
+from ..extensions import db
+from ..models import Customer, Event, Invoice, Organizer, Payment
+from . import invoice_queries
+from .invoice_queries import (
+    INVOICE_LOAD,
+    ORDERINGS,
+    InvoiceFilter,
+    Page,
+    PastEnd,
+    visible_to,
+)
+from .representation import frozen_part, invoice_to_dict, live_values
+
+FROZEN_VERSION = 1
+
+# Aliases, so that the filters' correlated subqueries over `customers` and `events` stay
+# correlated to the invoice only, never to these joins.
+_organizer = aliased(Organizer, name="frozen_organizer")
+_event = aliased(Event, name="frozen_event")
+_customer = aliased(Customer, name="frozen_customer")
+
+# What one row of the frozen read path carries: the stored text and every live value.
+READ_COLUMNS = (
+    Invoice.id, Invoice.status, Invoice.currency, Invoice.gross_total, Invoice.amount_paid,
+    Invoice.chain_hash, Invoice.cii_sha256, Invoice.ubl_sha256, Invoice.pdf_sha256,
+    Invoice.updated_at, Invoice.frozen, Invoice.frozen_version,
+    _organizer.slug.label("organizer_slug"), _event.slug.label("event_slug"),
+    _customer.reference.label("customer_reference"),
+)
+PAYMENT_COLUMNS = (Payment.invoice_id, Payment.id, Payment.amount, Payment.date,
+                   Payment.method, Payment.reference, Payment.actor_type, Payment.created_at)
+
+
+# ---------------------------------------------------------------- writing
+
+
+def freeze(invoice: Invoice) -> None:
+    """Store the invoice's frozen part; called by close (and cancel, for its credit note) in
+    their transaction, after the number, the XML hashes and the ledger link are set."""
+    try:
+        text = orjson.dumps(frozen_part(invoice)).decode()
+    except orjson.JSONEncodeError:  # e.g. an integer beyond 64 bits in a free-form address
+        text = None  # read the slow way, always
+    invoice.frozen, invoice.frozen_version = text, FROZEN_VERSION if text else None
+
+
+def rebuild_batch(after_id: int = 0, *, batch: int = 200, everything: bool = False,
+                  ) -> tuple[int, int | None]:
+    """Freeze the next `batch` closed invoices after `after_id` whose stored representation
+    is missing or older than FROZEN_VERSION (every closed one with `everything`). Answers
+    how many were written and the last id looked at (None: nothing left); the caller
+    commits each batch. `updated_at` is kept: nothing about the invoice changed."""
+    query = select(Invoice).where(Invoice.status != "draft", Invoice.id > after_id)
+    if not everything:
+        query = query.where(Invoice.frozen_version.is_(None)
+                            | (Invoice.frozen_version != FROZEN_VERSION))
+    invoices = list(db.session.scalars(query.options(*INVOICE_LOAD)
+                                       .order_by(Invoice.id).limit(batch)).unique())
+    written = 0
+    for invoice in invoices:
+        try:
+            text = orjson.dumps(frozen_part(invoice)).decode()
+        except orjson.JSONEncodeError:
+            continue
+        db.session.execute(update(Invoice).where(Invoice.id == invoice.id).values(
+            frozen=text, frozen_version=FROZEN_VERSION, updated_at=Invoice.updated_at))
+        written += 1
+    return written, (invoices[-1].id if invoices else None)
+
+
+# ---------------------------------------------------------------- reading
+
+
+def _enabled() -> bool:
+    return current_app.config.get("FROZEN_READS", True)
+
+
+def rows_of(statement: Select) -> Select:
+    """`statement` (a SELECT of invoices: a scope and its filters) as the read path's rows."""
+    return (statement.with_only_columns(*READ_COLUMNS)
+            .join(_organizer, _organizer.id == Invoice.organizer_id)
+            .join(_event, _event.id == Invoice.event_id)
+            .outerjoin(_customer, _customer.id == Invoice.customer_id))
+
+
+def representations(rows) -> list[dict]:
+    """The invoice object of each row, in the rows' order: frozen rows from their stored text
+    and live columns; the others (drafts, older or missing versions) from their objects,
+    loaded in one batch."""
+    enabled = _enabled()
+    fresh = [row for row in rows if enabled and row.frozen_version == FROZEN_VERSION
+             and row.frozen is not None and row.status != "draft"]
+    fresh_ids = {row.id for row in fresh}
+    slow_ids = [row.id for row in rows if row.id not in fresh_ids]
+    slow = {}
+    if slow_ids:
+        slow = {invoice.id: invoice_to_dict(invoice) for invoice in db.session.scalars(
+            select(Invoice).where(Invoice.id.in_(slow_ids)).options(*INVOICE_LOAD)).unique()}
+    payments: dict[int, list] = {}
+    paid_ids = [row.id for row in fresh if row.amount_paid]
+    if paid_ids:
+        for payment in db.session.execute(
+                select(*PAYMENT_COLUMNS).where(Payment.invoice_id.in_(paid_ids))
+                .order_by(Payment.invoice_id, Payment.id)):
+            payments.setdefault(payment.invoice_id, []).append(payment)
+    out = []
+    for row in rows:
+        if row.id in fresh_ids:
+            body = orjson.loads(row.frozen)
+            body.update(live_values(row, payments.get(row.id, ()),
+                                    organizer=row.organizer_slug, event=row.event_slug,
+                                    customer=row.customer_reference))
+            out.append(body)
+        else:
+            out.append(slow[row.id])
+    return out
+
+
+def invoice_page(scope: Select, filters: InvoiceFilter, *, ordering: str, page: int,
+                 page_size: int, past_end: PastEnd) -> Page:
+    """`invoice_queries.invoice_page` with invoice objects (dicts) as its items."""
+    statement = scope.where(*filters.conditions())
+    count = statement.with_only_columns(func.count(Invoice.id)).order_by(None)
+    found = invoice_queries.paginate(rows_of(statement).order_by(*ORDERINGS[ordering]), page,
+                                     page_size, past_end=past_end, count=count, rows=True)
+    found.items = representations(found.items)
+    return found
+
+
+def one_invoice(scope: Select, filters: InvoiceFilter) -> dict:
+    """The invoice object of the one invoice in `scope` matching `filters`, or 404."""
+    rows = db.session.execute(rows_of(scope.where(*filters.conditions()))
+                              .order_by(*ORDERINGS["id"]).limit(1)).all()
+    if not rows:
+        raise NotFoundError()
+    return representations(rows)[0]
+
+
+def customer_slice(customer: Customer, **conditions) -> Page:
+    """`invoice_queries.customer_invoice_slice` with invoice objects (dicts) as its items."""
+    found = invoice_queries.customer_invoice_slice(customer, rows=rows_of, **conditions)
+    found.items = representations(found.items)
+    return found
+
+
+def customer_invoice(customer: Customer, invoice_id) -> dict:
+    """The invoice object of one of the customer's own closed invoices, or 404 (drafts and
+    everyone else's alike, as `permissions.invoice_of_customer`)."""
+    try:
+        invoice_id = int(invoice_id)
+    except (TypeError, ValueError):
+        raise NotFoundError() from None
+    return one_invoice(select(Invoice).where(*visible_to(customer)),
+                       InvoiceFilter(ids=(invoice_id,)))
