@@ -57,6 +57,18 @@ def json_response(payload, status: int = 200, headers: dict | None = None) -> Re
     return Response(body, status=status, headers=headers or {}, mimetype="application/json")
 
 
+def _json_text(body: str | bytes) -> Response:
+    """An answer whose JSON is written already (services.frozen)."""
+    return Response(body, mimetype="application/json")
+
+
+def _projected(text: str, fields: frozenset | None) -> Response:
+    """One invoice object's text as the answer, or only its `fields` when asked."""
+    if fields is None:
+        return _json_text(text)
+    return json_response(schemas.project(orjson.loads(text), fields))
+
+
 def respond(payload, status: int = 200, headers: dict | None = None) -> Response:
     """Answer a write, keeping the answer for an idempotent retry in the same unit of work
     (which commits both at once)."""
@@ -94,10 +106,13 @@ def _challenge(response: Response) -> Response:
 
 
 def _invoice_list(scope_query, query: dict) -> Response:
+    fields = query["fields"]
     page = frozen.invoice_page(scope_query, query["filters"], ordering=query["ordering"],
                                page=query["page"], page_size=query["page_size"],
-                               past_end=PastEnd.NOT_FOUND)
-    results = [schemas.project(body, query["fields"]) for body in page.items]
+                               past_end=PastEnd.NOT_FOUND, as_text=fields is None)
+    if fields is None:  # the stored texts as they are, never parsed (services.frozen)
+        return _json_text(frozen.page_text(_page_body(page, query, []), page.items))
+    results = [schemas.project(body, fields) for body in page.items]
     return json_response(_page_body(page, query, results))
 
 
@@ -136,9 +151,8 @@ def _invoice(organizer, event, id, *, write=False, options=()):
 def invoice_detail(organizer, event, id):
     scope = auth.event_scope(organizer, event)
     body = frozen.one_invoice(invoice_queries.event_invoices(scope.event),
-                              InvoiceFilter(ids=(schemas.object_id(id),)))
-    fields = schemas.detail_query(request.args)
-    return json_response(schemas.project(body, fields))
+                              InvoiceFilter(ids=(schemas.object_id(id),)), as_text=True)
+    return _projected(body, schemas.detail_query(request.args))
 
 
 @bp.patch(f"{INVOICE}/")
@@ -410,18 +424,22 @@ def customer_statement(organizer, event, id):
 def customer_invoice_list():
     customer = auth.current_customer()
     query = schemas.customer_list_query(request.args)
+    fields = query["fields"]
     page = frozen.customer_slice(customer, ids=query["ids"], type=query["type"],
-                                 after=query["after"], first=query["first"], limit=query["limit"])
+                                 after=query["after"], first=query["first"], limit=query["limit"],
+                                 as_text=fields is None)
+    if fields is None:
+        return _json_text(frozen.page_text({"count": page.count}, page.items, key="invoices"))
     return json_response({"count": page.count, "invoices": [
-        schemas.project(body, query["fields"]) for body in page.items]})
+        schemas.project(body, fields) for body in page.items]})
 
 
 @bp.get("/customer/invoices/<id>")
 def customer_invoice_detail(id):
     customer = auth.current_customer()
     fields = schemas.detail_query(request.args)
-    body = frozen.customer_invoice(customer, schemas.object_id(id))
-    return json_response(schemas.project(body, fields))
+    return _projected(frozen.customer_invoice(customer, schemas.object_id(id), as_text=True),
+                      fields)
 
 
 @bp.get("/customer/invoices/<id>/pdf")

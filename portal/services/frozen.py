@@ -21,6 +21,8 @@ what it answers, so that stored representations never answer an older shape.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import orjson
 from flask import current_app
 from sqlalchemy import Select, func, select, update
@@ -38,7 +40,7 @@ from .invoice_queries import (
     PastEnd,
     visible_to,
 )
-from .representation import frozen_part, invoice_to_dict, live_values
+from .representation import LIVE_KEYS, frozen_part, invoice_to_dict, live_values
 
 FROZEN_VERSION = 1
 
@@ -63,13 +65,28 @@ PAYMENT_COLUMNS = (Payment.invoice_id, Payment.id, Payment.amount, Payment.date,
 # ---------------------------------------------------------------- writing
 
 
+# Where a live value goes, the stored text holds the string "\x00<key>", which orjson
+# writes as `"\u0000<key>"`. No stored text can hold that sequence otherwise: a NUL never
+# gets in (portal/input_guard refuses it), and a backslash or quote inside a string is
+# written escaped, so `"\u0000` never starts anywhere but at a placeholder.
+_MARK = "\x00"
+_SLOT = '"\\u0000'  # a placeholder's start; the key and a quote follow
+
+
+def _frozen_text(invoice: Invoice) -> str | None:
+    body = frozen_part(invoice)
+    for key in LIVE_KEYS:
+        body[key] = _MARK + key
+    try:
+        return orjson.dumps(body).decode()
+    except orjson.JSONEncodeError:  # e.g. an integer beyond 64 bits in a free-form address
+        return None  # read the slow way, always
+
+
 def freeze(invoice: Invoice) -> None:
     """Store the invoice's frozen part; called by close (and cancel, for its credit note) in
     their transaction, after the number, the XML hashes and the ledger link are set."""
-    try:
-        text = orjson.dumps(frozen_part(invoice)).decode()
-    except orjson.JSONEncodeError:  # e.g. an integer beyond 64 bits in a free-form address
-        text = None  # read the slow way, always
+    text = _frozen_text(invoice)
     invoice.frozen, invoice.frozen_version = text, FROZEN_VERSION if text else None
 
 
@@ -87,9 +104,8 @@ def rebuild_batch(after_id: int = 0, *, batch: int = 200, everything: bool = Fal
                                        .order_by(Invoice.id).limit(batch)).unique())
     written = 0
     for invoice in invoices:
-        try:
-            text = orjson.dumps(frozen_part(invoice)).decode()
-        except orjson.JSONEncodeError:
+        text = _frozen_text(invoice)
+        if text is None:
             continue
         db.session.execute(update(Invoice).where(Invoice.id == invoice.id).values(
             frozen=text, frozen_version=FROZEN_VERSION, updated_at=Invoice.updated_at))
@@ -112,67 +128,116 @@ def rows_of(statement: Select) -> Select:
             .outerjoin(_customer, _customer.id == Invoice.customer_id))
 
 
-def representations(rows) -> list[dict]:
-    """The invoice object of each row, in the rows' order: frozen rows from their stored text
-    and live columns; the others (drafts, older or missing versions) from their objects,
-    loaded in one batch."""
+@dataclass
+class _Read:
+    """One batch of rows, prepared: which are read frozen, the others' objects as dicts, and
+    the payments of the frozen ones."""
+
+    rows: list
+    fresh: set[int]
+    slow: dict[int, dict]
+    payments: dict[int, list]
+
+    def live(self, row) -> dict:
+        return live_values(row, self.payments.get(row.id, ()), organizer=row.organizer_slug,
+                           event=row.event_slug, customer=row.customer_reference)
+
+
+def _read(rows) -> _Read:
     enabled = _enabled()
-    fresh = [row for row in rows if enabled and row.frozen_version == FROZEN_VERSION
-             and row.frozen is not None and row.status != "draft"]
-    fresh_ids = {row.id for row in fresh}
-    slow_ids = [row.id for row in rows if row.id not in fresh_ids]
+    fresh = {row.id for row in rows if enabled and row.frozen_version == FROZEN_VERSION
+             and row.frozen is not None and row.status != "draft"}
+    slow_ids = [row.id for row in rows if row.id not in fresh]
     slow = {}
     if slow_ids:
         slow = {invoice.id: invoice_to_dict(invoice) for invoice in db.session.scalars(
             select(Invoice).where(Invoice.id.in_(slow_ids)).options(*INVOICE_LOAD)).unique()}
     payments: dict[int, list] = {}
-    paid_ids = [row.id for row in fresh if row.amount_paid]
+    paid_ids = [row.id for row in rows if row.id in fresh and row.amount_paid]
     if paid_ids:
         for payment in db.session.execute(
                 select(*PAYMENT_COLUMNS).where(Payment.invoice_id.in_(paid_ids))
                 .order_by(Payment.invoice_id, Payment.id)):
             payments.setdefault(payment.invoice_id, []).append(payment)
+    return _Read(rows=rows, fresh=fresh, slow=slow, payments=payments)
+
+
+def representations(rows) -> list[dict]:
+    """The invoice object of each row, in the rows' order: frozen rows from their stored text
+    and live columns; the others (drafts, older or missing versions) from their objects,
+    loaded in one batch."""
+    read = _read(rows)
     out = []
     for row in rows:
-        if row.id in fresh_ids:
+        if row.id in read.fresh:
             body = orjson.loads(row.frozen)
-            body.update(live_values(row, payments.get(row.id, ()),
-                                    organizer=row.organizer_slug, event=row.event_slug,
-                                    customer=row.customer_reference))
+            body.update(read.live(row))
             out.append(body)
         else:
-            out.append(slow[row.id])
+            out.append(read.slow[row.id])
     return out
 
 
+def representation_texts(rows) -> list[str]:
+    """`representations` as JSON text, without parsing the stored text: each live value is
+    written into its placeholder (the answer when nothing is projected)."""
+    read = _read(rows)
+    out = []
+    for row in rows:
+        if row.id in read.fresh:
+            live = read.live(row)
+            head, *slots = row.frozen.split(_SLOT)
+            parts = [head]
+            for slot in slots:  # `<key>"<the text up to the next placeholder>`
+                key, rest = slot.split('"', 1)
+                parts += (orjson.dumps(live[key]).decode(), rest)
+            out.append("".join(parts))
+        else:
+            out.append(orjson.dumps(read.slow[row.id]).decode())
+    return out
+
+
+def page_text(envelope: dict, texts: list[str], *, key: str = "results") -> bytes:
+    """A list answer's body: the `envelope` (its keys in order) with `key` being the list of
+    the invoice objects' texts, as written by `representation_texts`."""
+    body = orjson.dumps({**envelope, key: _MARK + "list"})
+    return body.replace(b'"\\u0000list"', b"[" + ",".join(texts).encode() + b"]", 1)
+
+
+def _items(rows, as_text: bool) -> list:
+    return representation_texts(rows) if as_text else representations(rows)
+
+
 def invoice_page(scope: Select, filters: InvoiceFilter, *, ordering: str, page: int,
-                 page_size: int, past_end: PastEnd) -> Page:
-    """`invoice_queries.invoice_page` with invoice objects (dicts) as its items."""
+                 page_size: int, past_end: PastEnd, as_text: bool = False) -> Page:
+    """`invoice_queries.invoice_page` with invoice objects as its items: dicts, or JSON
+    texts with `as_text` (for `page_text`)."""
     statement = scope.where(*filters.conditions())
     count = statement.with_only_columns(func.count(Invoice.id)).order_by(None)
     found = invoice_queries.paginate(rows_of(statement).order_by(*ORDERINGS[ordering]), page,
                                      page_size, past_end=past_end, count=count, rows=True)
-    found.items = representations(found.items)
+    found.items = _items(found.items, as_text)
     return found
 
 
-def one_invoice(scope: Select, filters: InvoiceFilter) -> dict:
-    """The invoice object of the one invoice in `scope` matching `filters`, or 404."""
+def one_invoice(scope: Select, filters: InvoiceFilter, *, as_text: bool = False):
+    """The invoice object (a dict, or JSON text with `as_text`) of the one invoice in
+    `scope` matching `filters`, or 404."""
     rows = db.session.execute(rows_of(scope.where(*filters.conditions()))
                               .order_by(*ORDERINGS["id"]).limit(1)).all()
     if not rows:
         raise NotFoundError()
-    return representations(rows)[0]
+    return _items(rows, as_text)[0]
 
 
-def customer_slice(customer: Customer, **conditions) -> Page:
-    """`invoice_queries.customer_invoice_slice` with invoice objects (dicts) as its items."""
+def customer_slice(customer: Customer, *, as_text: bool = False, **conditions) -> Page:
+    """`invoice_queries.customer_invoice_slice` with invoice objects as its items."""
     found = invoice_queries.customer_invoice_slice(customer, rows=rows_of, **conditions)
-    found.items = representations(found.items)
+    found.items = _items(found.items, as_text)
     return found
 
 
-def customer_invoice(customer: Customer, invoice_id) -> dict:
+def customer_invoice(customer: Customer, invoice_id, *, as_text: bool = False):
     """The invoice object of one of the customer's own closed invoices, or 404 (drafts and
     everyone else's alike, as `permissions.invoice_of_customer`)."""
     try:
@@ -180,4 +245,4 @@ def customer_invoice(customer: Customer, invoice_id) -> dict:
     except (TypeError, ValueError):
         raise NotFoundError() from None
     return one_invoice(select(Invoice).where(*visible_to(customer)),
-                       InvoiceFilter(ids=(invoice_id,)))
+                       InvoiceFilter(ids=(invoice_id,)), as_text=as_text)
