@@ -38,6 +38,7 @@ translations: $(VENV)/.installed
 ## make run: install, migrate, load demo data into an empty database, serve on $(PORT).
 run: setup
 	$(DEV_ENV) $(BIN)/flask --app portal db upgrade
+	$(DEV_ENV) $(BIN)/flask --app portal rebuild-representations
 	$(DEV_ENV) $(BIN)/flask --app portal demo --if-empty
 	@echo "Serving on http://127.0.0.1:$(PORT)  (Ctrl-C stops)"
 	$(DEV_ENV) $(BIN)/flask --app portal run --host 127.0.0.1 --port $(PORT)
