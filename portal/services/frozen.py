@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 import orjson
 from flask import current_app
-from sqlalchemy import Select, func, select, update
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.orm import aliased
 
 from ..errors import NotFoundError
@@ -102,15 +102,15 @@ def rebuild_batch(after_id: int = 0, *, batch: int = 200, everything: bool = Fal
                             | (Invoice.frozen_version != FROZEN_VERSION))
     invoices = list(db.session.scalars(query.options(*INVOICE_LOAD)
                                        .order_by(Invoice.id).limit(batch)).unique())
-    written = 0
-    for invoice in invoices:
-        text = _frozen_text(invoice)
-        if text is None:
-            continue
-        db.session.execute(update(Invoice).where(Invoice.id == invoice.id).values(
-            frozen=text, frozen_version=FROZEN_VERSION, updated_at=Invoice.updated_at))
-        written += 1
-    return written, (invoices[-1].id if invoices else None)
+    texts = [{"row_id": invoice.id, "text": text} for invoice in invoices
+             if (text := _frozen_text(invoice)) is not None]
+    if texts:  # one executemany on the table, past the ORM (no session synchronizing)
+        table = Invoice.__table__
+        db.session.execute(
+            table.update().where(table.c.id == bindparam("row_id")).values(
+                frozen=bindparam("text"), frozen_version=FROZEN_VERSION,
+                updated_at=table.c.updated_at), texts)
+    return len(texts), (invoices[-1].id if invoices else None)
 
 
 # ---------------------------------------------------------------- reading
