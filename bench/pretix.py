@@ -194,6 +194,41 @@ def finish_builds(procs: dict) -> dict[str, dict]:
     return infos
 
 
+@contextlib.contextmanager
+def servers(specs: list[tuple[str, str]], workers: int):
+    """gunicorn for each (WSGI target, database URL) as `make bench` starts them (production
+    settings, bench/__main__.py's environment), all at once; yields their base URLs. All are
+    stopped at the end (SIGTERM to each process group, then SIGKILL after 30 s)."""
+    from .__main__ import free_port, portal_env
+    from .load import wait_ready
+    started = []
+    try:
+        for target, url in specs:
+            port = free_port()
+            out = open(DATA / f"gunicorn-{port}.log", "w")  # noqa: SIM115 - closed below
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "gunicorn", "-w", str(workers), "-b", f"127.0.0.1:{port}",
+                 "--access-logfile", "/dev/null", "--error-logfile", "-", target],
+                cwd=ROOT, env=portal_env(url), stdout=out, stderr=subprocess.STDOUT,
+                start_new_session=True)
+            started.append((proc, out, f"http://127.0.0.1:{port}"))
+        for _proc, _out, base in started:
+            wait_ready(base, "/healthz", timeout=120)
+        yield [base for _proc, _out, base in started]
+    finally:
+        for proc, _out, _base in started:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGTERM)
+        for proc, out, _base in started:
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+            out.close()
+
+
 # ---------------------------------------------------------------- pretix
 
 
@@ -473,7 +508,7 @@ def run(args) -> int:
     signal.signal(signal.SIGTERM, _sigterm)
     started_at = dt.datetime.now(dt.UTC)
     wall = time.monotonic()
-    from .__main__ import customer_cookie, gunicorn
+    from .__main__ import customer_cookie
     with contextlib.ExitStack() as stack:
         urls = {kind: stack.enter_context(fresh_database(kind, args.keep_data)) for kind in kinds}
         log(f"portal: building {INVOICES:,} closed one-line invoices (23.00 at 19 %) through the "
@@ -497,10 +532,12 @@ def run(args) -> int:
                                               pdf=s == "download")
                   for s, p in pretix_paths(first).items()}
         compat = {}
+        bases = iter(stack.enter_context(servers(
+            [(target, urls[kind]) for kind in kinds for target in ("wsgi:app", "bench.floor:app")],
+            args.workers)))
         for kind in kinds:
             info = infos[kind]
-            portal = stack.enter_context(gunicorn("wsgi:app", urls[kind], args.workers))
-            floor = stack.enter_context(gunicorn("bench.floor:app", urls[kind], args.workers))
+            portal, floor = next(bases), next(bases)
             log(f"{kind}: portal {portal}, floor {floor} ({args.workers} workers each)")
             token = {**api, "Authorization": f"Token {info['token']}"}
             customer = {"Cookie": customer_cookie(portal, info["customer_key"])}
@@ -526,8 +563,9 @@ def run(args) -> int:
                 f"{'ok' if compat[kind]['ok'] else 'FAILED'} {compat[kind].get('statuses')}")
             targets += mine
         log("priming every target (unmeasured) …")
+        client = peer_client()
         for _key, _scenario, base, path, headers in targets:
-            measure(base, path, headers, concurrency=args.concurrency, duration=0.3, warmup=0.3)
+            client.load(base, headers, path, args.concurrency, 0.3, 0.3)
         rounds = run_rounds(targets, args)
     # every server is stopped here (ExitStack), the databases dropped unless --keep-data
     meta = {"started_at": started_at.isoformat(), "wall_seconds": round(time.monotonic() - wall),
