@@ -506,6 +506,7 @@ def run(args) -> int:
     DATA.mkdir(parents=True, exist_ok=True)
     RESULTS.mkdir(parents=True, exist_ok=True)
     signal.signal(signal.SIGTERM, _sigterm)
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # also when started with `&`
     started_at = dt.datetime.now(dt.UTC)
     wall = time.monotonic()
     from .__main__ import customer_cookie
@@ -562,6 +563,10 @@ def run(args) -> int:
             log(f"  bench.py unmodified against the {kind} dialect: "
                 f"{'ok' if compat[kind]['ok'] else 'FAILED'} {compat[kind].get('statuses')}")
             targets += mine
+        # Unwinding (end, error or Ctrl-C) stops every server; a second Ctrl-C must not cut
+        # that short, so from then on both signals are ignored (this callback runs first).
+        stack.callback(signal.signal, signal.SIGTERM, signal.SIG_IGN)
+        stack.callback(signal.signal, signal.SIGINT, signal.SIG_IGN)
         log("priming every target (unmeasured) …")
         client = peer_client()
         for _key, _scenario, base, path, headers in targets:
