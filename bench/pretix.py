@@ -593,7 +593,10 @@ def run(args) -> int:
                               or k.startswith(f"{kind}:")} for r in rounds]}
         out = RESULTS / f"pretix-{kind}.json"
         out.write_text(json.dumps(report, indent=2, default=str))
-        print(f"JSON written to {out}")
+        # a dated copy too, so a later (or shorter) run does not lose this one
+        dated = RESULTS / f"pretix-{kind}-{started_at:%Y%m%dT%H%M%SZ}.json"
+        dated.write_text(out.read_text())
+        print(f"JSON written to {out} (and {dated.name})")
     print(f"wall time {round(time.monotonic() - wall)} s")
     return 0
 
