@@ -7,7 +7,7 @@ PORT   ?= 5000
 PUBLIC_BASE_URL ?= http://127.0.0.1:$(PORT)
 DEV_ENV := PORTAL_ENV=development PUBLIC_BASE_URL=$(PUBLIC_BASE_URL)
 
-.PHONY: setup setup-dev run test test-sqlite test-postgresql services lint bench clean catalogs translations
+.PHONY: setup setup-dev run test test-sqlite test-postgresql services lint bench bench-pretix clean catalogs translations
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -64,6 +64,12 @@ lint: setup-dev
 bench: setup-dev services
 	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	$(BIN)/python -m bench $(BENCH_ARGS)
+
+## make bench-pretix: the portal side by side with pretix 2026.8 (bench/README.md): installs and
+## seeds pretix in $(PRETIX_PEER_DIR) (default /tmp/pretix-peer), 3 interleaved rounds on
+## SQLite and PostgreSQL. BENCH_PRETIX_ARGS="--db sqlite --rounds 3 --duration 10".
+bench-pretix: setup-dev services
+	$(BIN)/python -m bench.pretix $(BENCH_PRETIX_ARGS)
 
 clean:
 	rm -rf $(VENV) instance *.egg-info .pytest_cache .hypothesis test-artifacts

@@ -3,16 +3,22 @@
 Figures come from the real money engine (a handful of invoice templates computed once), so the
 pages and the API show genuine totals. Secrets are derived from indices so the load driver can
 sign in as any customer; they are bench-only and never used outside a bench database.
+
+The shape of the invoices (how many, their lines and amounts) is a `Shape`: `build` takes its
+lines as `templates=[shape.template]`, and `build_closed` makes a shape's invoices through the
+portal's own services (create a draft, close it), so everything close stores is there as in
+production. `PRETIX_SHAPE` is the data set of the pretix peer (bench/pretix.py).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import random
 from decimal import Decimal
 
-from sqlalchemy import insert, select, text, update
+from sqlalchemy import delete, insert, select, text, update
 from werkzeug.security import generate_password_hash
 
 from portal.domain import money
@@ -60,6 +66,55 @@ TEMPLATES = [
 ]
 
 
+@dataclasses.dataclass(frozen=True)
+class Shape:
+    """The invoices of a data set: how many, and each one's lines and amounts.
+
+    `lines` are one invoice's lines as (sku, description, quantity, unit price, tax rate), all
+    strings as the API takes them; `prices_include_tax` says whether the unit prices are gross.
+    Each invoice has `lines_per_invoice` of them (the first ones; fewer than given is fine).
+    """
+
+    invoices: int
+    lines: tuple[tuple[str, str, str, str, str], ...]
+    lines_per_invoice: int | None = None
+    prices_include_tax: bool = False
+    rounding_rule: str = "per_line"
+    customers: int = 20
+    organizer: str = ORGANIZER
+    event: str = "e0"
+    invoice_prefix: str = "E0-"
+    einvoicing: bool = True  # the event makes CII/UBL at close (build_closed)
+
+    def __post_init__(self):
+        if self.invoices < 0 or not self.lines:
+            raise ValueError("a shape needs a count >= 0 and at least one line")
+        if self.lines_per_invoice is not None and not 1 <= self.lines_per_invoice <= len(
+                self.lines):
+            raise ValueError(f"lines_per_invoice must be between 1 and {len(self.lines)}")
+
+    @property
+    def invoice_lines(self) -> tuple[tuple[str, str, str, str, str], ...]:
+        return self.lines[:self.lines_per_invoice or len(self.lines)]
+
+    @property
+    def template(self):
+        """The shape as one of `TEMPLATES` (for `build(templates=[...])`)."""
+        return list(self.invoice_lines), self.rounding_rule, self.prices_include_tax
+
+    def totals(self) -> money.InvoiceTotals:
+        """One invoice's totals, from the money engine."""
+        return _compute(self.template)
+
+
+# pretix's seed (../shared/peers/pretix/seed.py): one ticket at 23.00 gross, 19 % VAT
+# (19.33 net + 3.67 tax), one line per invoice, numbers like SAMPLECONF-00001; no e-invoice
+# XML, as pretix makes none.
+PRETIX_SHAPE = Shape(invoices=1000, lines=(("TKT", "Conference ticket", "1", "23.00", "19.00"),),
+                     prices_include_tax=True, customers=20, organizer="bigevents",
+                     event="sampleconf", invoice_prefix="SAMPLECONF-", einvoicing=False)
+
+
 def _compute(template):
     lines, rule, gross = template
     inv = money.InvoiceInput(
@@ -70,8 +125,12 @@ def _compute(template):
 
 
 def build(invoices: int, events: int, customers: int, lines_per_invoice: int = 5,
-          drafts_to_close: int = 3000, seed: int = 7) -> dict:
-    """Fill an empty (migrated) database; returns what the load driver needs to know."""
+          drafts_to_close: int = 3000, seed: int = 7, *, templates=None) -> dict:
+    """Fill an empty (migrated) database; returns what the load driver needs to know.
+
+    `templates` (default `TEMPLATES`): the invoices' lines and amounts, taken in turn, e.g.
+    `[shape.template]` for one `Shape`."""
+    templates = TEMPLATES if templates is None else templates
     rng = random.Random(seed)
     now = dt.datetime.now(dt.UTC)
     conn = db.session.connection()
@@ -114,7 +173,10 @@ def build(invoices: int, events: int, customers: int, lines_per_invoice: int = 5
     customer_ids = [r[0] for r in conn.execute(
         select(Customer.id).where(Customer.organizer_id == org_id).order_by(Customer.id))]
 
-    computed = [(_compute(t), t) for t in TEMPLATES]
+    # Each invoice has the first `lines_per_invoice` lines of its template, and its totals are
+    # those of exactly these lines.
+    templates = [(lines[:lines_per_invoice], rule, gross) for lines, rule, gross in templates]
+    computed = [(_compute(t), t) for t in templates]
     statuses = ["open"] * 3 + ["sent"] * 3 + ["paid"] * 3 + ["archived"]
     counters = dict.fromkeys(event_ids, 0)
     today = dt.date.today()
@@ -162,7 +224,7 @@ def build(invoices: int, events: int, customers: int, lines_per_invoice: int = 5
         for k, invoice_id in enumerate(ids):
             totals, template = computed[k % len(computed)]
             for pos, ((sku, desc, qty, price, rate), result) in enumerate(
-                    zip(template[0][:lines_per_invoice], totals.lines, strict=False), start=1):
+                    zip(template[0], totals.lines, strict=True), start=1):
                 yield {"invoice_id": invoice_id, "position": pos, "sku": sku,
                        "description": desc, "quantity": Decimal(qty), "unit": "pcs",
                        "unit_price": Decimal(price), "tax_code": "VAT", "tax_rate": Decimal(rate),
@@ -220,6 +282,87 @@ def build(invoices: int, events: int, customers: int, lines_per_invoice: int = 5
             "token": BENCH_TOKEN, "email": BENCH_EMAIL, "password": BENCH_PASSWORD}
 
 
+SELLER = {"legal_name": "Big Events LLC", "company": "Big Events", "street1": "Demo Street 12",
+          "city": "Berlin", "postal_code": "10115", "country": "DE", "vat_id": "DE123456789",
+          "email": "billing@bigevents.example"}
+
+
+def build_closed(shape: Shape, *, read_only_token: bool = True, commit_every: int = 200) -> dict:
+    """Make `shape`'s invoices in an empty (migrated) database through the portal's services:
+    organizer, event, customers and a token as the back office makes them, then per invoice a
+    draft with the shape's lines, closed (numbered, frozen, its document job queued). The
+    document jobs are not run here: the caller stores the PDFs it needs (`store_pdfs`) and
+    `drop_pending_jobs` forgets the others, so no server renders during a benchmark.
+
+    Returns what the load driver needs: slugs, the token, a customer's key with many
+    invoices, the invoice ids in closing order and the first invoice's number."""
+    from portal.services import customers as customer_service
+    from portal.services import invoices as invoice_service
+    from portal.services import organizers as org_service
+    from portal.services import tokens as token_service
+    from portal.services.audit import Actor
+
+    actor = Actor.system("bench")
+    organizer = org_service.create_organizer(shape.organizer, "Big Events", seller=SELLER,
+                                             actor=actor)
+    event = org_service.create_event(
+        organizer, shape.event, "Sample Conference", actor=actor,
+        invoice_prefix=shape.invoice_prefix, proforma_prefix=shape.invoice_prefix + "PF-",
+        shipping_prefix=shape.invoice_prefix + "DN-", currency="EUR", locale="en", due_days=14,
+        einvoicing=shape.einvoicing)
+    user = org_service.create_user(BENCH_EMAIL, BENCH_PASSWORD, name="Bench Owner")
+    org_service.add_membership(user, organizer, "owner", actor=actor)
+    _token, secret = token_service.create_token(organizer, name="bench",
+                                                read_only=read_only_token, actor=actor)
+    keys, references, customer_ids = [], [], []
+    for i in range(max(shape.customers, 1)):
+        reference = f"C-{i:06d}"
+        customer, key = customer_service.create_customer(organizer, {
+            "reference": reference, "name": f"Customer {i}", "email": f"c{i}@bench.example",
+            "locale": "en", "billing_address": {
+                "company": f"Buyer {i} Ltd", "first_name": "Pat", "last_name": f"Buyer{i}",
+                "street1": "1 High St", "city": "London", "postal_code": "N1", "country": "GB",
+                "email": f"c{i}@bench.example", "is_corporate": True}}, actor=actor)
+        keys.append(key)
+        references.append(reference)
+        customer_ids.append(customer.id)
+    db.session.commit()
+    lines = [{"sku": sku, "description": description, "quantity": quantity, "unit": "C62",
+              "unit_price": price, "tax_rate": rate, "tax_code": "VAT"}
+             for sku, description, quantity, price, rate in shape.invoice_lines]
+    ids, event_id = [], event.id
+    for n in range(shape.invoices):
+        draft = invoice_service.create_draft(event, {
+            "customer": references[n % len(references)], "lines": lines,
+            "prices_include_tax": shape.prices_include_tax,
+            "rounding": {"rule": shape.rounding_rule}}, actor=actor)
+        invoice_service.close_invoice(draft, actor=actor)
+        ids.append(draft.id)
+        if (n + 1) % commit_every == 0:
+            db.session.commit()
+            db.session.expunge_all()
+            event = db.session.get(Event, event_id)
+    db.session.commit()
+    first_number = db.session.scalar(select(Invoice.number).where(Invoice.id == ids[0])) \
+        if ids else None
+    if db.engine.dialect.name == "postgresql":
+        with db.engine.connect() as c:
+            c.execution_options(isolation_level="AUTOCOMMIT").execute(text("ANALYZE"))
+    return {"organizer": shape.organizer, "event": shape.event, "event_id": event_id,
+            "invoice_ids": ids, "first_number": first_number, "token": secret,
+            "customer_key": keys[0], "customer_id": customer_ids[0],
+            "customer_invoices": len(range(0, shape.invoices, len(references))),
+            "email": BENCH_EMAIL, "password": BENCH_PASSWORD}
+
+
+def drop_pending_jobs() -> int:
+    """Forget the queued jobs (the document jobs of `build_closed`): a bench database only."""
+    from portal.models.job import Job
+    deleted = db.session.execute(delete(Job).where(Job.state == "pending")).rowcount
+    db.session.commit()
+    return deleted
+
+
 def _bulk(conn, model, rows) -> None:
     batch = []
     table = model.__table__
@@ -243,4 +386,5 @@ def store_pdfs(invoice_ids: list[int]) -> int:
     return made
 
 
-__all__ = ["build", "store_pdfs", "customer_key", "update"]
+__all__ = ["PRETIX_SHAPE", "Shape", "build", "build_closed", "drop_pending_jobs", "store_pdfs",
+           "customer_key", "update"]

@@ -32,11 +32,12 @@ def healthz():
 
 @app.get("/customer/<int:customer_id>/invoices")
 def customer_list(customer_id):
+    limit = min(int(request.args.get("limit", 25)), 200)  # ?limit=50: the 50-row HTML
     with engine.connect() as conn:
         rows = conn.execute(text(
             "SELECT id, number, issue_date, status, gross_total, currency FROM invoices "
-            "WHERE customer_id = :c AND status <> 'draft' ORDER BY id DESC LIMIT 25"),
-            {"c": customer_id}).all()
+            "WHERE customer_id = :c AND status <> 'draft' ORDER BY id DESC LIMIT :n"),
+            {"c": customer_id, "n": limit}).all()
     return render_template_string(LIST, rows=rows)
 
 
