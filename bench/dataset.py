@@ -260,6 +260,7 @@ def build(invoices: int, events: int, customers: int, lines_per_invoice: int = 5
          "taxable": g.net, "amount": g.tax, "gross": g.gross}
         for invoice_id in draft_ids for pos, g in enumerate(totals.groups, start=1)))
     db.session.commit()
+    freeze_all()
     # PostgreSQL's autovacuum gathers statistics by itself; do it now rather than wait. An
     # embedded SQLite database never has any (nobody runs ANALYZE), so the bench leaves it
     # without, and the indexes must give good plans regardless.
@@ -353,6 +354,22 @@ def build_closed(shape: Shape, *, read_only_token: bool = True, commit_every: in
             "customer_key": keys[0], "customer_id": customer_ids[0],
             "customer_invoices": len(range(0, shape.invoices, len(references))),
             "email": BENCH_EMAIL, "password": BENCH_PASSWORD}
+
+
+def freeze_all(batch: int = 1000) -> int:
+    """Store the frozen representation of every closed invoice the bulk inserts made, as
+    close would have (portal/services/frozen.py), through the same code as
+    `flask rebuild-representations`: the bench reads closed invoices the way they are read
+    in production. About 1 ms an invoice."""
+    from portal.services import frozen
+
+    total, after = 0, 0
+    while after is not None:
+        written, after = frozen.rebuild_batch(after, batch=batch)
+        db.session.commit()
+        db.session.expunge_all()
+        total += written
+    return total
 
 
 def drop_pending_jobs() -> int:

@@ -13,6 +13,7 @@ from bench import dataset
 from portal.extensions import db
 from portal.models import Invoice, InvoiceLine, InvoiceTax
 from portal.models.job import Job
+from portal.services import frozen
 
 
 def test_pretix_shape_totals_come_from_the_money_engine():
@@ -63,6 +64,10 @@ def test_bulk_build_with_fewer_lines_keeps_totals_equal_to_the_lines(app):
         assert gross == lines == taxes
     drafts = _sums(info["draft_ids"])
     assert all(count == 2 and gross == lines for gross, lines, _t, count in drafts.values())
+    # Closed invoices are read frozen, as in production; drafts are not frozen.
+    versions = dict(db.session.execute(select(Invoice.id, Invoice.frozen_version)).all())
+    assert {versions[i] for i in ids} == {frozen.FROZEN_VERSION}
+    assert {versions[i] for i in info["draft_ids"]} == {None}
 
 
 def test_bulk_build_takes_the_pretix_shape(app):
