@@ -31,10 +31,9 @@ from .context import build_pdf_context, context_from_dict
 from .einvoices import EInvoiceInvalidError, einvoice_findings, refuse_if_invalid
 from .einvoices import enabled as einvoice_enabled
 from .einvoices import stamp_hashes as stamp_einvoice_hashes
+from .engine import FONT_DIR, STATIC_DIR
 from .labels import LABELS, document_language, document_title, labels_for
 from .render import (
-    FONT_DIR,
-    STATIC_DIR,
     TEMPLATE_DIR,
     count_pages,
     make_pdf,
