@@ -154,3 +154,23 @@ def test_make_pdf_is_the_same_document_twice():
     first, second = make_pdf(context), make_pdf(context)
     assert page_texts(first) == page_texts(second)
     assert pdfa.attachment(first) == pdfa.attachment(second) == sample_cii()
+
+
+@pytest.mark.parametrize(("content", "refused"), [
+    # a selection that shows nothing, then text in the embedded font, a string that looks like
+    # operators included
+    (b"BT /F1 12 Tf ET q BT /F2 10 Tf (x\n/F1 9 Tf\nQ) Tj [(a) 5 (b)] TJ ET Q", False),
+    # Q restores /F1 as the selected font: the text after it is shown with Helvetica
+    (b"BT /F1 12 Tf ET q BT /F2 10 Tf ET Q BT (x) Tj ET", True),
+    (b"BT /F2 10 Tf (x) Tj /F1 9 Tf 0 0 (y) \" ET", True),
+])
+def test_the_text_operator_scan(content, refused):
+    doc = pikepdf.new()
+    doc.add_blank_page()
+    page = doc.pages[0]
+    page.Contents = doc.make_stream(content)
+    if refused:
+        with pytest.raises(pdfa.PdfaError):
+            pdfa._check_no_glyphs_shown(page, {"F1"})
+    else:
+        pdfa._check_no_glyphs_shown(page, {"F1"})

@@ -76,8 +76,8 @@ def _check_no_glyphs_shown(holder, bad: set[str]) -> None:
     """Raise PdfaError if text is shown while one of the `bad` fonts is selected.
 
     qpdf tokenizes and keeps the text-state operators only; their canonical unparsed form
-    has one instruction a line, its operator last (a string with a line break comes out as
-    hex), so the walk is over lines of bytes rather than Python objects per operand."""
+    has one instruction a line, its operator last (a line break inside a string comes out
+    escaped, as \\n), so the walk is over lines of bytes rather than Python objects."""
     selected, stack = None, []
     bad_names = {b"/" + name.encode() for name in bad}
     text = pikepdf.unparse_content_stream(
