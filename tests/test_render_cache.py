@@ -15,6 +15,7 @@ import threading
 import pikepdf
 import pytest
 from pypdf import PdfReader
+from reportlab.lib.fonts import tt2ps
 from reportlab.pdfgen import canvas
 from xhtml2pdf import pisa
 
@@ -111,6 +112,9 @@ def test_the_same_pdf_as_xhtml2pdfs_own_entry_point():
     assert len(page_texts(ours)) == 2  # <pdf:pagecount> (no page_count given) still works
     assert "Page 2 of 2" in page_texts(ours)[1]
     assert fonts(ours) == fonts(out.getvalue())
+    # CreatePDF's @font-face mapped italic to the bold face; each conversion of ours maps back
+    assert [tt2ps(engine.FONT_FAMILY, 0, italic) for italic in (0, 1)] == \
+        [engine.FONT_FACES[0][1]] * 2
 
 
 @pytest.mark.parametrize(("n_lines", "guess"), [(5, 3), (40, 1), (40, 2)])

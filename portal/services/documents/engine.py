@@ -74,13 +74,20 @@ def setup() -> None:
         if _ready:
             return
         registered = set(pdfmetrics.getRegisteredFontNames())
-        for bold, name, filename in FONT_FACES:
+        for _, name, filename in FONT_FACES:
             if name not in registered:
                 pdfmetrics.registerFont(TTFont(name, str(FONT_DIR / filename)))
-            for italic in (0, 1):  # no italic face: italic text keeps the upright one
-                addMapping(FONT_FAMILY, int(bold), italic, name)
         rl_config.useA85 = 0
         _ready = True
+
+
+def _map_family() -> None:
+    """The family's faces in ReportLab's (global) family map. Set again for every conversion:
+    a conversion elsewhere in the process whose @font-face names the same family rewrites it
+    (xhtml2pdf maps italic to whichever face came second)."""
+    for bold, name, _ in FONT_FACES:
+        for italic in (0, 1):  # no italic face: italic text keeps the upright one
+            addMapping(FONT_FAMILY, int(bold), italic, name)
 
 
 def _cacheable(text: str) -> bool:
@@ -113,6 +120,7 @@ def convert(html: str, *, link_callback: Callable[[str, object], str]) -> tuple[
     setup()
     out = io.BytesIO()
     with _document._RENDER_LOCK:
+        _map_family()
         context = _Context("", capacity=100 * 1024)
         context.pathCallback = link_callback
         context.resource_policy = POLICY
