@@ -6,7 +6,7 @@ EN 16931 XML) can slot in between rendering and storing without touching either:
 1. **render**: `build_pdf_context(invoice)` turns the invoice into a plain dict (no ORM objects,
    every figure already formatted in the invoice's locale) and `render_invoice_pdf(context)`
    turns that dict into PDF bytes with xhtml2pdf from `templates/pdf/`;
-2. **post-process**: `postprocess_pdf(pdf, context)` — today it returns the bytes unchanged;
+2. **post-process**: `postprocess_pdf(pdf, context)` makes it a Factur-X PDF/A-3b (pdfa.py);
 3. **store + hash**: `store_pdf(invoice_id, pdf)` keeps the bytes in the database (so every app
    server and worker sees them) and their SHA-256 on the invoice.
 
@@ -20,7 +20,8 @@ fetch to `static/` with the network switched off, so no free text in an invoice 
 renderer read a file or a URL. Free text is escaped by Jinja's autoescaping.
 
 The package, step by step: labels.py (the words, per locale), context.py (step 1, the dict),
-render.py (step 1, the bytes; step 2 calls pdfa.py: PDF/A-3b + factur-x.xml), store.py (step 3,
+render.py (step 1, the bytes, through engine.py: xhtml2pdf with fonts and static CSS built once
+per process; step 2 calls pdfa.py: PDF/A-3b + factur-x.xml), store.py (step 3,
 and reading the stored document). E-invoices (SPEC §11): domain/einvoice.py is the EN 16931
 model, xml.py writes CII and UBL, validate.py checks them offline, einvoices.py is the glue
 from the ORM invoice (and the close check).
@@ -31,10 +32,9 @@ from .context import build_pdf_context, context_from_dict
 from .einvoices import EInvoiceInvalidError, einvoice_findings, refuse_if_invalid
 from .einvoices import enabled as einvoice_enabled
 from .einvoices import stamp_hashes as stamp_einvoice_hashes
+from .engine import FONT_DIR, STATIC_DIR
 from .labels import LABELS, document_language, document_title, labels_for
 from .render import (
-    FONT_DIR,
-    STATIC_DIR,
     TEMPLATE_DIR,
     count_pages,
     make_pdf,
