@@ -13,6 +13,11 @@ rows it deleted (`DELETE … RETURNING`), so two compactions at once, or the tri
 meanwhile, never count a delta twice or lose one: a row the other compaction deleted first is
 skipped by ours, a delta written after our snapshot stays for the next run. SQLite has one
 writer at a time, so there it reads the sums and replaces the rows in its write transaction.
+
+Measured 2026-11-29 on PostgreSQL 15 (bench data sets, event e0 holding a tenth of the
+invoices, after VACUUM ANALYZE, medians of 300): count(*) of the event 0.15-0.25 ms at 10k,
+0.5-0.6 ms at 100k, 6.7-8.6 ms at 1M (13-22 ms at 100k before the first vacuum, when it
+cannot be index-only); the tally sum 0.08 ms at every size (4 rows after compaction).
 """
 
 from __future__ import annotations
