@@ -171,6 +171,28 @@ def register_cli(app: Flask) -> None:
             return
         click.echo(_describe(creds))
 
+    @app.cli.command("compact-tallies")
+    @click.option("--check", is_flag=True,
+                  help="Then compare the kept counts with the invoices; exit 1 if they differ.")
+    @unit_of_work.command
+    def compact_tallies_cmd(check):
+        """Fold the kept invoice counts into one row per event, status and type (issue 16).
+
+        The job outbox runs this every TALLY_COMPACT_INTERVAL seconds; safe to run any time,
+        also while invoices are written.
+        """
+        from .services.tallies import check_tallies, compact_tallies
+
+        removed, written = compact_tallies()
+        click.echo(f"Folded {removed} tally row(s) into {written}.")
+        if check:
+            wrong = check_tallies()
+            for event_id, status, type_, kept, real in wrong:
+                click.echo(f"Event {event_id}, {status} {type_}: kept {kept}, counted {real}.")
+            if wrong:
+                raise click.ClickException("The kept counts differ from the invoices.")
+            click.echo("The kept counts agree with the invoices.")
+
     @app.cli.command("render-missing-pdfs")
     @click.option("--invoice", "invoice_ids", type=int, multiple=True,
                   help="Only these invoice ids (default: every closed invoice without one).")

@@ -68,6 +68,9 @@ def load_config(instance_path: str) -> dict:
         # Done jobs are deleted after KEEP_DONE_DAYS, looked for every PURGE_INTERVAL seconds.
         "JOBS_KEEP_DONE_DAYS": float(os.environ.get("JOBS_KEEP_DONE_DAYS", "7")),
         "JOBS_PURGE_INTERVAL": float(os.environ.get("JOBS_PURGE_INTERVAL", "3600")),
+        # Compaction of the kept invoice counts (services/tallies.py), through the outbox.
+        "TALLY_COMPACT_INTERVAL": float(os.environ.get(
+            "TALLY_COMPACT_INTERVAL", "0" if env == "testing" else "300")),
         # Webhooks (services/webhooks.py): private, loopback and link-local targets are
         # refused unless allowed (allowed by default in development and tests only).
         "WEBHOOK_ALLOW_PRIVATE_TARGETS": _bool("WEBHOOK_ALLOW_PRIVATE_TARGETS",

@@ -59,3 +59,15 @@ def mail_password_reset(reset_id: int) -> None:
     """Mail a password reset link (issue 18); a used, voided or expired reset is not mailed."""
     from .services.mail import send_password_reset
     send_password_reset(reset_id)
+
+
+@job("portal.compact_tallies")
+def compact_tallies() -> None:
+    """Fold the kept invoice counts' delta rows into one row per key (issue 16), so a list's
+    count reads a few rows whatever the table size; the relay runs it every
+    TALLY_COMPACT_INTERVAL seconds."""
+    from .services.tallies import compact_tallies as compact
+    compact()
+
+
+periodic("portal.compact_tallies", every="TALLY_COMPACT_INTERVAL", default=300)

@@ -385,7 +385,26 @@ def _components() -> dict:
         "Invoice": invoice,
         "InvoiceFields": partial,
         "InvoiceWrite": invoice_write,
-        "InvoicePage": page("InvoiceFields"),
+        "InvoicePage": _object({
+            "count": {"type": ["integer", "null"], "minimum": 0,
+                      "description": "How many invoices the list has. With `starting_after` "
+                                     "or `ending_before` it is given only when kept counts "
+                                     "answer it (no filter but `status` and `type`), else "
+                                     "null: keyset pages never count rows."},
+            "next": {"type": ["string", "null"], "format": "uri",
+                     "description": "The next page: `page=` in page mode, `starting_after=` "
+                                    "(the last result's id) in keyset mode."},
+            "previous": {"type": ["string", "null"], "format": "uri",
+                         "description": "The previous page: `page=` in page mode, "
+                                        "`ending_before=` (the first result's id) in keyset "
+                                        "mode."},
+            "has_more": {"type": "boolean",
+                         "description": "Keyset mode only: more invoices follow in the "
+                                        "direction read (after the last result for "
+                                        "`starting_after`, before the first for "
+                                        "`ending_before`)."},
+            "results": {"type": "array", "items": _ref("InvoiceFields")},
+        }, required=("count", "next", "previous", "results")),
         "CustomerInvoiceList": _object({"count": {"type": "integer", "minimum": 0},
                                         "invoices": {"type": "array",
                                                      "items": _ref("InvoiceFields")}}),
@@ -622,13 +641,28 @@ PAGE_SIZE = _param("page_size", "query", {"type": "integer", "minimum": 1,
                    f"{schemas.MAX_PAGE_SIZE}).")
 
 
+CURSOR = {"type": "string", "pattern": f"^{schemas.CURSOR_PATTERN.pattern}$"}
+STARTING_AFTER = _param(
+    "starting_after", "query", CURSOR,
+    "Keyset paging: the invoices after the invoice with this id in the list's order (the "
+    "`ordering` asked, default by id), `page_size` of them, with `has_more`; empty for the "
+    "start of the list. Follow `next` and `previous`, which carry the cursor: a walk sees "
+    "every invoice once, even while invoices are added. An id that is not in the list (with "
+    "its filters) is a 400; so is `page` or `ending_before` alongside.")
+ENDING_BEFORE = _param(
+    "ending_before", "query", CURSOR,
+    "Keyset paging backwards: the `page_size` invoices just before the invoice with this id, "
+    "still in the list's order; empty for the end of the list. Not with `starting_after` or "
+    "`page`.")
+
+
 def _invoice_filters(organizer_wide: bool) -> list[dict]:
     # The one lenient case: a text filter left empty filters nothing. A typed parameter (a
     # number, date, boolean, choice or field list) must hold a valid value; "" is a 400.
     text = {"type": "string", "maxLength": schemas.MAX_FILTER_LENGTH,
             "description": "Exact match; an empty value filters nothing."}
     params = [
-        PAGE, PAGE_SIZE,
+        PAGE, PAGE_SIZE, STARTING_AFTER, ENDING_BEFORE,
         _param("type", "query", _comma_enum(InvoiceType), "Only these types (comma list)."),
         _param("status", "query", _comma_enum(InvoiceStatus),
                "Only these statuses (comma list)."),

@@ -30,7 +30,7 @@ from ..domain.lifecycle import InvoiceStatus, InvoiceType
 from ..errors import NotFoundError, ValidationError
 from ..models import Order
 from ..services.input import FieldErrors
-from ..services.invoice_queries import API_ORDERINGS, InvoiceFilter, Match
+from ..services.invoice_queries import API_ORDERINGS, Cursor, InvoiceFilter, Match
 from ..services.representation import customer_to_dict, fixed  # noqa: F401 - the API's
 
 MAX_BODY_BYTES = 2 * 1024 * 1024
@@ -42,6 +42,12 @@ CUSTOMER_LIMIT = 20
 MAX_CUSTOMER_LIMIT = 100
 MAX_FILTER_LENGTH = 64
 ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+# A keyset cursor: empty, or an id from 1 to MAX_ID (2147483647) without leading zeros, spelled
+# as a pattern so the OpenAPI document states exactly what is accepted.
+CURSOR_PATTERN = re.compile(
+    "(?:[1-9][0-9]{0,8}|1[0-9]{9}|20[0-9]{8}|21[0-3][0-9]{7}|214[0-6][0-9]{6}"
+    "|2147[0-3][0-9]{5}|21474[0-7][0-9]{4}|214748[0-2][0-9]{3}|2147483[0-5][0-9]{2}"
+    "|21474836[0-3][0-9]|214748364[0-7])?")
 
 # The top-level keys of the invoice object (SPEC §6), in its order: `fields` picks among them.
 INVOICE_FIELDS = (
@@ -58,6 +64,7 @@ ORDERINGS = API_ORDERINGS  # the subset of invoice_queries.ORDERINGS the API doc
 INVOICE_FILTERS = ("type", "status", "is_cancellation", "order", "refers", "locale", "customer",
                    "number", "issued_after", "issued_before")
 PAGING = ("page", "page_size")
+CURSORS = tuple(cursor.value for cursor in Cursor)  # keyset paging: starting_after, ending_before
 
 
 # The one collector of field problems (services.input), under the name this module has used.
@@ -219,10 +226,11 @@ def _paging(problems, raw: dict) -> tuple[int, int]:
 def invoice_list_query(args, *, organizer_wide: bool = False) -> dict:
     """page, page_size, the SPEC §6 filters, ordering and fields of an invoice list."""
     problems = _Problems()
-    allowed = (*PAGING, *INVOICE_FILTERS, "ordering", "fields",
+    allowed = (*PAGING, *CURSORS, *INVOICE_FILTERS, "ordering", "fields",
                *(("event",) if organizer_wide else ()))
     raw = _single_values(problems, args, allowed)
     page, page_size = _paging(problems, raw)
+    cursor, cursor_id = _cursor(problems, raw)
     filters = {
         "type": _choices(problems, "type", raw.get("type"), [t.value for t in InvoiceType]),
         "status": _choices(problems, "status", raw.get("status"),
@@ -240,7 +248,29 @@ def invoice_list_query(args, *, organizer_wide: bool = False) -> dict:
     problems.raise_if_any()
     return {"page": page, "page_size": page_size, "ordering": ordering,
             "filters": InvoiceFilter(**filters, match=Match.EXACT),
-            "fields": fields}
+            "fields": fields, "cursor": cursor, "cursor_id": cursor_id}
+
+
+def _cursor(problems, raw: dict) -> tuple[Cursor | None, int | None]:
+    """Keyset paging (issue 16): `starting_after` or `ending_before`, an invoice id of the
+    same list, or empty for the start (`starting_after=`) or the end (`ending_before=`) of
+    the list. Never both, never with `page`."""
+    given = [cursor for cursor in Cursor if raw.get(cursor.value) is not None]
+    if not given:
+        return None, None
+    if len(given) > 1:
+        for cursor in given:
+            problems.add(cursor.value, "Give either starting_after or ending_before, not both.")
+        return None, None
+    cursor = given[0]
+    if raw.get("page") is not None:
+        problems.add("page", f"page does not go with {cursor.value}: follow `next` and "
+                     "`previous` instead.")
+    text = raw[cursor.value]
+    if not CURSOR_PATTERN.fullmatch(text):
+        problems.add(cursor.value, f"Enter an invoice id (1 to {MAX_ID}), or nothing.")
+        return None, None
+    return cursor, int(text) if text else None
 
 
 def simple_list_query(args, *, filters: tuple[str, ...]) -> dict:

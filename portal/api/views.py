@@ -83,8 +83,27 @@ def _page_link(page: int, page_size: int) -> str:
     return url_for(request.endpoint, _external=True, **request.view_args, **args)
 
 
-def _page_body(page: invoice_queries.Page, query: dict, results: list) -> dict:
-    """The list envelope; the page was read with `PastEnd.NOT_FOUND` (SPEC §6)."""
+def _cursor_link(name: str, invoice_id: int, page_size: int) -> str:
+    args = {key: value for key, value in request.args.items()
+            if key not in ("page", *schemas.CURSORS)}
+    args.update({name: str(invoice_id), "page_size": str(page_size)})
+    return url_for(request.endpoint, _external=True, **request.view_args, **args)
+
+
+def _page_body(page, query: dict, results: list) -> dict:
+    """The list envelope; the page was read with `PastEnd.NOT_FOUND` (SPEC §6). A keyset page
+    (issue 16) adds `has_more`; its links carry the cursors and `count` may be null."""
+    if isinstance(page, invoice_queries.KeysetPage):
+        size = page.page_size
+        return {
+            "count": page.count,
+            "next": (_cursor_link("starting_after", page.next_after, size)
+                     if page.next_after is not None else None),
+            "previous": (_cursor_link("ending_before", page.previous_before, size)
+                         if page.previous_before is not None else None),
+            "has_more": page.has_more,
+            "results": results,
+        }
     number, size = query["page"], query["page_size"]
     has_next = number * size < page.count
     return {
@@ -107,9 +126,14 @@ def _challenge(response: Response) -> Response:
 
 def _invoice_list(scope_query, query: dict) -> Response:
     fields = query["fields"]
-    page = frozen.invoice_page(scope_query, query["filters"], ordering=query["ordering"],
-                               page=query["page"], page_size=query["page_size"],
-                               past_end=PastEnd.NOT_FOUND, as_text=fields is None)
+    if query["cursor"] is not None:
+        page = frozen.invoice_keyset_page(
+            scope_query, query["filters"], ordering=query["ordering"], cursor=query["cursor"],
+            cursor_id=query["cursor_id"], page_size=query["page_size"], as_text=fields is None)
+    else:
+        page = frozen.invoice_page(
+            scope_query, query["filters"], ordering=query["ordering"], page=query["page"],
+            page_size=query["page_size"], past_end=PastEnd.NOT_FOUND, as_text=fields is None)
     if fields is None:  # the stored texts as they are, never parsed (services.frozen)
         return _json_text(frozen.page_text(_page_body(page, query, []), page.items))
     results = [schemas.project(body, fields) for body in page.items]

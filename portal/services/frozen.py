@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 import orjson
 from flask import current_app
-from sqlalchemy import Select, bindparam, func, select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import aliased
 
 from ..errors import NotFoundError
@@ -213,9 +213,17 @@ def invoice_page(scope: Select, filters: InvoiceFilter, *, ordering: str, page: 
     """`invoice_queries.invoice_page` with invoice objects as its items: dicts, or JSON
     texts with `as_text` (for `page_text`)."""
     statement = scope.where(*filters.conditions())
-    count = statement.with_only_columns(func.count(Invoice.id)).order_by(None)
     found = invoice_queries.paginate(rows_of(statement).order_by(*ORDERINGS[ordering]), page,
-                                     page_size, past_end=past_end, count=count, rows=True)
+                                     page_size, past_end=past_end, rows=True,
+                                     count=invoice_queries.invoice_count(scope, filters))
+    found.items = _items(found.items, as_text)
+    return found
+
+
+def invoice_keyset_page(scope: Select, filters: InvoiceFilter, *, as_text: bool = False,
+                        **paging) -> invoice_queries.KeysetPage:
+    """`invoice_queries.invoice_keyset_page` with invoice objects as its items."""
+    found = invoice_queries.invoice_keyset_page(scope, filters, rows=rows_of, **paging)
     found.items = _items(found.items, as_text)
     return found
 

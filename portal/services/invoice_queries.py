@@ -26,19 +26,20 @@ import datetime as dt
 import enum
 import math
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from decimal import Decimal
 
-from sqlalchemy import Select, case, cast, func, or_, select
+from sqlalchemy import Select, case, cast, func, or_, select, tuple_
 from sqlalchemy.orm import aliased, contains_eager, joinedload, load_only, selectinload
 from sqlalchemy.types import Numeric
 
 from ..domain.lifecycle import InvoiceStatus, InvoiceType
-from ..errors import NotFoundError
+from ..errors import NotFoundError, ValidationError
 from ..extensions import db
 from ..i18n import _
 from ..models import ApiToken, AuditEntry, Customer, Event, Invoice, Payment, token_events
 from ..models.invoice import OVERDUE_STATUSES, overdue_clause
+from . import tallies
 from .input import FieldErrors, clean_date, clean_int
 
 DEFAULT_PAGE_SIZE = 25
@@ -165,6 +166,11 @@ class InvoiceFilter:
     today: dt.date | None = None
     match: Match = Match.EXACT
 
+    def only_status_and_type(self) -> bool:
+        """True when no filter but `status` and `type` is set (the kept tallies count it)."""
+        return all(getattr(self, f.name) in (None, (), [], "") for f in fields(self)
+                   if f.name not in _TALLIED)
+
     def conditions(self) -> list:
         """WHERE clauses; the caller adds the scope (event, organizer, customer)."""
         conditions = []
@@ -212,6 +218,11 @@ class InvoiceFilter:
                 select(Event.id).where(Event.slug == self.event,
                                        Event.organizer_id == Invoice.organizer_id)))
         return conditions
+
+
+# What the kept tallies can answer (`match` and `today` only qualify other filters); any
+# other InvoiceFilter field, present or future, makes a list count directly.
+_TALLIED = ("status", "type", "match", "today")
 
 
 def _like(text: str) -> str:
@@ -343,14 +354,113 @@ def clean_invoice_query(args: Mapping, *, default_page_size: int = DEFAULT_PAGE_
     return query
 
 
+def invoice_count(scope: Select, filters: InvoiceFilter) -> Select:
+    """The SELECT that counts the invoices of `scope` matching `filters`: the sum of the kept
+    tallies (services/tallies.py) when the scope is an event or a token's events and the
+    filters are only status and type, whose cost stays flat with the table; else count(*)."""
+    kept = _tally_scope(scope)
+    if kept is not None and filters.only_status_and_type():
+        return tallies.tally_count(**kept, statuses=filters.status or (),
+                                   types=filters.type or ())
+    return scope.where(*filters.conditions()).with_only_columns(
+        func.count(Invoice.id)).order_by(None)
+
+
 def invoice_page(scope: Select, filters: InvoiceFilter, *, ordering: str, page: int,
                  page_size: int, past_end: PastEnd, options=INVOICE_LOAD) -> Page:
     """One page of the invoices in `scope` (event_invoices, organizer_invoices) that match
-    `filters`: a count query and a page query, whatever the size."""
+    `filters`: a count query (`invoice_count`) and a page query, whatever the size."""
     statement = scope.where(*filters.conditions())
-    count = statement.with_only_columns(func.count(Invoice.id)).order_by(None)
     return paginate(statement.order_by(*ORDERINGS[ordering]).options(*options), page,
-                    page_size, past_end=past_end, count=count)
+                    page_size, past_end=past_end, count=invoice_count(scope, filters))
+
+
+# ---------------------------------------------------------------- keyset pages (issue 16)
+
+# Per ordering: the sort key as NULL-free expressions, and whether it runs downwards. Each
+# gives exactly the order of ORDERINGS[name]: drafts (no number, no date) last, equal values
+# by id. NULL itself never takes part in a comparison: "has no number" is the key's first
+# member (a boolean) and the missing value becomes a constant, so one row-value comparison
+# `(key) > (the cursor's key)` finds the rows after the cursor on both databases.
+_NO_DATE = dt.date(1, 1, 1)
+KEYSET_ORDERINGS = {
+    "id": ((Invoice.id,), False),
+    "number": ((Invoice.number.is_(None), func.coalesce(Invoice.number, ""), Invoice.id),
+               False),
+    "-number": ((Invoice.number.is_not(None), func.coalesce(Invoice.number, ""), Invoice.id),
+                True),
+    "date": ((Invoice.issue_date.is_(None), func.coalesce(Invoice.issue_date, _NO_DATE),
+              Invoice.id), False),
+    "-date": ((Invoice.issue_date.is_not(None), func.coalesce(Invoice.issue_date, _NO_DATE),
+               Invoice.id), True),
+}
+
+
+class Cursor(enum.Enum):
+    """Which way a keyset page reads from its cursor."""
+
+    AFTER = "starting_after"  # the rows after the cursor (none: from the start of the list)
+    BEFORE = "ending_before"  # the rows before it (none: the end of the list)
+
+
+@dataclass
+class KeysetPage:
+    """A page read from a cursor: `items` in list order, `has_more` rows further on in the
+    direction read, and the ids the next and previous pages start after or end before."""
+
+    items: list
+    has_more: bool
+    next_after: int | None
+    previous_before: int | None
+    page_size: int
+    count: int | None = None
+
+
+def invoice_keyset_page(scope: Select, filters: InvoiceFilter, *, ordering: str,
+                        cursor: Cursor, cursor_id: int | None, page_size: int,
+                        options=INVOICE_LOAD,
+                        rows: Callable[[Select], Select] | None = None) -> KeysetPage:
+    """The `page_size` invoices of the list after (or before) the invoice `cursor_id`, in one
+    query of LIMIT page_size + 1: the cursor's sort key is read by a subquery of the same
+    list, so an id outside the list matches nothing. Only when the page comes back empty is a
+    second query asked whether the cursor is in the list at all: ValidationError if not.
+    Rows inserted while a client walks never make another row appear twice or go missing.
+    `count` is the kept tally when it applies (flat whatever the table size), else None.
+    Its items are objects, or the rows of `rows(statement)` (the frozen read path)."""
+    key, descending = KEYSET_ORDERINGS[ordering]
+    statement = scope.where(*filters.conditions())
+    forward = (cursor is Cursor.AFTER) != descending  # reading towards larger keys
+    if cursor_id is not None:
+        mark = (statement.where(Invoice.id == cursor_id).with_only_columns(*key)
+                .order_by(None).correlate(None).scalar_subquery())
+        left = key[0] if len(key) == 1 else tuple_(*key)
+        statement = statement.where(left > mark if forward else left < mark)
+    order = [k.asc() if forward else k.desc() for k in key]
+    if rows is not None:
+        found = db.session.execute(rows(statement).order_by(*order).limit(page_size + 1)).all()
+    else:
+        found = list(db.session.scalars(
+            statement.order_by(*order).limit(page_size + 1).options(*options)).unique())
+    has_more = len(found) > page_size
+    found = found[:page_size]
+    if cursor is Cursor.BEFORE:
+        found.reverse()
+    if not found and cursor_id is not None and db.session.scalar(
+            scope.where(*filters.conditions(), Invoice.id == cursor_id)
+            .with_only_columns(Invoice.id).order_by(None)) is None:
+        raise ValidationError({cursor.value: [_("No invoice of this list has this id.")]})
+    first, last = (found[0].id, found[-1].id) if found else (None, None)
+    if cursor is Cursor.AFTER:
+        next_after = last if has_more else None
+        previous_before = first if cursor_id is not None else None
+    else:
+        next_after = last if cursor_id is not None else None
+        previous_before = first if has_more else None
+    count = None
+    if _tally_scope(scope) is not None and filters.only_status_and_type():
+        count = int(db.session.scalar(invoice_count(scope, filters)) or 0)
+    return KeysetPage(items=found, has_more=has_more, next_after=next_after,
+                      previous_before=previous_before, page_size=page_size, count=count)
 
 
 def one_invoice(scope: Select, filters: InvoiceFilter, *, options=INVOICE_LOAD) -> Invoice:
@@ -362,26 +472,43 @@ def one_invoice(scope: Select, filters: InvoiceFilter, *, options=INVOICE_LOAD) 
     return invoice
 
 
+# The scopes remember what they are (an execution option of the SELECT), so `invoice_page`
+# can count them from the kept tallies. A scope someone narrowed with another `.where()` has
+# more criteria than it was made with, and is counted directly.
+_TALLY_SCOPE = "portal_tally_scope"
+
+
+def _with_tally_scope(query: Select, **scope) -> Select:
+    return query.execution_options(**{_TALLY_SCOPE: (len(query._where_criteria), scope)})
+
+
+def _tally_scope(query: Select) -> dict | None:
+    kept = query.get_execution_options().get(_TALLY_SCOPE)
+    if kept is None or kept[0] != len(query._where_criteria):
+        return None
+    return kept[1]
+
+
 def event_invoices(event: Event) -> Select:
-    return select(Invoice).where(Invoice.event_id == event.id)
+    return _with_tally_scope(select(Invoice).where(Invoice.event_id == event.id),
+                             event_id=event.id)
 
 
 def organizer_invoices(token: ApiToken) -> Select:
     """Invoices of every event the token may see."""
     query = select(Invoice).where(Invoice.organizer_id == token.organizer_id)
-    if not token.all_events:
-        query = query.where(Invoice.event_id.in_(
-            select(token_events.c.event_id).where(token_events.c.token_id == token.id)))
-    return query
+    if token.all_events:
+        return _with_tally_scope(query, organizer_id=token.organizer_id)
+    query = query.where(Invoice.event_id.in_(
+        select(token_events.c.event_id).where(token_events.c.token_id == token.id)))
+    return _with_tally_scope(query, organizer_id=token.organizer_id, token_id=token.id)
 
 
 def status_counts(event: Event) -> dict[str, int]:
-    """How many invoices the event has in each status (one grouped query)."""
-    rows = db.session.execute(
-        select(Invoice.status, func.count(Invoice.id)).where(Invoice.event_id == event.id)
-        .group_by(Invoice.status)).all()
+    """How many invoices the event has in each status, from the kept tallies (one query over
+    a few rows per status, whatever the number of invoices)."""
     counts = {status.value: 0 for status in InvoiceStatus}
-    counts.update({status: number for status, number in rows})
+    counts.update(tallies.status_tallies(event.id))
     return counts
 
 

@@ -4,9 +4,9 @@ A property test: random invoices (lines, rates, discounts, charges, currencies, 
 non-ASCII text) go through random lifecycle steps (send, partial and whole payments, payment
 deletions, disputes, resolutions, cancellations with their credit notes, archiving, a
 renamed customer reference, a rendered document, a representation of an older version), and
-every read an integration can make — lists in every ordering, details, `fields=`
-projections, the organizer-wide list, the customer API's list and details, the pretix
-dialect's list and details — is asked twice, with the frozen read model and without it
+every read an integration can make — lists in every ordering, by page and by cursor,
+details, `fields=` projections, the organizer-wide list, the customer API's list and
+details, the pretix dialect's list and details — is asked twice, with the frozen read model and without it
 (`FROZEN_READS`), and both answers are compared field for field.
 """
 
@@ -172,6 +172,8 @@ def test_the_frozen_path_answers_what_the_slow_path_answers(client, app, make, s
             f"{base}/invoices/?page_size=200&ordering=date",
             f"{base}/invoices/?page_size=3&page=1",
             f"{base}/invoices/?page_size=200&status=paid",
+            f"{base}/invoices/?page_size=2&starting_after=",
+            f"{base}/invoices/?page_size=2&ending_before=&ordering=-date",
             f"{base}/invoices/?page_size=200&fields=id,number,status,balance,payments,lines",
             f"{base}/invoices/?page_size=200&fields=customer,xml,pdf_sha256,updated_at,totals",
             f"/api/v1/organizers/{world.organizer.slug}/invoices/?page_size=200"]
