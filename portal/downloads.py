@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 
 from flask import Response, request
-from sqlalchemy import LargeBinary, case, inspect, null, select, type_coerce
+from sqlalchemy import LargeBinary, bindparam, case, inspect, null, select, type_coerce
 from sqlalchemy.orm import load_only
 
 from .errors import ConflictError
@@ -37,18 +37,20 @@ DOWNLOAD_LOAD = (load_only(Invoice.id, Invoice.event_id, Invoice.status, Invoice
 _STORED = object()
 
 
-def pdf_content():
+def pdf_content() -> tuple:
     """The stored PDF's bytes as a column of a statement that has `Invoice` and an outer join
-    to `InvoiceDocument`; NULL when the client's copy is current (`If-None-Match` names the
-    invoice's hash), so a 304 reads no bytes."""
+    to `InvoiceDocument`, NULL when the client's copy is current (`If-None-Match` names the
+    invoice's hash) so that a 304 reads no bytes; with its bind parameters and the statement
+    shape it makes: (column, params, shape)."""
     tags = request.if_none_match
     if tags.star_tag:
-        return type_coerce(null(), LargeBinary)
+        return type_coerce(null(), LargeBinary), {}, "any"
     current = tags.as_set(include_weak=True)
     if not current:
-        return InvoiceDocument.content
-    return type_coerce(case((Invoice.pdf_sha256.in_(sorted(current)), null()),
-                            else_=InvoiceDocument.content), LargeBinary)
+        return InvoiceDocument.content, {}, "none"
+    column = case((Invoice.pdf_sha256.in_(bindparam("etags", expanding=True)), null()),
+                  else_=InvoiceDocument.content)
+    return type_coerce(column, LargeBinary), {"etags": sorted(current)}, "tags"
 
 
 def _fully_loaded(invoice: Invoice) -> Invoice:

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import NoReturn
 
 from flask import g, request
-from sqlalchemy import Select, and_, false, select
+from sqlalchemy import Select, and_, bindparam, false, select
 from sqlalchemy.exc import DBAPIError
 
 from .. import ratelimits
@@ -69,7 +69,7 @@ def _wrong_credential(kind: str) -> None:
 # ---------------------------------------------------------------- the one statement
 
 
-def first_statement(query: Select):
+def first_statement(query: Select, params: dict):
     """Run the request's first statement and return its first row.
 
     It replaces `pool_pre_ping` (a `SELECT 1` on every checkout, 11 % of a PDF download on
@@ -79,12 +79,12 @@ def first_statement(query: Select):
     """
     fresh = not db.session().in_transaction()
     try:
-        return db.session.execute(query).first()
+        return db.session.execute(query, params).first()
     except DBAPIError as error:
         if not (fresh and error.connection_invalidated):
             raise
         db.session.rollback()
-        return db.session.execute(query).first()
+        return db.session.execute(query, params).first()
 
 
 # ---------------------------------------------------------------- tokens
@@ -113,11 +113,11 @@ def _refuse_token() -> NoReturn:
     raise AuthError("The API token is not valid.", code="invalid_token")
 
 
-def _authenticated(query_for) -> tuple:
-    """The row of `query_for(secret)` (token, organizer, …), or 401 for a wrong, inactive or
-    revoked token."""
+def _authenticated(query: Select, **params) -> tuple:
+    """The row of `query` (token, organizer, …) for this request's token, or 401 for a wrong,
+    inactive or revoked token."""
     secret = _header_secret()
-    row = first_statement(query_for(secret))
+    row = first_statement(query, {"token_hash": hash_secret(secret), **params})
     if row is None or not tokens.token_is_valid(row[0], secret):
         _refuse_token()
     state = request_state()
@@ -130,11 +130,11 @@ def current_token() -> ApiToken:
     state = request_state()
     if "token" in state:
         return state["token"]
-    return _authenticated(tokens.token_scope_query)[0]
+    return _authenticated(tokens.token_scope_query(with_event=False))[0]
 
 
 def organizer_scope(organizer_slug: str) -> Scope:
-    token, organizer = _authenticated(tokens.token_scope_query)
+    token, organizer = _authenticated(tokens.token_scope_query(with_event=False))
     if organizer.slug != organizer_slug:
         raise NotFoundError()
     return Scope(token=token, organizer=organizer)
@@ -153,8 +153,9 @@ def _event_checked(token: ApiToken, organizer: Organizer, event: Event | None,
 
 def event_scope(organizer_slug: str, event_slug: str, *, write: bool = False) -> Scope:
     """The token's view of one event; 404 unless visible, then 403 for a read-only write."""
-    token, organizer, event = _authenticated(lambda secret: tokens.token_scope_query(
-        secret, organizer_slug=organizer_slug, event_slug=event_slug))
+    token, organizer, event = _authenticated(tokens.token_scope_query(with_event=True),
+                                             organizer_slug=organizer_slug,
+                                             event_slug=event_slug)
     return _event_checked(token, organizer, event, organizer_slug, write=write)
 
 
@@ -170,17 +171,32 @@ def _with_invoice(query: Select, owner, scope_on, conditions: Sequence | None, *
     return query.add_columns(*columns).order_by(Invoice.id).limit(1)
 
 
+_STATEMENTS: dict = {}
+
+
+def _statement(shape, build) -> Select:
+    """The statement of this `shape`, built on first use (its values are bind parameters)."""
+    if shape is None:
+        return build()
+    statement = _STATEMENTS.get(shape)
+    if statement is None:
+        statement = _STATEMENTS[shape] = build()
+    return statement
+
+
 def event_invoice(organizer_slug: str, event_slug: str, conditions: Sequence | None, *,
-                  options: Sequence = (), columns: Sequence = (),
-                  document: bool = False) -> tuple[Scope, Invoice | None, tuple]:
+                  options: Sequence = (), columns: Sequence = (), document: bool = False,
+                  params: dict | None = None, shape=None) -> tuple[Scope, Invoice | None, tuple]:
     """`event_scope` plus the event's invoice matching `conditions` (None: no invoice, e.g. a
     malformed id) and extra `columns` (of the stored document with `document=True`), all in
     the same one SELECT. Scope errors as `event_scope`; the invoice is None when there is
-    none, for the caller to answer (404 here, a dialect's own status there)."""
-    token, organizer, event, invoice, *extra = _authenticated(lambda secret: _with_invoice(
-        tokens.token_scope_query(secret, organizer_slug=organizer_slug, event_slug=event_slug),
-        Event, Invoice.event_id == Event.id, conditions, options=options, columns=columns,
-        document=document))
+    none, for the caller to answer (404 here, a dialect's own status there). Given a hashable
+    `shape`, the statement is built once for it and `params` fill its bind parameters."""
+    query = _statement(shape, lambda: _with_invoice(
+        tokens.token_scope_query(with_event=True), Event, Invoice.event_id == Event.id,
+        conditions, options=options, columns=columns, document=document))
+    token, organizer, event, invoice, *extra = _authenticated(
+        query, organizer_slug=organizer_slug, event_slug=event_slug, **(params or {}))
     scope = _event_checked(token, organizer, event, organizer_slug, write=False)
     return scope, invoice, tuple(extra)
 
@@ -195,32 +211,36 @@ def _customer_key() -> str:
     return key
 
 
-def _customer_row(query_for) -> tuple:
-    """The row of `query_for(key)` (customer, …) or 401 (429 after too many wrong keys)."""
+def _customer_row(query: Select, **params) -> tuple:
+    """The row of `query` (customer, …) for this request's key, or 401 (429 after too many
+    wrong keys)."""
     key = _customer_key()
-    row = first_statement(query_for(key)) if len(key) <= 200 else None
+    row = (first_statement(query, {"key_hash": hash_secret(key), **params})
+           if len(key) <= 200 else None)
     if row is None or not matches(key, row[0].key_hash):
         _wrong_credential("customer_key")
         raise AuthError("The customer key is not valid.", code="invalid_customer_key")
     return tuple(row)
 
 
-def _customer_query(key: str) -> Select:
-    return select(Customer).where(Customer.key_hash == hash_secret(key))
+_CUSTOMER = select(Customer).where(Customer.key_hash == bindparam("key_hash"))
 
 
 def current_customer() -> Customer:
     """The customer holding the key of this request, or 401 (429 after too many wrong keys)."""
-    return _customer_row(_customer_query)[0]
+    return _customer_row(_CUSTOMER)[0]
 
 
 def customer_invoice(invoice_id: int | None, *, options: Sequence = (),
-                     columns: Sequence = (), document: bool = False
+                     columns: Sequence = (), document: bool = False,
+                     params: dict | None = None, shape=None
                      ) -> tuple[Customer, Invoice | None, tuple]:
     """`current_customer` plus its own visible invoice `invoice_id` (None when there is none)
-    and extra `columns`, in one SELECT."""
-    conditions = None if invoice_id is None else [Invoice.id == invoice_id]
-    customer, invoice, *extra = _customer_row(lambda key: _with_invoice(
-        _customer_query(key), Customer, and_(*visible_to(Customer)), conditions, options=options,
+    and extra `columns`, in one SELECT (built once per hashable `shape`, as event_invoice)."""
+    conditions = None if invoice_id is None else [Invoice.id == bindparam("invoice_id")]
+    shape = None if shape is None else (shape, invoice_id is None)
+    query = _statement(shape, lambda: _with_invoice(
+        _CUSTOMER, Customer, and_(*visible_to(Customer)), conditions, options=options,
         columns=columns, document=document))
+    customer, invoice, *extra = _customer_row(query, invoice_id=invoice_id, **(params or {}))
     return customer, invoice, tuple(extra)

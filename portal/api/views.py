@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 
 from flask import Response, request, url_for
+from sqlalchemy import bindparam
 from sqlalchemy.orm import selectinload
 
 from ..config import ROOT
@@ -292,9 +293,11 @@ def _path_id(raw: str) -> int | None:
 def invoice_pdf(organizer, event, id):
     # Token, scope, invoice and stored bytes in one SELECT (issue 16).
     invoice_id = _path_id(id)
+    column, params, shape = pdf_content()
     _, invoice, (content,) = auth.event_invoice(
-        organizer, event, None if invoice_id is None else [Invoice.id == invoice_id],
-        options=DOWNLOAD_LOAD, columns=[pdf_content()], document=True)
+        organizer, event, None if invoice_id is None else [Invoice.id == bindparam("invoice_id")],
+        options=DOWNLOAD_LOAD, columns=[column], document=True,
+        params={**params, "invoice_id": invoice_id}, shape=("pdf", shape, invoice_id is None))
     if invoice is None:
         raise NotFoundError()
     schemas.no_query(request.args)
@@ -442,8 +445,10 @@ def customer_invoice_detail(id):
 @bp.get("/customer/invoices/<id>/pdf")
 def customer_invoice_pdf(id):
     # Key, invoice and stored bytes in one SELECT (issue 16).
+    column, params, shape = pdf_content()
     _, invoice, (content,) = auth.customer_invoice(
-        _path_id(id), options=DOWNLOAD_LOAD, columns=[pdf_content()], document=True)
+        _path_id(id), options=DOWNLOAD_LOAD, columns=[column], document=True, params=params,
+        shape=("pdf", shape))
     schemas.no_query(request.args)
     if invoice is None:
         raise NotFoundError()

@@ -167,9 +167,10 @@ def invoice_download(organizer, event, invoice_no):
     # Token, scope, invoice and stored bytes in one SELECT (issue 16).
     filters = InvoiceFilter(number=invoice_no, status=CLOSED_STATUSES)
     try:
+        column, params, _shape = pdf_content()
         _, invoice, (content,) = auth.event_invoice(
-            organizer, event, filters.conditions(), options=DOWNLOAD_LOAD,
-            columns=[pdf_content()], document=True)
+            organizer, event, filters.conditions(), options=DOWNLOAD_LOAD, columns=[column],
+            document=True, params=params)
     except NotFoundError:
         raise ForbiddenError("You do not have permission to perform this action.") from None
     if invoice is None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Select, and_, select
+import functools
+
+from sqlalchemy import Select, and_, bindparam, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from ..errors import NotFoundError, ValidationError
@@ -54,21 +56,23 @@ def token_is_valid(token: ApiToken | None, secret: str) -> bool:
     return token is not None and token.active and matches(secret, token.token_hash)
 
 
-def token_scope_query(secret: str, *, organizer_slug: str | None = None,
-                      event_slug: str | None = None) -> Select:
-    """ONE SELECT of the token found by the hash of `secret`, its organizer and, given
-    `event_slug`, the event of that slug in the organizer named `organizer_slug` if the token
-    may see it (its token_events are a correlated EXISTS). The event is outer-joined: the row
-    comes back whenever the token exists, with the event None when it is missing, another
-    organizer's or invisible to the token (all the same 404). Callers may add outer joins and
-    columns (the invoice and its bytes of a download) to the same statement."""
+@functools.cache
+def token_scope_query(*, with_event: bool) -> Select:
+    """ONE SELECT of the token whose hash is `:token_hash`, its organizer and, `with_event`,
+    the event `:event_slug` of the organizer `:organizer_slug` if the token may see it (its
+    token_events are a correlated EXISTS). The event is outer-joined: the row comes back
+    whenever the token exists, with the event None when it is missing, another organizer's or
+    invisible to the token (all the same 404). Callers may add outer joins and columns (the
+    invoice and its bytes of a download). Built once: values go in as bind parameters, so a
+    request pays neither building the statement nor its cache key."""
     query = (select(ApiToken, Organizer)
              .join(Organizer, Organizer.id == ApiToken.organizer_id)
-             .where(ApiToken.token_hash == hash_secret(secret)))
-    if event_slug is not None:
+             .where(ApiToken.token_hash == bindparam("token_hash")))
+    if with_event:
         query = query.add_columns(Event).outerjoin(Event, and_(
-            Event.organizer_id == ApiToken.organizer_id, Organizer.slug == organizer_slug,
-            Event.slug == event_slug, permissions.token_sees_event()))
+            Event.organizer_id == ApiToken.organizer_id,
+            Organizer.slug == bindparam("organizer_slug"),
+            Event.slug == bindparam("event_slug"), permissions.token_sees_event()))
     return query
 
 
