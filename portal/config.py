@@ -28,7 +28,13 @@ def load_config(instance_path: str) -> dict:
         "PORTAL_ENV": env,
         "SECRET_KEY": os.environ.get("SECRET_KEY"),
         "SQLALCHEMY_DATABASE_URI": os.environ.get("DATABASE_URL", default_db),
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # No pool_pre_ping: its SELECT 1 on every checkout was 11 % of a stored-PDF download on
+        # PostgreSQL (issue 16). Connections are replaced after POOL_RECYCLE seconds instead;
+        # a dead one (database restarted, connection killed) makes SQLAlchemy invalidate the
+        # whole pool, and the API repeats its first statement once on a fresh connection
+        # (api/auth.first_statement), so even the first request after a restart answers.
+        "SQLALCHEMY_ENGINE_OPTIONS": {
+            "pool_recycle": int(os.environ.get("DATABASE_POOL_RECYCLE", "1800"))},
         # Session cookies: HttpOnly and SameSite always; Secure when served over TLS.
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

@@ -2,7 +2,10 @@
 the API alike.
 
 A closed invoice answers with its stored document of record: the same bytes on every download,
-`ETag` = its SHA-256, so a conditional GET costs a 304 and no database read of the bytes. A
+`ETag` = its SHA-256, so a conditional GET costs a 304 and no database read of the bytes. The
+API's downloads read token, scope, invoice and bytes in one SELECT (`DOWNLOAD_LOAD` and
+`pdf_content()` are what they add to api/auth's statement); the bytes are handed to the server
+as they came from the driver, never copied. A
 draft answers with a fresh preview stamped DRAFT that is never stored nor cached. While a closed
 invoice's document is still being made, `DocumentPendingError` (409 + Retry-After) is raised;
 HTML views catch it and show a "being prepared" page that refreshes itself.
@@ -13,9 +16,12 @@ from __future__ import annotations
 import hashlib
 
 from flask import Response, request
+from sqlalchemy import LargeBinary, bindparam, case, inspect, null, select, type_coerce
+from sqlalchemy.orm import load_only
 
 from .errors import ConflictError
-from .models import Invoice
+from .extensions import db
+from .models import Invoice, InvoiceDocument
 from .services import documents
 from .services.documents import DocumentPendingError
 
@@ -24,11 +30,48 @@ from .services.documents import DocumentPendingError
 STORED_CACHE_CONTROL = "private, max-age=300, must-revalidate"
 
 
-def pdf_response(invoice: Invoice, *, as_attachment: bool = False) -> Response:
-    """The PDF of `invoice` as a response; raises DocumentPendingError while it is made."""
+# What pdf_response reads of a closed invoice: the invoice's wide columns (the frozen seller,
+# buyer and texts) stay unread on the download path.
+DOWNLOAD_LOAD = (load_only(Invoice.id, Invoice.event_id, Invoice.status, Invoice.number,
+                           Invoice.pdf_sha256),)
+_STORED = object()
+
+
+def pdf_content() -> tuple:
+    """The stored PDF's bytes as a column of a statement that has `Invoice` and an outer join
+    to `InvoiceDocument`, NULL when the client's copy is current (`If-None-Match` names the
+    invoice's hash) so that a 304 reads no bytes; with its bind parameters and the statement
+    shape it makes: (column, params, shape)."""
+    tags = request.if_none_match
+    if tags.star_tag:
+        return type_coerce(null(), LargeBinary), {}, "any"
+    current = tags.as_set(include_weak=True)
+    if not current:
+        return InvoiceDocument.content, {}, "none"
+    column = case((Invoice.pdf_sha256.in_(bindparam("etags", expanding=True)), null()),
+                  else_=InvoiceDocument.content)
+    return type_coerce(column, LargeBinary), {"etags": sorted(current)}, "tags"
+
+
+def _fully_loaded(invoice: Invoice) -> Invoice:
+    """A draft read with DOWNLOAD_LOAD, all its columns read in one statement (not one
+    statement per column the preview touches)."""
+    if not inspect(invoice).unloaded:
+        return invoice
+    return db.session.scalar(select(Invoice).where(Invoice.id == invoice.id)
+                             .execution_options(populate_existing=True))
+
+
+def pdf_response(invoice: Invoice, *, as_attachment: bool = False,
+                 content: bytes | None = _STORED) -> Response:
+    """The PDF of `invoice` as a response; raises DocumentPendingError while it is made.
+
+    `content`: the stored bytes when the caller read them with the invoice (`pdf_content()`);
+    by default they are read here."""
     disposition = "attachment" if as_attachment else "inline"
     filename = documents.pdf_filename(invoice)
     if invoice.is_draft:
+        invoice = _fully_loaded(invoice)
         response = Response(documents.preview_pdf(invoice), mimetype="application/pdf")
         response.headers["Cache-Control"] = "no-store"
         response.headers.set("Content-Disposition", disposition, filename=filename)
@@ -40,10 +83,12 @@ def pdf_response(invoice: Invoice, *, as_attachment: bool = False) -> Response:
     if request.if_none_match.contains_weak(digest):
         response = Response(status=304)
     else:
-        document = documents.stored_document(invoice)
-        if document is None:  # the hash is written with the bytes, so this cannot happen
+        if content is _STORED:
+            document = documents.stored_document(invoice)
+            content = None if document is None else document.content
+        if content is None:  # the hash is written with the bytes, so this cannot happen
             raise DocumentPendingError()
-        response = Response(document.content, mimetype="application/pdf")
+        response = Response(content, mimetype="application/pdf")
         response.headers.set("Content-Disposition", disposition, filename=filename)
     response.set_etag(digest)
     response.headers["Cache-Control"] = STORED_CACHE_CONTROL
@@ -80,8 +125,15 @@ def xml_response(invoice: Invoice, syntax: str, *, as_attachment: bool = True) -
         raise NoEInvoiceError()
     if invoice.pdf_sha256 is None:
         raise DocumentPendingError()
-    document = documents.stored_document(invoice)
-    data = None if document is None else getattr(document, syntax)
+    # close records each XML's hash: a current copy costs a 304 without reading the bytes.
+    digest = invoice.cii_sha256 if syntax == "cii" else invoice.ubl_sha256
+    if digest is not None and request.if_none_match.contains_weak(digest):
+        response = Response(status=304)
+        response.set_etag(digest)
+        response.headers["Cache-Control"] = STORED_CACHE_CONTROL
+        return response
+    data = db.session.scalar(select(getattr(InvoiceDocument, syntax))
+                             .where(InvoiceDocument.invoice_id == invoice.id))
     if data is None:
         raise NoEInvoiceError()
     digest = hashlib.sha256(data).hexdigest()

@@ -7,12 +7,12 @@ an `ApiToken` (API). Both answer `can_see_event(event)`.
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import exists, or_, select
 
 from ..errors import ForbiddenError, NotFoundError
 from ..extensions import db
 from ..i18n import _
-from ..models import Customer, Event, Invoice, Membership, Organizer, Role
+from ..models import ApiToken, Customer, Event, Invoice, Membership, Organizer, Role, token_events
 from ..models.organizer import ROLE_RANK
 from .invoice_queries import visible_to
 
@@ -37,6 +37,14 @@ def event_in_scope(scope, organizer_id: int, event_slug: str) -> Event:
     if event is None or not scope.can_see_event(event):
         raise NotFoundError()
     return event
+
+
+def token_sees_event():
+    """`ApiToken.can_see_event` as SQL, for a query that has both `ApiToken` and `Event` (the
+    one-query auth of the API): every event of its organizer, or the events it is limited to."""
+    return or_(ApiToken.all_events.is_(True),
+               exists().where(token_events.c.token_id == ApiToken.id,
+                              token_events.c.event_id == Event.id))
 
 
 def invoice_in_event(event: Event, invoice_id, *options) -> Invoice:
