@@ -6,14 +6,16 @@ text in `invoices.frozen`. What may still change after close — status, payment
 the document hashes, `updated_at`, and the slugs and customer reference that live on other
 rows — is `representation.LIVE_KEYS`, read from columns on every read by the same
 `representation.live_values` the slow path uses. So a list page is one query for its rows
-(plus one for its payments, only when a row on it has any) and no ORM objects: the rows'
-stored text is parsed with orjson and the live values laid over it.
+(plus one for its payments, only when a row on it has any) and no ORM objects: each live
+value is written into its placeholder in the stored text, which is never parsed unless
+`fields=` asks for a projection (then orjson parses it and the live values are laid over).
+The count comes from the kept tallies (services/tallies.py) where they apply.
 
 Drafts, invoices closed before the read model existed, and invoices frozen by an older
 `FROZEN_VERSION` are read the slow way (`representation.invoice_to_dict` over the loaded
 objects), in one batch per page; `flask --app portal rebuild-representations` renews the
-stored ones (`rebuild_batch`). Bump FROZEN_VERSION whenever `representation.frozen_part` changes
-what it answers, so that stored representations never answer an older shape.
+stored ones (`rebuild_batch`). Bump FROZEN_VERSION whenever `representation.frozen_part`
+changes what it answers, so that stored representations never answer an older shape.
 
 `FROZEN_READS = False` in the config reads everything the slow way: the property test
 (tests/api/test_frozen_reads.py) compares both answers field by field.

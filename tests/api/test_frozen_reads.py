@@ -229,3 +229,30 @@ def test_the_rebuild_command_reports_what_it_stored(app, make, world, runner):
     assert "1 representation(s) stored" in result.output
     db.session.expire_all()
     assert db.session.get(Invoice, invoice_id).frozen_version == frozen.FROZEN_VERSION
+
+
+def test_a_changed_representation_needs_a_new_frozen_version(app, make, world):
+    """The shape stored at close is pinned to FROZEN_VERSION: a change to the invoice object
+    makes this test fail until the version is bumped (and this shape recorded with it), so
+    stored representations of the old shape are rebuilt instead of answered."""
+    body = json.loads(make.closed(world.event, world.customer).frozen)
+
+    def shape(value):
+        if isinstance(value, dict):
+            return {key: shape(item) for key, item in value.items()}
+        if isinstance(value, list):
+            return [shape(value[0])] if value else []
+        return None
+
+    recorded = {1: (
+        "id number type status organizer event order customer refers is_cancellation "
+        "issue_date due_date expires_at locale currency prices_include_tax rounding seller "
+        "billing_address shipping_address lines discounts discounts_include_tax "
+        "shipping_method payment_method totals taxes payments amount_paid balance shipping "
+        "texts reference package_number channel delivery_date period buyer_reference "
+        "payment_means preceding_invoice chain_hash xml pdf_sha256 created_at closed_at "
+        "updated_at", 18, 10)}
+    keys, line_keys, total_keys = recorded[frozen.FROZEN_VERSION]
+    assert " ".join(shape(body)) == keys
+    assert len(shape(body)["lines"][0]) == line_keys
+    assert len(shape(body)["totals"]) == total_keys
