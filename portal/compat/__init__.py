@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 from decimal import Decimal
 
+import orjson
 from flask import Blueprint, Flask, Response, render_template, request, url_for
 
 from ..api.idempotency import remember
@@ -38,15 +39,37 @@ def number(value: Decimal | None, places: int | None = None) -> RawNumber | None
     return RawNumber(format(value, "f"))
 
 
+def _fragment(value):
+    """orjson's `default`: a RawNumber or Decimal as its exact text, unquoted; any other
+    subclass of str (an enum value) as the plain string."""
+    if isinstance(value, RawNumber):
+        return orjson.Fragment(str(value))
+    if isinstance(value, Decimal):  # a figure someone forgot to spell: never via float
+        return orjson.Fragment(format(value, "f"))
+    if isinstance(value, str):
+        return str(value)
+    raise TypeError(type(value).__name__)
+
+
 def dumps(payload) -> str:
-    """JSON with RawNumber written as numbers; key order kept, non-ASCII kept."""
+    """JSON with RawNumber written as numbers; key order kept, non-ASCII kept. orjson writes
+    it (issue 16: the recursive writer below was a third of a pretix dialect list page);
+    what orjson refuses (a key that is not a plain str) goes through the writer below."""
+    try:
+        return orjson.dumps(payload, default=_fragment,
+                            option=orjson.OPT_PASSTHROUGH_SUBCLASS).decode()
+    except TypeError:
+        return _dumps(payload)
+
+
+def _dumps(payload) -> str:
     if isinstance(payload, RawNumber):
         return str(payload)
     if isinstance(payload, dict):
-        return "{" + ",".join(json.dumps(str(k), ensure_ascii=False) + ":" + dumps(v)
+        return "{" + ",".join(json.dumps(str(k), ensure_ascii=False) + ":" + _dumps(v)
                               for k, v in payload.items()) + "}"
     if isinstance(payload, list | tuple):
-        return "[" + ",".join(dumps(item) for item in payload) + "]"
+        return "[" + ",".join(_dumps(item) for item in payload) + "]"
     if isinstance(payload, Decimal):  # a figure someone forgot to spell: never via float
         return format(payload, "f")
     return json.dumps(payload, ensure_ascii=False)
