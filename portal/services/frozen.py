@@ -6,9 +6,9 @@ text in `invoices.frozen`. What may still change after close — status, payment
 the document hashes, `updated_at`, and the slugs and customer reference that live on other
 rows — is `representation.LIVE_KEYS`, read from columns on every read by the same
 `representation.live_values` the slow path uses. So a list page is one query for its rows
-(plus one for its payments, only when a row on it has any) and no ORM objects: each live
-value is written into its placeholder in the stored text, which is never parsed unless
-`fields=` asks for a projection (then orjson parses it and the live values are laid over).
+(plus one for its payments, only when a row on it has any) and no ORM objects: the stored
+text is a template that the live values fill in one step, never parsed unless `fields=`
+asks for a projection (then orjson parses the filled text).
 The count comes from the kept tallies (services/tallies.py) where they apply.
 
 Drafts, invoices closed before the read model existed, and invoices frozen by an older
@@ -44,7 +44,7 @@ from .invoice_queries import (
 )
 from .representation import LIVE_KEYS, frozen_part, invoice_to_dict, live_values
 
-FROZEN_VERSION = 1
+FROZEN_VERSION = 2  # 2: the stored text is a %-format template (1: NUL placeholders)
 
 # Aliases, so that the filters' correlated subqueries over `customers` and `events` stay
 # correlated to the invoice only, never to these joins.
@@ -67,12 +67,13 @@ PAYMENT_COLUMNS = (Payment.invoice_id, Payment.id, Payment.amount, Payment.date,
 # ---------------------------------------------------------------- writing
 
 
-# Where a live value goes, the stored text holds the string "\x00<key>", which orjson
-# writes as `"\u0000<key>"`. No stored text can hold that sequence otherwise: a NUL never
-# gets in (portal/input_guard refuses it), and a backslash or quote inside a string is
-# written escaped, so `"\u0000` never starts anywhere but at a placeholder.
+# The stored text is a %-format template of the invoice object's JSON: each live value's
+# place holds `%s`, in LIVE_KEYS order, and every `%` of the text itself is doubled. Filling
+# it is one C-level `template % values`, never a parse. To find the places, the object is
+# first written with the string NUL + key in each, which orjson writes as `"\u0000<key>"`: no
+# other text can hold that (a NUL never gets in, portal/input_guard refuses it, and a quote
+# or backslash inside a string is written escaped).
 _MARK = "\x00"
-_SLOT = '"\\u0000'  # a placeholder's start; the key and a quote follow
 
 
 def _frozen_text(invoice: Invoice) -> str | None:
@@ -80,9 +81,16 @@ def _frozen_text(invoice: Invoice) -> str | None:
     for key in LIVE_KEYS:
         body[key] = _MARK + key
     try:
-        return orjson.dumps(body).decode()
+        text = orjson.dumps(body).decode().replace("%", "%%")
     except orjson.JSONEncodeError:  # e.g. an integer beyond 64 bits in a free-form address
         return None  # read the slow way, always
+    slots = [f'"\\u0000{key}"' for key in LIVE_KEYS]
+    places = [text.find(slot) for slot in slots]
+    if -1 in places or places != sorted(places):
+        return None  # cannot happen with frozen_part's key order; read the slow way if so
+    for slot in slots:
+        text = text.replace(slot, "%s", 1)
+    return text
 
 
 def freeze(invoice: Invoice) -> None:
@@ -164,39 +172,27 @@ def _read(rows) -> _Read:
     return _Read(rows=rows, fresh=fresh, slow=slow, payments=payments)
 
 
+def _filled(row, read: _Read) -> str:
+    """A frozen row's invoice object as JSON text: its stored template, filled."""
+    live = read.live(row)
+    return row.frozen % tuple(orjson.dumps(live[key]).decode() for key in LIVE_KEYS)
+
+
 def representations(rows) -> list[dict]:
     """The invoice object of each row, in the rows' order: frozen rows from their stored text
     and live columns; the others (drafts, older or missing versions) from their objects,
     loaded in one batch."""
     read = _read(rows)
-    out = []
-    for row in rows:
-        if row.id in read.fresh:
-            body = orjson.loads(row.frozen)
-            body.update(read.live(row))
-            out.append(body)
-        else:
-            out.append(read.slow[row.id])
-    return out
+    return [orjson.loads(_filled(row, read)) if row.id in read.fresh else read.slow[row.id]
+            for row in rows]
 
 
 def representation_texts(rows) -> list[str]:
-    """`representations` as JSON text, without parsing the stored text: each live value is
-    written into its placeholder (the answer when nothing is projected)."""
+    """`representations` as JSON text, the stored templates filled without parsing them (the
+    answer when nothing is projected)."""
     read = _read(rows)
-    out = []
-    for row in rows:
-        if row.id in read.fresh:
-            live = read.live(row)
-            head, *slots = row.frozen.split(_SLOT)
-            parts = [head]
-            for slot in slots:  # `<key>"<the text up to the next placeholder>`
-                key, rest = slot.split('"', 1)
-                parts += (orjson.dumps(live[key]).decode(), rest)
-            out.append("".join(parts))
-        else:
-            out.append(orjson.dumps(read.slow[row.id]).decode())
-    return out
+    return [_filled(row, read) if row.id in read.fresh else
+            orjson.dumps(read.slow[row.id]).decode() for row in rows]
 
 
 def page_text(envelope: dict, texts: list[str], *, key: str = "results") -> bytes:
