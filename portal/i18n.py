@@ -28,6 +28,7 @@ from flask_babel import (
     Babel,
     force_locale,
     get_locale,
+    get_translations,
     gettext,
     lazy_gettext,
     ngettext,
@@ -79,6 +80,22 @@ def select_locale() -> str:
             or request.accept_languages.best_match(SUPPORTED_LOCALES)
             or supported(g.get("event_locale"))
             or DEFAULT_LOCALE)
+
+
+def _page_translations():
+    """flask_babel's translations of this context, kept beside the locale they were found
+    for: a `force_locale` (a mail in its reader's language) or a `refresh` changes that
+    locale object, and then they are looked up again."""
+    state = g.get("_flask_babel") if g else None
+    if state is not None:
+        kept = getattr(state, "portal_translations", None)
+        if kept is not None and kept[0] is getattr(state, "babel_locale", None):
+            return kept[1]
+    translations = get_translations()
+    state = g.get("_flask_babel") if g else None
+    if state is not None:
+        state.portal_translations = (getattr(state, "babel_locale", None), translations)
+    return translations
 
 
 def use_event_locale(locale: str | None) -> None:
@@ -172,5 +189,13 @@ def init_i18n(app: Flask) -> None:
     # `{% trans %}` blocks are trimmed, as babel.cfg extracts them (one msgid per text,
     # whatever the template's line breaks).
     app.jinja_env.policies["ext.i18n.trimmed"] = True
+    # Templates translate through the request's catalog looked up once, not once per text
+    # (issue 16: flask_babel's lookup went through the locals four times and formatted the
+    # locale each time, a third of the customer's list page).
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda message: _page_translations().ugettext(message),
+        ngettext=lambda singular, plural, n: _page_translations().ungettext(singular,
+                                                                            plural, n),
+        newstyle=True)
     app.jinja_env.globals["html_lang"] = html_lang
     app.jinja_env.globals["shown_locale"] = shown_locale
