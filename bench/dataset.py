@@ -226,7 +226,7 @@ def build(invoices: int, events: int, customers: int, lines_per_invoice: int = 5
             for pos, ((sku, desc, qty, price, rate), result) in enumerate(
                     zip(template[0], totals.lines, strict=True), start=1):
                 yield {"invoice_id": invoice_id, "position": pos, "sku": sku,
-                       "description": desc, "quantity": Decimal(qty), "unit": "pcs",
+                       "description": desc, "quantity": Decimal(qty), "unit": "H87",
                        "unit_price": Decimal(price), "tax_code": "VAT", "tax_rate": Decimal(rate),
                        "request_note": "", "net_amount": result.net, "tax_amount": result.tax,
                        "gross_amount": result.gross}
@@ -249,7 +249,7 @@ def build(invoices: int, events: int, customers: int, lines_per_invoice: int = 5
         Invoice.event_id == closing_id).order_by(Invoice.id))]
     _bulk(conn, InvoiceLine, (
         {"invoice_id": invoice_id, "position": pos, "sku": sku, "description": desc,
-         "quantity": Decimal(qty), "unit": "pcs", "unit_price": Decimal(price),
+         "quantity": Decimal(qty), "unit": "H87", "unit_price": Decimal(price),
          "tax_code": "VAT", "tax_rate": Decimal(rate), "request_note": "",
          "net_amount": r.net, "tax_amount": r.tax, "gross_amount": r.gross}
         for invoice_id in draft_ids
