@@ -110,19 +110,26 @@ def build_dataset(url: str, args, invoices: int) -> dict:
     return info
 
 
-@contextlib.contextmanager
-def gunicorn(target: str, url: str, workers: int):
+def start_gunicorn(target: str, url: str, workers: int):
+    """gunicorn serving `target` on a free port with the bench's environment, in a process
+    group of its own (stop it with os.killpg): (process, its open log, base URL)."""
     port = free_port()
-    log = open(DATA / f"gunicorn-{port}.log", "w")  # noqa: SIM115 - closed below
+    log = open(DATA / f"gunicorn-{port}.log", "w")  # noqa: SIM115 - the caller closes it
     proc = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "-w", str(workers), "-b", f"127.0.0.1:{port}",
          "--access-logfile", "/dev/null", "--error-logfile", "-", target],
         cwd=ROOT, env=portal_env(url), stdout=log, stderr=subprocess.STDOUT,
         start_new_session=True)
+    return proc, log, f"http://127.0.0.1:{port}"
+
+
+@contextlib.contextmanager
+def gunicorn(target: str, url: str, workers: int):
+    proc, log, base = start_gunicorn(target, url, workers)
     try:
         from .load import wait_ready
-        wait_ready(f"http://127.0.0.1:{port}", "/healthz")
-        yield f"http://127.0.0.1:{port}"
+        wait_ready(base, "/healthz")
+        yield base
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(timeout=20)

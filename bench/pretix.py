@@ -199,19 +199,12 @@ def servers(specs: list[tuple[str, str]], workers: int):
     """gunicorn for each (WSGI target, database URL) as `make bench` starts them (production
     settings, bench/__main__.py's environment), all at once; yields their base URLs. All are
     stopped at the end (SIGTERM to each process group, then SIGKILL after 30 s)."""
-    from .__main__ import free_port, portal_env
+    from .__main__ import start_gunicorn
     from .load import wait_ready
     started = []
     try:
         for target, url in specs:
-            port = free_port()
-            out = open(DATA / f"gunicorn-{port}.log", "w")  # noqa: SIM115 - closed below
-            proc = subprocess.Popen(
-                [sys.executable, "-m", "gunicorn", "-w", str(workers), "-b", f"127.0.0.1:{port}",
-                 "--access-logfile", "/dev/null", "--error-logfile", "-", target],
-                cwd=ROOT, env=portal_env(url), stdout=out, stderr=subprocess.STDOUT,
-                start_new_session=True)
-            started.append((proc, out, f"http://127.0.0.1:{port}"))
+            started.append(start_gunicorn(target, url, workers))
         for _proc, _out, base in started:
             wait_ready(base, "/healthz", timeout=120)
         yield [base for _proc, _out, base in started]

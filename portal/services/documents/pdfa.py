@@ -94,13 +94,18 @@ def _check_no_glyphs_shown(holder, bad: set[str]) -> None:
             raise PdfaError(f"text is shown with the unembedded font {selected.decode()[1:]}")
 
 
+def _unembedded(resources: Dictionary | None) -> tuple:
+    """The fonts of `resources` and the names (without the slash) of those not embedded."""
+    if resources is None or "/Font" not in resources:
+        return None, set()
+    fonts = resources.Font
+    return fonts, {str(name)[1:] for name, font in fonts.items() if not _is_embedded(font)}
+
+
 def _embed_fonts(pdf: pikepdf.Pdf, holder, resources: Dictionary | None) -> None:
     """Leave only embedded fonts in `resources`: an unembedded one that shows no glyph becomes
     another name of an embedded font there (or, with none there, its selections are removed)."""
-    if resources is None or "/Font" not in resources:
-        return
-    fonts = resources.Font
-    bad = {str(name)[1:] for name, font in fonts.items() if not _is_embedded(font)}
+    fonts, bad = _unembedded(resources)
     if not bad:
         return
     embedded = sorted(str(name) for name, font in fonts.items() if _is_embedded(font))
@@ -115,10 +120,7 @@ def _embed_fonts(pdf: pikepdf.Pdf, holder, resources: Dictionary | None) -> None
 
 def _drop_unembedded_fonts(pdf: pikepdf.Pdf, holder, resources: Dictionary | None) -> None:
     """Remove selections (Tf) of unembedded fonts that show no glyph, then the fonts."""
-    if resources is None or "/Font" not in resources:
-        return
-    fonts = resources.Font
-    bad = {str(name)[1:] for name, font in fonts.items() if not _is_embedded(font)}
+    fonts, bad = _unembedded(resources)
     if not bad:
         return
     instructions = pikepdf.parse_content_stream(holder)
