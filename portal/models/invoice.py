@@ -189,8 +189,9 @@ class Invoice(db.Model):
     amount_paid = mapped_column(Money(), nullable=False, default=0, server_default="0")
     status_before_paid: Mapped[str | None] = mapped_column(String(20))
     # The frozen read model (issue 16): a closed invoice's API representation, built once at
-    # close in the same transaction (services.frozen) as JSON text, without what may still
-    # change (status, payments, hashes, …: read from the columns above). `frozen_version`
+    # close in the same transaction (services.frozen) as a %-format template of its JSON,
+    # with a `%s` for each value that may still change (status, payments, hashes, …: read
+    # from the columns above; see services.frozen for how it is filled). `frozen_version`
     # is the representation's version it was built with; an older one is read the slow way
     # until `flask --app portal rebuild-representations` renews it.
     frozen: Mapped[str | None] = mapped_column(Text, deferred=True)
