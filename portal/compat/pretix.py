@@ -154,13 +154,6 @@ def invoice_list(organizer, event):
     return answer(page_body(page, number, PAGE_SIZE, [to_pretix(i) for i in page.items]))
 
 
-def _invoice(organizer, event, invoice_no, options=invoice_queries.INVOICE_LOAD):
-    scope = _event(organizer, event)
-    return invoice_queries.one_invoice(
-        invoice_queries.event_invoices(scope),
-        InvoiceFilter(number=invoice_no, status=CLOSED_STATUSES), options=options)
-
-
 @bp.get(EVENT + "<path:invoice_no>/")
 def invoice_detail(organizer, event, invoice_no):
     scope = _event(organizer, event)

@@ -30,16 +30,13 @@ from flask import current_app
 from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import aliased
 
-from ..errors import NotFoundError
 from ..extensions import db
 from ..models import Customer, Event, Invoice, Organizer, Payment
 from . import invoice_queries
 from .invoice_queries import (
     INVOICE_LOAD,
-    ORDERINGS,
     InvoiceFilter,
     Page,
-    PastEnd,
     visible_to,
 )
 from .representation import LIVE_KEYS, frozen_part, invoice_to_dict, live_values
@@ -206,14 +203,11 @@ def _items(rows, as_text: bool) -> list:
     return representation_texts(rows) if as_text else representations(rows)
 
 
-def invoice_page(scope: Select, filters: InvoiceFilter, *, ordering: str, page: int,
-                 page_size: int, past_end: PastEnd, as_text: bool = False) -> Page:
+def invoice_page(scope: Select, filters: InvoiceFilter, *, as_text: bool = False,
+                 **paging) -> Page:
     """`invoice_queries.invoice_page` with invoice objects as its items: dicts, or JSON
     texts with `as_text` (for `page_text`)."""
-    statement = scope.where(*filters.conditions())
-    found = invoice_queries.paginate(rows_of(statement).order_by(*ORDERINGS[ordering]), page,
-                                     page_size, past_end=past_end, rows=True,
-                                     count=invoice_queries.invoice_count(scope, filters))
+    found = invoice_queries.invoice_page(scope, filters, rows=rows_of, **paging)
     found.items = _items(found.items, as_text)
     return found
 
@@ -229,11 +223,8 @@ def invoice_keyset_page(scope: Select, filters: InvoiceFilter, *, as_text: bool 
 def one_invoice(scope: Select, filters: InvoiceFilter, *, as_text: bool = False):
     """The invoice object (a dict, or JSON text with `as_text`) of the one invoice in
     `scope` matching `filters`, or 404."""
-    rows = db.session.execute(rows_of(scope.where(*filters.conditions()))
-                              .order_by(*ORDERINGS["id"]).limit(1)).all()
-    if not rows:
-        raise NotFoundError()
-    return _items(rows, as_text)[0]
+    row = invoice_queries.one_invoice(scope, filters, rows=rows_of)
+    return _items([row], as_text)[0]
 
 
 def customer_slice(customer: Customer, *, as_text: bool = False, **conditions) -> Page:
@@ -243,12 +234,8 @@ def customer_slice(customer: Customer, *, as_text: bool = False, **conditions) -
     return found
 
 
-def customer_invoice(customer: Customer, invoice_id, *, as_text: bool = False):
+def customer_invoice(customer: Customer, invoice_id: int, *, as_text: bool = False):
     """The invoice object of one of the customer's own closed invoices, or 404 (drafts and
     everyone else's alike, as `permissions.invoice_of_customer`)."""
-    try:
-        invoice_id = int(invoice_id)
-    except (TypeError, ValueError):
-        raise NotFoundError() from None
     return one_invoice(select(Invoice).where(*visible_to(customer)),
                        InvoiceFilter(ids=(invoice_id,)), as_text=as_text)

@@ -367,12 +367,16 @@ def invoice_count(scope: Select, filters: InvoiceFilter) -> Select:
 
 
 def invoice_page(scope: Select, filters: InvoiceFilter, *, ordering: str, page: int,
-                 page_size: int, past_end: PastEnd, options=INVOICE_LOAD) -> Page:
+                 page_size: int, past_end: PastEnd, options=INVOICE_LOAD,
+                 rows: Callable[[Select], Select] | None = None) -> Page:
     """One page of the invoices in `scope` (event_invoices, organizer_invoices) that match
-    `filters`: a count query (`invoice_count`) and a page query, whatever the size."""
+    `filters`: a count query (`invoice_count`) and a page query, whatever the size. Its
+    items are objects, or the rows of `rows(statement)` (the frozen read path)."""
     statement = scope.where(*filters.conditions())
-    return paginate(statement.order_by(*ORDERINGS[ordering]).options(*options), page,
-                    page_size, past_end=past_end, count=invoice_count(scope, filters))
+    statement = rows(statement) if rows is not None else statement.options(*options)
+    return paginate(statement.order_by(*ORDERINGS[ordering]), page, page_size,
+                    past_end=past_end, count=invoice_count(scope, filters),
+                    rows=rows is not None)
 
 
 # ---------------------------------------------------------------- keyset pages (issue 16)
@@ -463,13 +467,19 @@ def invoice_keyset_page(scope: Select, filters: InvoiceFilter, *, ordering: str,
                       previous_before=previous_before, page_size=page_size, count=count)
 
 
-def one_invoice(scope: Select, filters: InvoiceFilter, *, options=INVOICE_LOAD) -> Invoice:
-    """The one invoice in `scope` matching `filters` (an id, a full number), or 404."""
-    invoice = db.session.scalars(scope.where(*filters.conditions()).options(*options)
-                                 .order_by(*ORDERINGS["id"]).limit(1)).unique().first()
-    if invoice is None:
+def one_invoice(scope: Select, filters: InvoiceFilter, *, options=INVOICE_LOAD,
+                rows: Callable[[Select], Select] | None = None):
+    """The one invoice in `scope` matching `filters` (an id, a full number), or 404: its
+    object, or its row of `rows(statement)` (the frozen read path)."""
+    statement = scope.where(*filters.conditions())
+    if rows is not None:
+        found = db.session.execute(rows(statement).order_by(*ORDERINGS["id"]).limit(1)).first()
+    else:
+        found = db.session.scalars(statement.options(*options).order_by(*ORDERINGS["id"])
+                                   .limit(1)).unique().first()
+    if found is None:
         raise NotFoundError()
-    return invoice
+    return found
 
 
 # The scopes remember what they are (an execution option of the SELECT), so `invoice_page`
